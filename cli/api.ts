@@ -1,0 +1,105 @@
+/**
+ * selfsup's programmatic API: everything in core, the built-in plugins, and the same entry points
+ * the CLI uses (`resolveExperiment`, `runExperiment`, `evaluateCheckpoint`), typed.
+ *
+ * @example
+ * import { runExperiment } from 'selfsup';
+ * const r = await runExperiment('simclr', { sets: ['train.epochs=1'], outDir: 'runs/try' });
+ * console.log(r.eval.knn_top1);
+ */
+import path from 'node:path';
+import {
+  PluginRegistry,
+  applyOverrides,
+  buildRun,
+  loadConfig,
+  loadExternalPlugins,
+  packageRoot,
+  readCheckpoint,
+  restoreTensors,
+  runEvaluators,
+  schemaOf,
+  selectBackend,
+  stateTensors,
+  train,
+  validateConfig,
+  type Callback,
+  type PresetSource,
+  type ResolvedConfig,
+  type TrainResult,
+} from '../core/index.js';
+import { registerBuiltins } from '../plugins/index.js';
+
+export * from '../core/index.js';
+export { builtinPlugins, registerBuiltins, knnTop1, linearProbeTop1 } from '../plugins/index.js';
+
+/** A registry holding every built-in plugin. */
+export function createRegistry(): PluginRegistry {
+  return registerBuiltins(new PluginRegistry());
+}
+
+/** The presets shipped with the package. */
+export const builtinPresets = (): PresetSource => ({ dirs: [path.join(packageRoot(), 'presets')] });
+
+export interface ResolveOptions {
+  /** `a.b=v` overrides, applied after `extends` */
+  sets?: string[];
+  /** extra plugin modules (as `--plugin`) */
+  plugins?: string[];
+  registry?: PluginRegistry;
+  presets?: PresetSource;
+}
+
+/**
+ * A preset name, a config file or a config object -> a validated config, with its external plugins
+ * registered. Throws ConfigError (exit code 2) listing every problem.
+ */
+export async function resolveExperiment(source: string | Record<string, unknown>, opts: ResolveOptions = {}): Promise<{ config: ResolvedConfig; registry: PluginRegistry; file?: string }> {
+  const registry = opts.registry ?? createRegistry();
+  const presets = opts.presets ?? builtinPresets();
+  const { config: raw, file } = loadConfig(source, presets);
+  const fromConfig = Array.isArray(raw.plugins) ? raw.plugins.filter((p): p is string => typeof p === 'string') : [];
+  const toLoad = [...fromConfig, ...(opts.plugins ?? [])];
+  await loadExternalPlugins(registry, toLoad);
+  if (opts.plugins?.length) raw.plugins = toLoad;
+  const withSets = applyOverrides(raw, opts.sets ?? [], schemaOf(registry));
+  if (typeof source === 'string' && withSets.name === undefined) withSets.name = path.basename(source).replace(/\.json$/, '');
+  const config = validateConfig(withSets, registry, file);
+  return { config, registry, file };
+}
+
+export interface RunOptions extends ResolveOptions {
+  outDir?: string;
+  /** continue from the checkpoint in this directory (its config is used; `sets` still apply) */
+  resume?: string;
+  /** overrides config.backend */
+  backend?: string;
+  callbacks?: Callback[];
+  log?: (m: string) => void;
+}
+
+/** Resolve and train. With `resume`, the checkpoint's own config is the source. */
+export async function runExperiment(source: string | Record<string, unknown>, opts: RunOptions = {}): Promise<TrainResult> {
+  let src = source;
+  if (opts.resume) src = readCheckpoint(opts.resume).meta.config as unknown as Record<string, unknown>;
+  const sets = [...(opts.sets ?? []), ...(opts.backend ? [`backend=${opts.backend}`] : [])];
+  const { config, registry } = await resolveExperiment(src, { ...opts, sets });
+  return train(config, { registry, outDir: opts.outDir ?? opts.resume, resume: opts.resume, callbacks: opts.callbacks, log: opts.log });
+}
+
+/** Evaluate a checkpoint's encoder with its config's final evaluators (or `sets` overriding `eval.final`). */
+export async function evaluateCheckpoint(dir: string, opts: ResolveOptions & { backend?: string; log?: (m: string) => void } = {}) {
+  const { meta, values } = readCheckpoint(dir);
+  const sets = [...(opts.sets ?? []), ...(opts.backend ? [`backend=${opts.backend}`] : [])];
+  const { config, registry } = await resolveExperiment(meta.config as unknown as Record<string, unknown>, { ...opts, sets });
+  const backend = await selectBackend(registry, config.backend, opts.log);
+  const parts = await buildRun(config, { registry, log: opts.log });
+  restoreTensors(meta, values, stateTensors(parts));
+  const evalResult = await runEvaluators(parts.final, parts.tasks[0].branch, parts.data, {
+    batchSize: config.eval.batchSize,
+    trainLimit: config.eval.trainLimit,
+    seed: config.seed,
+    log: opts.log,
+  });
+  return { name: config.name, backend: backend.name, steps: meta.step, epoch: meta.epoch, eval: evalResult };
+}

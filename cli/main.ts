@@ -1,0 +1,69 @@
+/**
+ * The `selfsup` command: parses arguments, registers the built-in plugins and any the user names,
+ * and calls core. Every error a user can cause prints a sentence (no stack unless --verbose) and
+ * exits non-zero: 2 for a bad config, 3 for a training failure, 4 for data.
+ */
+import { Command, Option } from 'commander';
+import { SelfsupError } from '../core/index.js';
+import { evalCommand } from './commands/eval.js';
+import { pluginsCommand } from './commands/plugins.js';
+import { presetsCommand } from './commands/presets.js';
+import { schemaCommand } from './commands/schema.js';
+import { trainCommand } from './commands/train.js';
+import { validateCommand } from './commands/validate.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const verbose = process.argv.includes('--verbose');
+
+const program = new Command('selfsup')
+  .description('composable self-supervised visual representation learning on TensorFlow.js')
+  .version('0.1.0')
+  .option('--verbose', 'show stack traces on errors')
+  .showHelpAfterError();
+
+const withConfigOptions = (c: Command) =>
+  c
+    .option('--set <key=value>', 'override a config value, typed by the schema (repeatable)', collect, [])
+    .option('--plugin <module>', 'load plugins from an ES module (repeatable)', collect, []);
+
+withConfigOptions(
+  program
+    .command('train')
+    .description('train a preset or config file, then evaluate the encoder')
+    .option('--preset <name|file>', 'preset name (selfsup presets) or config file', 'simclr')
+    .option('--out <dir>', 'output directory for checkpoints, metrics.jsonl and result.json (default runs/<name>-<time>)')
+    .option('--resume <dir>', 'continue the run whose checkpoint is in <dir>')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .option('--json', 'print the result as one JSON line on stdout (last line)'),
+).action((o) => trainCommand(o));
+
+withConfigOptions(program.command('validate <file>').description('check a config (or preset) and print it resolved').option('--json', 'machine-readable output')).action((file, o) =>
+  validateCommand(file, o),
+);
+
+program.command('plugins').description('list registered plugins').option('--json', 'machine-readable output').option('--plugin <module>', 'also load plugins from a module (repeatable)', collect, []).action((o) => pluginsCommand(o));
+program.command('presets').description('list presets').option('--json', 'machine-readable output').action((o) => presetsCommand(o));
+program.command('schema').description('print the composed JSON Schema of configs (for editors: "$schema")').option('--plugin <module>', 'include plugins from a module (repeatable)', collect, []).action((o) => schemaCommand(o));
+withConfigOptions(
+  program
+    .command('eval')
+    .description("evaluate a checkpoint's encoder (kNN, linear probe)")
+    .requiredOption('--checkpoint <dir>', 'a run directory holding checkpoint.json')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .option('--json', 'print the result as one JSON line on stdout'),
+).action((o) => evalCommand(o));
+
+try {
+  await program.parseAsync(process.argv);
+  process.exit(0);
+} catch (err) {
+  if (err instanceof SelfsupError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (verbose) process.stderr.write(`${(err as { cause?: Error }).cause?.stack ?? err.stack}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`internal error: ${(err as Error)?.message ?? String(err)}\n`);
+  if (verbose) process.stderr.write(`${(err as Error)?.stack}\n`);
+  else process.stderr.write('run again with --verbose for the stack trace\n');
+  process.exit(1);
+}

@@ -1,0 +1,94 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { PluginKind, PluginRef } from '../plugin/definition.js';
+
+/**
+ * A reference to a plugin of `kind` inside an options schema: `{ "type": <name>, ...options }`,
+ * validated against that plugin's own schema. Plugin authors use it for nested plugins (multi-view's
+ * `pipeline` is `Type.Array(pluginRef('augmenter'))`).
+ */
+export const pluginRef = (kind: PluginKind, extra: Record<string, unknown> = {}) =>
+  Type.Unsafe<PluginRef>({ $ref: `#/$defs/${kind}`, ...extra });
+
+/** Same, with a default value filled in when the key is absent. */
+const refWithDefault = (kind: PluginKind, def: PluginRef, description: string) =>
+  Type.Unsafe<PluginRef>({ allOf: [{ $ref: `#/$defs/${kind}` }], default: def, description });
+
+/** One pretext task. Several tasks share the encoder; the step sums `weight * loss` over them. */
+export const TaskSchema = Type.Object(
+  {
+    augmenter: pluginRef('augmenter', { description: 'batch -> views (+ targets)' }),
+    head: pluginRef('head', { description: 'h (or the spatial map) -> z / logits / pixels; default identity' }),
+    target: pluginRef('target', { description: 'key branch: shared | momentum | none; default none' }),
+    negatives: pluginRef('negatives', { description: 'where negatives come from: in-batch | none | ...; default none' }),
+    loss: pluginRef('loss'),
+    weight: Type.Number({ default: 1, minimum: 0, description: 'weight of this task in the summed loss' }),
+  },
+  { additionalProperties: false },
+);
+
+export const TrainSchema = Type.Object(
+  {
+    epochs: Type.Integer({ default: 10, minimum: 1, description: 'passes over the training set' }),
+    batchSize: Type.Integer({ default: 256, minimum: 2, description: 'images per step (each gives one or more views)' }),
+    maxSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'stop after this much training time (the schedule still spans `epochs`)' })),
+    maxSteps: Type.Optional(Type.Integer({ minimum: 1, description: 'stop once the run has made this many steps in all (the schedule still spans `epochs`)' })),
+    checkpointEvery: Type.Integer({ default: 1, minimum: 0, description: 'write a checkpoint every N epochs (0: only at the end); needs an output directory' }),
+    concatViews: Type.Boolean({ default: true, description: 'encode all views as one batch (batch-norm statistics over all views, as SimCLR does)' }),
+  },
+  { additionalProperties: false },
+);
+
+export const EvalSchema = Type.Object(
+  {
+    every: Type.Integer({ default: 1, minimum: 0, description: 'run the monitor evaluators every N epochs (0: never)' }),
+    monitor: Type.Array(pluginRef('evaluator'), { default: [{ type: 'knn' }], description: 'cheap evaluators run during training' }),
+    final: Type.Array(pluginRef('evaluator'), { default: [{ type: 'knn' }, { type: 'linear-probe' }], description: 'evaluators run at the end' }),
+    batchSize: Type.Integer({ default: 500, minimum: 1, description: 'images per forward pass when extracting features' }),
+    trainLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N training images as the labelled set' })),
+  },
+  { additionalProperties: false },
+);
+
+const ExperimentProperties = {
+  $schema: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String({ description: 'run name (default: the preset or file name)' })),
+  description: Type.Optional(Type.String()),
+  notes: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'free text, e.g. where each default comes from; ignored by training' })),
+  extends: Type.Optional(Type.String({ description: 'a preset name or a config path to inherit from; later keys win, arrays replace' })),
+  plugins: Type.Array(Type.String(), { default: [], description: 'ES modules that export plugins (paths relative to the config file)' }),
+  seed: Type.Integer({ default: 0, minimum: 0, description: 'seeds shuffling, augmentation and initialisation' }),
+  backend: Type.String({ default: 'auto', description: 'TensorFlow.js backend: auto picks the fastest that loads' }),
+  data: pluginRef('dataset'),
+  encoder: pluginRef('encoder'),
+  augmenter: Type.Optional(TaskSchema.properties.augmenter),
+  head: Type.Optional(TaskSchema.properties.head),
+  target: Type.Optional(TaskSchema.properties.target),
+  negatives: Type.Optional(TaskSchema.properties.negatives),
+  loss: Type.Optional(TaskSchema.properties.loss),
+  weight: Type.Optional(Type.Number({ minimum: 0 })),
+  tasks: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Partial(TaskSchema), {
+      description: 'several pretext tasks sharing the encoder (instead of the top-level augmenter/head/target/negatives/loss)',
+    }),
+  ),
+  optimizer: pluginRef('optimizer'),
+  schedule: refWithDefault('schedule', { type: 'constant' }, 'learning-rate schedule'),
+  train: Type.Object(TrainSchema.properties, { additionalProperties: false, default: {} }),
+  eval: Type.Object(EvalSchema.properties, { additionalProperties: false, default: {} }),
+  callbacks: Type.Array(pluginRef('callback'), { default: [], description: 'extra callbacks (the CLI adds its progress bar)' }),
+};
+
+export const ExperimentSchema = Type.Object(ExperimentProperties, { additionalProperties: false });
+
+/** The config as written (and validated, defaults filled). */
+export type ExperimentConfig = Static<typeof ExperimentSchema>;
+export type TaskConfig = Static<typeof TaskSchema>;
+export type TrainConfig = Static<typeof TrainSchema>;
+export type EvalConfig = Static<typeof EvalSchema>;
+
+/** A validated config with its tasks normalised: the single-task form becomes `tasks.main`. */
+export interface ResolvedConfig extends Omit<ExperimentConfig, 'augmenter' | 'head' | 'target' | 'negatives' | 'loss' | 'weight' | 'tasks' | 'extends'> {
+  name: string;
+  tasks: Record<string, TaskConfig>;
+}
+

@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+
+type Json = Record<string, unknown>;
+
+/** Where `extends: "<name>"` and `--preset <name>` look for `<name>.json`. */
+export interface PresetSource {
+  dirs: string[];
+}
+
+const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/**
+ * Merge `over` onto `base`: objects merge key by key, arrays and scalars replace. A plugin reference
+ * whose `type` changes is replaced whole (the old plugin's options do not leak into the new one).
+ */
+export function mergeConfig(base: unknown, over: unknown): unknown {
+  if (!isObject(base) || !isObject(over)) return structuredClone(over);
+  if (typeof base.type === 'string' && typeof over.type === 'string' && base.type !== over.type) return structuredClone(over);
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeConfig(base[k], v) : structuredClone(v);
+  return out;
+}
+
+/** A preset name or a path -> the JSON file it names. */
+export function locateConfig(nameOrPath: string, presets: PresetSource, relativeTo = process.cwd()): string {
+  const asPath = path.resolve(relativeTo, nameOrPath);
+  if (fs.existsSync(asPath) && fs.statSync(asPath).isFile()) return asPath;
+  for (const d of presets.dirs) {
+    const p = path.join(d, `${nameOrPath}.json`);
+    if (fs.existsSync(p)) return p;
+  }
+  const known = listPresets(presets).map((p) => p.name);
+  throw new ConfigError([{ path: '', message: `no preset or file named '${nameOrPath}'`, hint: `presets: ${known.join(', ')}` }]);
+}
+
+export function listPresets(presets: PresetSource): Array<{ name: string; file: string; description: string }> {
+  const out: Array<{ name: string; file: string; description: string }> = [];
+  for (const d of presets.dirs) {
+    if (!fs.existsSync(d)) continue;
+    for (const f of fs.readdirSync(d).sort()) {
+      if (!f.endsWith('.json')) continue;
+      const file = path.join(d, f);
+      let description = '';
+      try {
+        description = String((JSON.parse(fs.readFileSync(file, 'utf8')) as Json).description ?? '');
+      } catch {
+        description = '(unreadable)';
+      }
+      out.push({ name: f.replace(/\.json$/, ''), file, description });
+    }
+  }
+  return out;
+}
+
+function readJson(file: string): Json {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ path: '', message: `cannot read ${file}: ${(e as Error).message}` }]);
+  }
+  try {
+    const j = JSON.parse(text);
+    if (!isObject(j)) throw new Error('the top level must be an object');
+    return j;
+  } catch (e) {
+    throw new ConfigError([{ path: '', message: `not valid JSON: ${(e as Error).message}` }], file);
+  }
+}
+
+/**
+ * Load a config (preset name, file, or object) with its `extends` chain merged in. Plugin module
+ * paths are made absolute relative to the file that names them.
+ */
+export function loadConfig(source: string | Json, presets: PresetSource, seen: string[] = []): { config: Json; file?: string } {
+  let file: string | undefined;
+  let json: Json;
+  if (typeof source === 'string') {
+    file = locateConfig(source, presets, seen.length ? path.dirname(seen[seen.length - 1]) : process.cwd());
+    if (seen.includes(file)) throw new ConfigError([{ path: '/extends', message: `extends cycle: ${[...seen, file].join(' -> ')}` }]);
+    json = readJson(file);
+  } else json = structuredClone(source);
+  if (file && Array.isArray(json.plugins)) {
+    json.plugins = json.plugins.map((p) => (typeof p === 'string' && p.startsWith('.') ? path.resolve(path.dirname(file!), p) : p));
+  }
+  const parentRef = json.extends;
+  delete json.extends;
+  if (parentRef === undefined) return { config: json, file };
+  if (typeof parentRef !== 'string') throw new ConfigError([{ path: '/extends', message: 'must be a preset name or a path' }], file);
+  const parent = loadConfig(parentRef, presets, file ? [...seen, file] : seen);
+  const parentPlugins = (parent.config.plugins as unknown[]) ?? [];
+  const merged = mergeConfig(parent.config, json) as Json;
+  if (Array.isArray(json.plugins)) merged.plugins = [...new Set([...parentPlugins, ...json.plugins])];
+  return { config: merged, file };
+}
+
+/** Parse `a.b.0.c` into segments (numbers index arrays). */
+const segments = (p: string) => p.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+
+type Schema = Record<string, any>;
+
+/** The schema that applies at `segs` of `data`, following $ref, allOf and the `type` discriminator. */
+export function schemaAt(root: Schema, data: unknown, segs: Array<string | number>): Schema | undefined {
+  const deref = (s: Schema | undefined): Schema | undefined => {
+    while (s && s.$ref) s = root.$defs?.[String(s.$ref).replace('#/$defs/', '')];
+    if (s && s.allOf && s.allOf.length === 1) return deref(s.allOf[0]);
+    return s;
+  };
+  let s = deref(root);
+  let d: any = data;
+  for (const seg of segs) {
+    if (!s) return undefined;
+    if (s.oneOf && s.discriminator && isObject(d)) s = deref(s.oneOf.find((b: Schema) => b.properties?.type?.const === d.type));
+    if (!s) return undefined;
+    if (typeof seg === 'number') s = deref(s.items);
+    else s = deref(s.properties?.[seg] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : s.patternProperties ? Object.values(s.patternProperties)[0] : undefined));
+    d = d?.[seg];
+  }
+  return s;
+}
+
+/**
+ * Apply `--set a.b=v` overrides, typed by the schema at that path: numbers and booleans are parsed
+ * and checked, arrays and objects are JSON, strings are taken as they are. Setting a plugin's `type`
+ * to another plugin replaces that reference (`--set head.type=linear` drops the MLP's options).
+ */
+export function applyOverrides(config: Json, sets: string[], schema: Schema): Json {
+  const out = structuredClone(config);
+  const problems: ConfigProblem[] = [];
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) {
+      problems.push({ path: '', message: `--set '${s}' is not key=value`, hint: 'e.g. --set loss.temperature=0.2' });
+      continue;
+    }
+    const key = s.slice(0, eq);
+    const raw = s.slice(eq + 1);
+    const segs = segments(key);
+    const jsonPath = '/' + segs.join('/');
+    const sub = schemaAt(schema, out, segs);
+    const parsed = parseTyped(raw, sub);
+    if (parsed.error) {
+      problems.push({ path: jsonPath, message: `--set ${key}: ${parsed.error}` });
+      continue;
+    }
+    let obj: any = out;
+    for (const seg of segs.slice(0, -1)) {
+      if (obj[seg] === undefined || typeof obj[seg] !== 'object') obj[seg] = typeof seg === 'number' ? [] : {};
+      obj = obj[seg];
+    }
+    const last = segs[segs.length - 1];
+    if (last === 'type' && typeof obj.type === 'string' && obj.type !== parsed.value) {
+      for (const k of Object.keys(obj)) delete obj[k];
+    }
+    obj[last] = parsed.value;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
+function parseTyped(raw: string, s: Schema | undefined): { value?: unknown; error?: string } {
+  const t = s?.type ?? (s?.const !== undefined ? typeof s.const : undefined);
+  if (t === 'number' || t === 'integer') {
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) return { error: `expected a number, got '${raw}'` };
+    if (t === 'integer' && !Number.isInteger(v)) return { error: `expected an integer, got '${raw}'` };
+    return { value: v };
+  }
+  if (t === 'boolean') {
+    if (raw === 'true' || raw === 'false') return { value: raw === 'true' };
+    return { error: `expected true or false, got '${raw}'` };
+  }
+  if (t === 'string') return { value: raw };
+  try {
+    return { value: JSON.parse(raw) };
+  } catch {
+    if (t === 'array' || t === 'object') return { error: `expected JSON (${t}), got '${raw}'` };
+    return { value: raw };
+  }
+}

@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import type { ExperimentConfig, ResolvedConfig, TaskConfig } from './experiment.js';
+import { composeSchema } from './schema.js';
+import { closest } from './did-you-mean.js';
+
+/**
+ * Options keyword for paths that must exist: `Type.String({ 'x-exists': 'file' | 'dir' })`.
+ * Relative paths are taken from the current directory.
+ */
+export const EXISTS_KEYWORD = 'x-exists';
+
+const cache = new WeakMap<PluginRegistry, { schema: Record<string, unknown>; validate: ValidateFunction }>();
+
+function compiled(registry: PluginRegistry) {
+  let c = cache.get(registry);
+  if (!c) {
+    const ajv = new Ajv({ useDefaults: true, discriminator: true, allErrors: true, strict: false, verbose: true });
+    ajv.addKeyword({
+      keyword: EXISTS_KEYWORD,
+      type: 'string',
+      schemaType: 'string',
+      errors: true,
+      validate: function existsCheck(kind: string, data: string) {
+        const p = path.resolve(data);
+        const ok = fs.existsSync(p) && (kind === 'dir' ? fs.statSync(p).isDirectory() : true);
+        if (!ok) {
+          (existsCheck as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+            { keyword: EXISTS_KEYWORD, message: `${kind} not found: ${p}`, params: { kind } },
+          ];
+        }
+        return ok;
+      },
+    });
+    const schema = composeSchema(registry);
+    c = { schema, validate: ajv.compile(schema) };
+    cache.set(registry, c);
+  }
+  return c;
+}
+
+/** The composed schema a registry validates against. */
+export const schemaOf = (registry: PluginRegistry) => compiled(registry).schema;
+
+/**
+ * Validate a merged config in one ajv pass (defaults filled in place), then normalise its tasks.
+ * Throws a ConfigError listing every problem with its JSON path and a hint.
+ */
+export function validateConfig(raw: unknown, registry: PluginRegistry, source?: string): ResolvedConfig {
+  const { validate } = compiled(registry);
+  const data = structuredClone(raw) as Record<string, unknown>;
+  const problems: ConfigProblem[] = [];
+  if (!validate(data)) problems.push(...dedupe((validate.errors ?? []).map((e) => describe(e, registry))));
+  if (problems.length === 0) problems.push(...taskProblems(data as ExperimentConfig));
+  if (problems.length) throw new ConfigError(problems, source);
+  return normalise(data as ExperimentConfig, source);
+}
+
+const TASK_KEYS = ['augmenter', 'head', 'target', 'negatives', 'loss', 'weight'] as const;
+
+function taskProblems(c: ExperimentConfig): ConfigProblem[] {
+  const top = TASK_KEYS.filter((k) => c[k] !== undefined);
+  if (c.tasks) {
+    const p: ConfigProblem[] = top.map((k) => ({ path: `/${k}`, message: `'${k}' is set both at the top level and in 'tasks'`, hint: `move it into a task under /tasks` }));
+    if (Object.keys(c.tasks).length === 0) p.push({ path: '/tasks', message: 'no task defined', hint: 'add at least one task, e.g. "main": {...}' });
+    for (const [name, t] of Object.entries(c.tasks)) {
+      for (const k of ['augmenter', 'loss'] as const) if (!t[k]) p.push({ path: `/tasks/${name}/${k}`, message: `is required` });
+    }
+    return p;
+  }
+  return (['augmenter', 'loss'] as const)
+    .filter((k) => c[k] === undefined)
+    .map((k) => ({ path: `/${k}`, message: 'is required', hint: "define the pretext task's augmenter and loss, or extend a preset" }));
+}
+
+function normalise(c: ExperimentConfig, source?: string): ResolvedConfig {
+  const fill = (t: Partial<TaskConfig>): TaskConfig => ({
+    augmenter: t.augmenter!,
+    head: t.head ?? { type: 'identity' },
+    target: t.target ?? { type: 'none' },
+    negatives: t.negatives ?? { type: 'none' },
+    loss: t.loss!,
+    weight: t.weight ?? 1,
+  });
+  const tasks = c.tasks
+    ? Object.fromEntries(Object.entries(c.tasks).map(([k, t]) => [k, fill(t)]))
+    : { main: fill(c as Partial<TaskConfig>) };
+  const { augmenter: _a, head: _h, target: _t, negatives: _n, loss: _l, weight: _w, tasks: _ts, extends: _e, ...rest } = c;
+  const name = c.name ?? (source ? path.basename(source).replace(/\.json$/, '') : 'experiment');
+  return { ...rest, name, tasks };
+}
+
+function describe(e: ErrorObject, registry: PluginRegistry): { path: string; message: string; hint?: string } {
+  const at = e.instancePath;
+  const parent = (e.parentSchema ?? {}) as { properties?: Record<string, unknown>; oneOf?: Array<{ properties?: { type?: { const?: string } } }> };
+  switch (e.keyword) {
+    case 'discriminator': {
+      const kind = /\$defs\/([a-z]+)\//.exec(e.schemaPath)?.[1] ?? 'plugin';
+      const names = (parent.oneOf ?? []).map((b) => b.properties?.type?.const).filter((n): n is string => !!n);
+      const { tag, tagValue, error } = e.params as { tag: string; tagValue: unknown; error: string };
+      if (error === 'tag') return { path: `${at}/${tag}`, message: `missing '${tag}' (which ${kind} plugin)`, hint: `one of: ${names.join(', ')}` };
+      const guess = typeof tagValue === 'string' ? closest(tagValue, names) : undefined;
+      void registry;
+      return {
+        path: `${at}/${tag}`,
+        message: `unknown ${kind} '${String(tagValue)}'`,
+        hint: guess ? `did you mean '${guess}'?` : `known ${kind} plugins: ${names.join(', ')}`,
+      };
+    }
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys(parent.properties ?? {}).filter((k) => k !== '$schema');
+      const guess = closest(key, allowed);
+      return {
+        path: `${at}/${key}`,
+        message: `unknown key '${key}'`,
+        hint: guess ? `did you mean '${guess}'?` : `allowed: ${allowed.join(', ')}`,
+      };
+    }
+    case 'required':
+      return { path: `${at}/${(e.params as { missingProperty: string }).missingProperty}`, message: 'is required' };
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
+      return { path: at, message: `'${String(e.data)}' is not allowed`, hint: guess ? `did you mean '${guess}'?` : `allowed: ${allowed.join(', ')}` };
+    }
+    case 'type':
+      return { path: at, message: `${e.message}, got ${JSON.stringify(e.data)}` };
+    case EXISTS_KEYWORD:
+      return { path: at, message: e.message ?? 'not found', hint: 'check the path (relative paths start at the current directory)' };
+    default:
+      return { path: at, message: `${e.message}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${JSON.stringify(e.data)}` : ''}` };
+  }
+}
+
+function dedupe(ps: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return ps.filter((p) => {
+    const k = `${p.path}|${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

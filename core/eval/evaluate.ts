@@ -1,0 +1,45 @@
+import type { EvalContext, Evaluator, FeatureSet } from '../contracts/evaluator.js';
+import type { Branch } from '../contracts/modules.js';
+import type { LoadedDataset } from '../contracts/data.js';
+import { limitSet } from '../data/batch.js';
+import { extractFeatures } from './features.js';
+
+export interface EvalOptions {
+  batchSize: number;
+  trainLimit?: number;
+  seed: number;
+  log?: (m: string) => void;
+}
+
+/**
+ * Run evaluators on a frozen branch. Features are extracted once per (split, h|z) and shared by
+ * every evaluator. Without a test split, nothing is evaluated (and a note says so).
+ */
+export async function runEvaluators(evaluators: Evaluator[], branch: Branch, data: LoadedDataset, opts: EvalOptions): Promise<Record<string, number>> {
+  if (evaluators.length === 0) return {};
+  const log = opts.log ?? (() => {});
+  if (!data.test) {
+    log('no test split: evaluation skipped');
+    return {};
+  }
+  const test = data.test;
+  const cache = new Map<string, FeatureSet>();
+  const train = limitSet(data.train, data.info, opts.trainLimit);
+  const ctx: EvalContext = {
+    numClasses: data.info.numClasses,
+    seed: opts.seed,
+    log,
+    features: async (split, which) => {
+      const key = `${split}/${which}`;
+      let f = cache.get(key);
+      if (!f) {
+        f = extractFeatures(branch, split === 'train' ? train : test, data.info, which, opts.batchSize);
+        cache.set(key, f);
+      }
+      return f;
+    },
+  };
+  const out: Record<string, number> = {};
+  for (const e of evaluators) Object.assign(out, await e.evaluate(ctx));
+  return out;
+}

@@ -1,0 +1,30 @@
+import { tf } from '../engine/tf.js';
+import type { DatasetInfo, ImageSet } from '../contracts/data.js';
+import type { FeatureSet } from '../contracts/evaluator.js';
+import type { Branch } from '../contracts/modules.js';
+import { gatherImages, normalizeImages } from '../data/batch.js';
+
+/**
+ * Frozen features of a labelled set: eval mode (batch-norm running statistics), un-augmented,
+ * normalised images; `h` is the encoder's pooled output, `z` the head's output on it.
+ */
+export function extractFeatures(branch: Branch, set: ImageSet, info: DatasetInfo, which: 'h' | 'z', batchSize: number): FeatureSet {
+  let dim = 0;
+  let x = new Float32Array(0);
+  for (let start = 0; start < set.count; start += batchSize) {
+    const n = Math.min(batchSize, set.count - start);
+    const idx = Int32Array.from({ length: n }, (_, i) => start + i);
+    const out = tf.tidy(() => {
+      const enc = branch.encoder.forward(normalizeImages(gatherImages(set, info, idx), info), false);
+      const f = which === 'h' ? enc.h : branch.head.forward(enc, false);
+      return tf.reshape(f, [n, -1]);
+    });
+    if (start === 0) {
+      dim = out.shape[1]!;
+      x = new Float32Array(set.count * dim);
+    }
+    x.set(out.dataSync() as Float32Array, start * dim);
+    out.dispose();
+  }
+  return { x, dim, labels: set.labels, count: set.count };
+}

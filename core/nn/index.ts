@@ -1,0 +1,3 @@
+export * from './params.js';
+export * from './layers.js';
+export * from './batch-norm.js';

@@ -1,0 +1,100 @@
+import type { Static, TObject } from '@sinclair/typebox';
+import type { Augmenter } from '../contracts/augmenter.js';
+import type { Dataset, DatasetInfo } from '../contracts/data.js';
+import type { Evaluator } from '../contracts/evaluator.js';
+import type { Encoder, Head } from '../contracts/modules.js';
+import type { Loss, NegativeSource, TargetBranch } from '../contracts/objective.js';
+import type { Optimizer } from '../contracts/optimizer.js';
+import type { Backend, Callback } from '../contracts/runtime.js';
+import type { Schedule } from '../contracts/schedule.js';
+import type { Rng } from '../rng.js';
+import type { PluginRegistry } from './registry.js';
+
+/** What each plugin kind's factory returns. */
+export interface PluginInstances {
+  augmenter: Augmenter;
+  encoder: Encoder;
+  head: Head;
+  loss: Loss;
+  negatives: NegativeSource;
+  target: TargetBranch;
+  dataset: Dataset;
+  optimizer: Optimizer;
+  schedule: Schedule;
+  evaluator: Evaluator;
+  backend: Backend;
+  callback: Callback;
+}
+
+export type PluginKind = keyof PluginInstances;
+
+export const PLUGIN_KINDS: readonly PluginKind[] = [
+  'augmenter',
+  'encoder',
+  'head',
+  'loss',
+  'negatives',
+  'target',
+  'dataset',
+  'optimizer',
+  'schedule',
+  'evaluator',
+  'backend',
+  'callback',
+];
+
+/** Everything a factory may need besides its options. */
+export interface PluginContext {
+  /** the run's seed */
+  seed: number;
+  /** a seeded stream for this plugin instance (initialisation, sampling) */
+  rng: Rng;
+  /** JSON path of this plugin's config (`/tasks/main/head`), for messages */
+  path: string;
+  /** the dataset being trained on, once loaded (encoders read `channels`, decoders the size) */
+  dataset?: DatasetInfo;
+  /** for heads: the encoder they sit on */
+  encoder?: { dim: number; mapShape: number[] };
+  /** for heads: the size of `h` as seen by the head */
+  inputDim?: number;
+  /** run output directory, if any */
+  outDir?: string;
+  /** builds nested plugins (multi-view builds its pipeline) */
+  registry: PluginRegistry;
+  log(message: string): void;
+}
+
+/**
+ * A plugin is one definition: kind, name, JSON Schema of its options (TypeBox: the schema is also
+ * the TypeScript type of `options`), and a factory. Options arrive validated, with defaults filled.
+ *
+ * @example
+ * export default definePlugin({
+ *   kind: 'loss', name: 'my-loss', description: 'mean squared norm of z',
+ *   options: Type.Object({ scale: Type.Number({ default: 1, exclusiveMinimum: 0 }) }),
+ *   create: (o) => ({ compute: ({ outputs }) => tf.mul(tf.mean(tf.square(outputs[0])), o.scale) }),
+ * });
+ */
+export interface PluginDefinition<K extends PluginKind = PluginKind, S extends TObject = TObject> {
+  kind: K;
+  /** kebab-case, unique within its kind; the config's `type` */
+  name: string;
+  /** one sentence: what it does (shown by `selfsup plugins`) */
+  description: string;
+  /** the paper the defaults come from, if any */
+  reference?: string;
+  /** options schema (without `type`), `additionalProperties: false` is applied by the framework */
+  options: S;
+  create(options: Static<S>, ctx: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
+}
+
+/** Identity helper that types `create`'s options from the schema. */
+export function definePlugin<K extends PluginKind, S extends TObject>(def: PluginDefinition<K, S>): PluginDefinition<K, S> {
+  return def;
+}
+
+/** A plugin reference in a config: `{ "type": "info-nce", "temperature": 0.5 }`. */
+export interface PluginRef {
+  type: string;
+  [option: string]: unknown;
+}

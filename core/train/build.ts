@@ -1,0 +1,155 @@
+import { tf, type Variable } from '../engine/tf.js';
+import type { Augmenter } from '../contracts/augmenter.js';
+import type { DatasetInfo, LoadedDataset } from '../contracts/data.js';
+import type { Evaluator } from '../contracts/evaluator.js';
+import type { Branch, Encoder, Head } from '../contracts/modules.js';
+import type { Loss, NegativeSource, TargetBranch } from '../contracts/objective.js';
+import type { Optimizer } from '../contracts/optimizer.js';
+import type { Callback } from '../contracts/runtime.js';
+import type { Schedule } from '../contracts/schedule.js';
+import type { ResolvedConfig, TaskConfig } from '../config/experiment.js';
+import type { Param } from '../nn/params.js';
+import type { PluginContext, PluginRef } from '../plugin/definition.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { DataError } from '../errors.js';
+import { Rng } from '../rng.js';
+
+/** One pretext task, built. */
+export interface TaskRuntime {
+  name: string;
+  config: TaskConfig;
+  augmenter: Augmenter;
+  head: Head;
+  target: TargetBranch;
+  negatives: NegativeSource;
+  loss: Loss;
+  weight: number;
+  /** the online branch: the shared encoder with this task's head */
+  branch: Branch;
+}
+
+/** A trainable parameter with its checkpoint key (`encoder/conv1.weight`, `tasks/main/head/fc1.weight`). */
+export interface KeyedParam extends Param {
+  key: string;
+}
+
+/** Everything a run is made of, built from a validated config. */
+export interface RunParts {
+  config: ResolvedConfig;
+  data: LoadedDataset;
+  info: DatasetInfo;
+  encoder: Encoder;
+  tasks: TaskRuntime[];
+  optimizer: Optimizer;
+  schedule: Schedule;
+  /** trainable parameters (encoder + heads), each once */
+  params: KeyedParam[];
+  monitor: Evaluator[];
+  final: Evaluator[];
+  callbacks: Callback[];
+}
+
+export interface BuildOptions {
+  registry: PluginRegistry;
+  outDir?: string;
+  log?: (m: string) => void;
+  /** a dataset already loaded (tests, sweeps) instead of loading `config.data` */
+  data?: LoadedDataset;
+}
+
+/** Build every plugin of a run, in dependency order: dataset, encoder, tasks, optimizer, evaluators. */
+export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Promise<RunParts> {
+  const { registry } = opts;
+  const log = opts.log ?? (() => {});
+  const ctx = (path: string, extra: Partial<PluginContext> = {}): PluginContext => ({
+    seed: config.seed,
+    rng: Rng.fromSeed(config.seed, path),
+    path,
+    registry,
+    outDir: opts.outDir,
+    log,
+    ...extra,
+  });
+  const data = opts.data ?? (await (await registry.create('dataset', config.data, ctx('/data'))).load());
+  const info = data.info;
+  if (data.train.count < config.train.batchSize) {
+    throw new DataError(
+      `the training set has ${data.train.count} images, fewer than train.batchSize=${config.train.batchSize}: lower it (--set train.batchSize=${Math.max(2, 2 ** Math.floor(Math.log2(data.train.count)))})`,
+    );
+  }
+  const encoder = await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info }));
+  const mapShape = mapShapeOf(encoder, info);
+  const headCtx = (path: string) => ctx(path, { dataset: info, encoder: { dim: encoder.dim, mapShape }, inputDim: encoder.dim });
+
+  const tasks: TaskRuntime[] = [];
+  const single = Object.keys(config.tasks).length === 1 && config.tasks.main !== undefined;
+  for (const [name, t] of Object.entries(config.tasks)) {
+    const base = single ? '' : `/tasks/${name}`;
+    const head = await registry.create('head', t.head, headCtx(`${base}/head`));
+    const branch: Branch = { encoder, head };
+    const makeCopy = async (): Promise<Branch> => {
+      const e = await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info }));
+      const h = await registry.create('head', t.head, headCtx(`${base}/head`));
+      e.params.copyFrom(encoder.params);
+      h.params.copyFrom(head.params);
+      return { encoder: e, head: h };
+    };
+    const target = await registry.create('target', t.target, ctx(`${base}/target`, { dataset: info }));
+    await target.attach(branch, makeCopy);
+    tasks.push({
+      name,
+      config: t,
+      augmenter: await registry.create('augmenter', t.augmenter, ctx(`${base}/augmenter`, { dataset: info })),
+      head,
+      target,
+      negatives: await registry.create('negatives', t.negatives, ctx(`${base}/negatives`, { dataset: info, inputDim: head.dim })),
+      loss: await registry.create('loss', t.loss, ctx(`${base}/loss`, { dataset: info, inputDim: head.dim })),
+      weight: t.weight,
+      branch,
+    });
+  }
+
+  const params: KeyedParam[] = [
+    ...encoder.params.trainable().map((p) => ({ ...p, key: `encoder/${p.name}` })),
+    ...tasks.flatMap((t) => t.head.params.trainable().map((p) => ({ ...p, key: `tasks/${t.name}/head/${p.name}` }))),
+  ];
+  const optimizer = await registry.create('optimizer', config.optimizer, ctx('/optimizer'));
+  optimizer.init(params.map((p) => ({ ...p, name: p.key })));
+  const schedule = await registry.create('schedule', config.schedule, ctx('/schedule'));
+  const evaluators = (refs: PluginRef[], at: string) => Promise.all(refs.map((r, i) => registry.create('evaluator', r, ctx(`${at}/${i}`, { dataset: info }))));
+  const callbacks = await Promise.all(config.callbacks.map((r, i) => registry.create('callback', r, ctx(`/callbacks/${i}`))));
+  return {
+    config,
+    data,
+    info,
+    encoder,
+    tasks,
+    optimizer,
+    schedule,
+    params,
+    monitor: await evaluators(config.eval.monitor, '/eval/monitor'),
+    final: await evaluators(config.eval.final, '/eval/final'),
+    callbacks,
+  };
+}
+
+/** The spatial map's shape `[h, w, C]`, by running the encoder once on a zero image. */
+function mapShapeOf(encoder: Encoder, info: DatasetInfo): number[] {
+  const map = tf.tidy(() => encoder.forward(tf.zeros([1, info.height, info.width, info.channels]), false).map);
+  const shape = map.shape.slice(1);
+  map.dispose();
+  return shape;
+}
+
+/** Every tensor a checkpoint holds, by a stable key: model parameters and buffers, optimizer slots, plugin state. */
+export function stateTensors(parts: RunParts): Map<string, Variable> {
+  const m = new Map<string, Variable>();
+  for (const p of parts.encoder.params.list()) m.set(`encoder/${p.name}`, p.variable);
+  for (const t of parts.tasks) {
+    for (const p of t.head.params.list()) m.set(`tasks/${t.name}/head/${p.name}`, p.variable);
+    for (const [k, v] of t.target.state?.() ?? []) m.set(`tasks/${t.name}/target/${k}`, v);
+    for (const [k, v] of t.negatives.state?.() ?? []) m.set(`tasks/${t.name}/negatives/${k}`, v);
+  }
+  for (const [k, v] of parts.optimizer.state()) m.set(`optimizer/${k}`, v);
+  return m;
+}

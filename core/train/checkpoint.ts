@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf, type Variable } from '../engine/tf.js';
+import type { ResolvedConfig } from '../config/experiment.js';
+import { DataError } from '../errors.js';
+
+export const CHECKPOINT_FILE = 'checkpoint.json';
+
+export interface CheckpointMeta {
+  format: 'selfsup-checkpoint';
+  version: 1;
+  /** optimizer steps done */
+  step: number;
+  /** epochs completed */
+  epoch: number;
+  /** state of the run's augmentation RNG */
+  rng: object;
+  config: ResolvedConfig;
+  backend: string;
+  createdAt: string;
+  /** file (next to checkpoint.json) that holds every tensor as float32, little-endian */
+  weights: string;
+  tensors: Array<{ key: string; shape: number[]; offset: number }>;
+  /** metrics so far (per epoch), kept so a resumed run reports a full history */
+  history: Array<Record<string, number>>;
+}
+
+/** Write `file` atomically: a temp file in the same directory, then rename. */
+export function writeAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Save a checkpoint into `dir`: the tensors go to a new `weights-<step>.bin`, then `checkpoint.json`
+ * (which names it) is replaced atomically, then older weight files are removed. A crash at any
+ * point leaves the previous checkpoint or the new one, never a mix.
+ */
+export function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'tensors' | 'createdAt'>, tensors: Map<string, Variable>): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const entries: CheckpointMeta['tensors'] = [];
+  let offset = 0;
+  const parts: Float32Array[] = [];
+  for (const [key, v] of tensors) {
+    const data = v.dataSync() as Float32Array;
+    entries.push({ key, shape: v.shape.slice(), offset });
+    parts.push(data);
+    offset += data.length;
+  }
+  const all = new Float32Array(offset);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  const weights = `weights-${meta.step}.bin`;
+  writeAtomic(path.join(dir, weights), new Uint8Array(all.buffer));
+  const full: CheckpointMeta = { format: 'selfsup-checkpoint', version: 1, ...meta, weights, tensors: entries, createdAt: new Date().toISOString() };
+  writeAtomic(path.join(dir, CHECKPOINT_FILE), JSON.stringify(full, null, 1));
+  for (const f of fs.readdirSync(dir)) if (/^weights-\d+\.bin$/.test(f) && f !== weights) fs.rmSync(path.join(dir, f), { force: true });
+  return path.join(dir, CHECKPOINT_FILE);
+}
+
+export function readCheckpoint(dir: string): { meta: CheckpointMeta; values: Float32Array } {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  if (!fs.existsSync(file)) throw new DataError(`no checkpoint in ${dir} (expected ${CHECKPOINT_FILE}): pass the --out directory of a run`);
+  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;
+  if (meta.format !== 'selfsup-checkpoint') throw new DataError(`${file} is not a selfsup checkpoint`);
+  const buf = fs.readFileSync(path.join(dir, meta.weights));
+  const values = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return { meta, values };
+}
+
+/** Assign a checkpoint's tensors into the run's variables; every variable must be present with its shape. */
+export function restoreTensors(meta: CheckpointMeta, values: Float32Array, into: Map<string, Variable>): void {
+  const byKey = new Map(meta.tensors.map((t) => [t.key, t]));
+  const missing: string[] = [];
+  for (const [key, v] of into) {
+    const t = byKey.get(key);
+    if (!t || t.shape.join() !== v.shape.join()) {
+      missing.push(t ? `${key} (shape ${t.shape} vs ${v.shape})` : key);
+      continue;
+    }
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    tf.tidy(() => v.assign(tf.tensor(values.subarray(t.offset, t.offset + size), t.shape, 'float32')));
+  }
+  if (missing.length) throw new DataError(`checkpoint does not match this model: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+}

@@ -1,0 +1,62 @@
+/**
+ * The built-in plugins, one file each. `registerBuiltins(registry)` binds them all; the CLI and
+ * the programmatic API do that before loading any external plugin.
+ */
+import type { PluginDefinition, PluginRegistry } from '../core/index.js';
+import colorJitter from './augmenters/color-jitter.js';
+import gaussianBlur from './augmenters/gaussian-blur.js';
+import grayscale from './augmenters/grayscale.js';
+import horizontalFlip from './augmenters/horizontal-flip.js';
+import multiView from './augmenters/multi-view.js';
+import randomResizedCrop from './augmenters/random-resized-crop.js';
+import solarize from './augmenters/solarize.js';
+import cpuBackend from './backends/cpu.js';
+import tensorflowBackend from './backends/tensorflow.js';
+import wasmBackend from './backends/wasm.js';
+import progress from './callbacks/progress.js';
+import fashionMnist from './datasets/fashion-mnist.js';
+import imageFolder from './datasets/image-folder.js';
+import synthetic from './datasets/synthetic.js';
+import resnet from './encoders/resnet.js';
+import smallCnn from './encoders/small-cnn.js';
+import knn from './evaluators/knn.js';
+import linearProbe from './evaluators/linear-probe.js';
+import identity from './heads/identity.js';
+import linear from './heads/linear.js';
+import mlp from './heads/mlp.js';
+import crossEntropy from './losses/cross-entropy.js';
+import infoNce from './losses/info-nce.js';
+import inBatch from './negatives/in-batch.js';
+import noNegatives from './negatives/none.js';
+import { adam, adamw } from './optimizers/adam.js';
+import lars from './optimizers/lars.js';
+import sgd from './optimizers/sgd.js';
+import constant from './schedules/constant.js';
+import cosine from './schedules/cosine.js';
+import stepSchedule from './schedules/step.js';
+import momentumTarget from './targets/momentum.js';
+import noTarget from './targets/none.js';
+import sharedTarget from './targets/shared.js';
+
+export const builtinPlugins: PluginDefinition<any, any>[] = [
+  multiView, randomResizedCrop, horizontalFlip, colorJitter, grayscale, gaussianBlur, solarize,
+  smallCnn, resnet,
+  identity, linear, mlp,
+  infoNce, crossEntropy,
+  noNegatives, inBatch,
+  sharedTarget, momentumTarget, noTarget,
+  fashionMnist, imageFolder, synthetic,
+  sgd, adam, adamw, lars,
+  cosine, stepSchedule, constant,
+  knn, linearProbe,
+  tensorflowBackend, wasmBackend, cpuBackend,
+  progress,
+];
+
+export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
+  for (const p of builtinPlugins) registry.register(p);
+  return registry;
+}
+
+export { knnTop1 } from './evaluators/knn.js';
+export { linearProbeTop1 } from './evaluators/linear-probe.js';

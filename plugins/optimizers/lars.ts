@@ -1,0 +1,50 @@
+import { Type } from '@sinclair/typebox';
+import { definePlugin, tf } from '../../core/index.js';
+import { Slots } from './slots.js';
+
+/**
+ * LARS (You et al. 2017), SimCLR's optimizer for large batches: for parameters that take decay,
+ * g = grad + wd*p and the layer-wise trust ratio eta*||p||/||g|| scales the step; biases and
+ * batch-norm parameters are excluded from both (as SimCLR). v = mu*v + lr*trust*g; p -= v.
+ *
+ * @example { "type": "lars", "lr": 1.2, "momentum": 0.9, "weightDecay": 1e-6 }
+ */
+export default definePlugin({
+  kind: 'optimizer',
+  name: 'lars',
+  description: 'layer-wise adaptive rate scaling with momentum (SimCLR)',
+  reference: 'SimCLR: LARS, lr = 0.3 x batch/256, wd 1e-6, eta 0.001',
+  options: Type.Object({
+    lr: Type.Number({ default: 0.3, exclusiveMinimum: 0, description: 'base learning rate (SimCLR: 0.3 x batch / 256)' }),
+    momentum: Type.Number({ default: 0.9, minimum: 0, maximum: 1 }),
+    weightDecay: Type.Number({ default: 1e-6, minimum: 0 }),
+    eta: Type.Number({ default: 0.001, exclusiveMinimum: 0, description: 'trust coefficient' }),
+  }),
+  create(o) {
+    const slots = new Slots();
+    return {
+      lr: o.lr,
+      init: (params) => slots.init(params, ['momentum']),
+      state: () => slots.all,
+      apply(grads, lr) {
+        tf.tidy(() => {
+          for (const p of slots.params) {
+            let g = grads.get(p.name);
+            if (!g) continue;
+            let scale: tf.Tensor | number = 1;
+            if (p.decay) {
+              if (o.weightDecay > 0) g = tf.add(g, tf.mul(p.variable, o.weightDecay));
+              const wn = tf.norm(p.variable);
+              const gn = tf.norm(g);
+              const ratio = tf.div(tf.mul(wn, o.eta), gn);
+              scale = tf.where(tf.logicalAnd(tf.greater(wn, 0), tf.greater(gn, 0)), ratio, tf.onesLike(ratio));
+            }
+            const v = slots.get(p, 'momentum');
+            v.assign(tf.add(tf.mul(v, o.momentum), tf.mul(g, tf.mul(scale, lr))));
+            p.variable.assign(tf.sub(p.variable, v));
+          }
+        });
+      },
+    };
+  },
+});

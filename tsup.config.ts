@@ -1,0 +1,23 @@
+import { defineConfig } from 'tsup';
+
+// Library: ESM + CJS + .d.ts. CLI and bench: ESM executables. Dependencies stay external, so a user's
+// @tensorflow/tfjs-core is the one instance every backend registers into.
+export default defineConfig([
+  {
+    entry: { index: 'cli/api.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    shims: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+  },
+  {
+    entry: { 'cli/main': 'cli/main.ts', 'bench/simclr-fmnist': 'bench/simclr-fmnist.ts', 'bench/simclr-cifar': 'bench/simclr-cifar.ts' },
+    format: ['esm'],
+    shims: true,
+    sourcemap: true,
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);
