@@ -52,3 +52,4 @@ export type { CheckpointMeta } from './train/checkpoint.js';
 export { extractFeatures } from './eval/features.js';
 export { runEvaluators } from './eval/evaluate.js';
 export { packageRoot } from './package-root.js';
+export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './engine/kernels/conv2d-backprop-input.js';

@@ -13,11 +13,18 @@ import { closest } from './did-you-mean.js';
  */
 export const EXISTS_KEYWORD = 'x-exists';
 
-const cache = new WeakMap<PluginRegistry, { schema: Record<string, unknown>; validate: ValidateFunction }>();
+interface Compiled {
+  version: number;
+  ajv: Ajv;
+  schema: Record<string, unknown>;
+  validate: ValidateFunction;
+}
+const cache = new WeakMap<PluginRegistry, Compiled>();
 
-function compiled(registry: PluginRegistry) {
+/** The registry's composed schema, compiled once per set of registered plugins. */
+function compiled(registry: PluginRegistry): Compiled {
   let c = cache.get(registry);
-  if (!c) {
+  if (!c || c.version !== registry.version) {
     const ajv = new Ajv({ useDefaults: true, discriminator: true, allErrors: true, strict: false, verbose: true });
     ajv.addKeyword({
       keyword: EXISTS_KEYWORD,
@@ -36,7 +43,7 @@ function compiled(registry: PluginRegistry) {
       },
     });
     const schema = composeSchema(registry);
-    c = { schema, validate: ajv.compile(schema) };
+    c = { version: registry.version, ajv, schema, validate: ajv.compile(schema) };
     cache.set(registry, c);
   }
   return c;
@@ -57,6 +64,23 @@ export function validateConfig(raw: unknown, registry: PluginRegistry, source?: 
   if (problems.length === 0) problems.push(...taskProblems(data as ExperimentConfig));
   if (problems.length) throw new ConfigError(problems, source);
   return normalise(data as ExperimentConfig, source);
+}
+
+/**
+ * Validate one plugin reference against its kind's schema, filling defaults (what `registry.create`
+ * does for references that did not come through a validated config). Problems are reported under `path`.
+ */
+export function validateRef<T>(registry: PluginRegistry, kind: string, ref: T, path: string): T {
+  const c = compiled(registry);
+  const id = String(c.schema.$id);
+  const v = c.ajv.getSchema(`${id}#/$defs/${kind}`);
+  if (!v) throw new Error(`no schema for kind ${kind}`);
+  const data = structuredClone(ref);
+  if (!v(data)) {
+    const problems = dedupe((v.errors ?? []).map((e) => describe(e, registry))).map((p) => ({ ...p, path: path + p.path }));
+    throw new ConfigError(problems);
+  }
+  return data;
 }
 
 const TASK_KEYS = ['augmenter', 'head', 'target', 'negatives', 'loss', 'weight'] as const;

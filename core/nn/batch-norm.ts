@@ -15,9 +15,10 @@ export interface BatchNormOptions {
  * optional fused ReLU. In training mode it normalises with the batch's statistics and updates the
  * running ones; in eval mode it uses the running ones. Ioffe & Szegedy 2015.
  *
- * The training-mode op is one `tf.customGrad` whose reductions are `ones @ X` matmuls: tfjs's stock
- * FusedBatchNorm gradient tiles per-channel vectors to the activation's full shape, which on wasm
- * costs more than the convolution itself.
+ * The training-mode op is one `tf.customGrad` whose reductions are `X^T @ ones` matmuls: tfjs's
+ * stock FusedBatchNorm gradient tiles per-channel vectors to the activation's full shape, and a Sum
+ * over the leading axis transposes the whole activation first; on wasm either costs more than the
+ * convolution itself.
  */
 export class BatchNorm {
   readonly gamma?: Variable;
@@ -80,10 +81,9 @@ function trainBatchNorm(
   const m = x.size / c;
   const op = tf.customGrad(((xIn: Tensor, g: Tensor, b: Tensor, save: (ts: Tensor[]) => void) => {
     const x2 = tf.reshape(xIn, [m, c]);
-    const ones = tf.ones([1, m]);
-    const mean = tf.div(tf.matMul(ones, x2), m);
+    const mean = tf.div(colSum(x2), m);
     const xc = tf.sub(x2, mean);
-    const variance = tf.div(tf.matMul(ones, tf.square(xc)), m);
+    const variance = tf.div(colSum(tf.square(xc)), m);
     const rstd = tf.rsqrt(tf.add(variance, eps));
     const xhat = tf.mul(xc, rstd);
     let y = tf.add(tf.mul(xhat, g), b);
@@ -97,9 +97,8 @@ function trainBatchNorm(
         const [xh, rs, yy, gg] = saved;
         let d = tf.reshape(dy as Tensor, [m, c]);
         if (relu) d = tf.mul(d, tf.step(yy));
-        const onesB = tf.ones([1, m]);
-        const db = tf.matMul(onesB, d);
-        const dg = tf.matMul(onesB, tf.mul(d, xh));
+        const db = colSum(d);
+        const dg = colSum(tf.mul(d, xh));
         // dx = gamma * rstd / m * (m * d - sum(d) - xhat * sum(d * xhat))
         const dx = tf.mul(tf.div(tf.mul(gg, rs), m), tf.sub(tf.sub(tf.mul(d, m), db), tf.mul(xh, dg)));
         return [tf.reshape(dx, shape), tf.reshape(dg, [c]), tf.reshape(db, [c])];
@@ -107,4 +106,10 @@ function trainBatchNorm(
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x, gamma, beta);
+}
+
+/** Column sums of `[M, C]` as `[1, C]`: `X^T @ ones[M, 1]` (on wasm ~6x faster than `ones[1, M] @ X` or a Sum over axis 0). */
+function colSum(x2: Tensor): Tensor {
+  const [m, c] = x2.shape;
+  return tf.reshape(tf.matMul(x2, tf.ones([m, 1]), true, false), [1, c]);
 }

@@ -1,6 +1,7 @@
 import { Container } from 'inversify';
 import { ConfigError, SelfsupError } from '../errors.js';
 import { closest } from '../config/did-you-mean.js';
+import { validateRef } from '../config/validate.js';
 import { PLUGIN_KINDS, type PluginContext, type PluginDefinition, type PluginInstances, type PluginKind, type PluginRef } from './definition.js';
 
 /** The inversify service identifier under which a kind's plugins are bound (each named by its `name`). */
@@ -18,6 +19,8 @@ const NAME_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
  */
 export class PluginRegistry {
   readonly container = new Container();
+  /** bumped by every registration (the composed schema is rebuilt when it changes) */
+  version = 0;
   private readonly names = new Map<PluginKind, string[]>(PLUGIN_KINDS.map((k) => [k, []]));
   /** where each plugin came from (`built-in` or a module path) */
   private readonly origins = new Map<string, string>();
@@ -34,6 +37,7 @@ export class PluginRegistry {
     }
     this.container.bind(pluginService(def.kind)).toConstantValue(def).whenNamed(def.name);
     list.push(def.name);
+    this.version++;
     this.origins.set(`${def.kind}/${def.name}`, origin);
     return this;
   }
@@ -64,10 +68,13 @@ export class PluginRegistry {
     );
   }
 
-  /** Build an instance from a validated reference (`type` + options with defaults filled). */
+  /**
+   * Build an instance from a reference (`type` + options). The options are validated against the
+   * plugin's schema and defaults are filled, so partial references work from code as from configs.
+   */
   async create<K extends PluginKind>(kind: K, ref: PluginRef, ctx: PluginContext): Promise<PluginInstances[K]> {
     const def = this.get(kind, ref.type);
-    const { type: _type, ...options } = ref;
+    const { type: _type, ...options } = validateRef(this, kind, ref, ctx.path);
     try {
       return await def.create(options as never, ctx);
     } catch (err) {

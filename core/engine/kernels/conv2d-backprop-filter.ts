@@ -10,7 +10,9 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
  *
  * which is one stride-1 convolution of `x^T` `[Ci, H, W, B]` with `dy^T` `[OH, OW, B, Co]` as the
  * filter and dilation s (the batch becomes the reduced channel axis), giving `[Ci, KH', KW', Co]`;
- * a slice to `[KH, KW]` and a transpose give `[KH, KW, Ci, Co]`. NHWC only.
+ * a slice to `[KH, KW]` and a transpose give `[KH, KW, Ci, Co]`. XNNPACK packs a convolution's
+ * filter on every call, so with stride 1 and `x` the smaller operand (a first layer: Ci = 1) the
+ * roles swap: `dy^T` is correlated with `x^T` as the filter and the result is flipped. NHWC only.
  */
 export function conv2dBackpropFilterViaConv(backendName: string): KernelConfig {
   const k = (name: string): KernelFunc => {
@@ -21,7 +23,7 @@ export function conv2dBackpropFilterViaConv(backendName: string): KernelConfig {
   return {
     kernelName: 'Conv2DBackpropFilter',
     backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
+    kernelFunc: function convConv2DBackpropFilter({ inputs, backend, attrs }) {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
       const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
         strides: [number, number] | number;
@@ -48,20 +50,37 @@ export function conv2dBackpropFilterViaConv(backendName: string): KernelConfig {
         temps.push(out);
         return out;
       };
-      const xT = run('Transpose', { x }, { perm: [3, 1, 2, 0] });
-      const dyT = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-      // Padding beyond what the forward pass read would add rows past KH; crop them below.
-      let r = run('Conv2D', { x: xT, filter: dyT }, {
-        strides: [1, 1],
-        dilations: [info.strideHeight, info.strideWidth],
-        pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-        dataFormat: 'NHWC',
-      });
-      const [kh, kw] = filterShape;
-      if (r.shape[1] !== kh || r.shape[2] !== kw) {
-        r = run('Slice', { x: r }, { begin: [0, 0, 0, 0], size: [r.shape[0], kh, kw, r.shape[3]] });
+      const [kh, kw, ci, co] = filterShape;
+      const [, oh, ow] = dy.shape;
+      let out: TensorInfo;
+      // XNNPACK re-packs a convolution's filter on every call: make the smaller operand the filter.
+      if (info.strideHeight === 1 && info.strideWidth === 1 && x.shape[1]! * x.shape[2]! * ci < oh! * ow! * co) {
+        // stride 1, x smaller: correlate dy^T [Co, OH, OW, B] (padded) with x^T [H, W, B, Ci] as the
+        // filter; output position (p, q) is tap (KH-1-p, KW-1-q): [Co, KH, KW, Ci] -> reverse -> transpose.
+        const dyT = run('Transpose', { x: dy }, { perm: [3, 1, 2, 0] });
+        const xT = run('Transpose', { x }, { perm: [1, 2, 0, 3] });
+        const r = run('Conv2D', { x: dyT, filter: xT }, {
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]],
+          dataFormat: 'NHWC',
+        });
+        const rev = run('Reverse', { x: r }, { dims: [1, 2] });
+        out = k('Transpose')({ inputs: { x: rev }, backend, attrs: { perm: [1, 2, 3, 0] } as never }) as TensorInfo;
+      } else {
+        // x^T [Ci, H, W, B] correlated with dy^T [OH, OW, B, Co] as the filter, dilation = stride
+        const xT = run('Transpose', { x }, { perm: [3, 1, 2, 0] });
+        const dyT = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+        // padding beyond what the forward pass read would add rows past KH: crop them below
+        let r = run('Conv2D', { x: xT, filter: dyT }, {
+          strides: [1, 1],
+          dilations: [info.strideHeight, info.strideWidth],
+          pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+          dataFormat: 'NHWC',
+        });
+        if (r.shape[1] !== kh || r.shape[2] !== kw) r = run('Slice', { x: r }, { begin: [0, 0, 0, 0], size: [r.shape[0], kh, kw, r.shape[3]] });
+        out = k('Transpose')({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } as never }) as TensorInfo;
       }
-      const out = k('Transpose')({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } as never }) as TensorInfo;
       for (const t of temps) (backend as { disposeData(id: object): void }).disposeData(t.dataId);
       return out;
     },

@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PluginRegistry, Rng, tf } from '../../../cli/api.js';
+import infoNce from '../../../plugins/losses/info-nce.js';
+import inBatch from '../../../plugins/negatives/in-batch.js';
+import { randn, useBackend } from '../../helpers.js';
+
+const ctx = { seed: 0, rng: Rng.fromSeed(0), path: '/loss', registry: new PluginRegistry(), log: () => {} };
+const index = (n: number) => Int32Array.from({ length: n }, (_, i) => 1000 + i);
+
+/** SimCLR's NT-Xent written as the paper does: a loop over all 2N anchors. */
+function ntXentLoop(z1: number[][], z2: number[][], t: number): number {
+  const z = [...z1, ...z2].map((v) => {
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  });
+  const n2 = z.length;
+  const half = n2 / 2;
+  const sim = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0) / t;
+  let total = 0;
+  for (let i = 0; i < n2; i++) {
+    const j = (i + half) % n2;
+    let denom = 0;
+    for (let k = 0; k < n2; k++) if (k !== i) denom += Math.exp(sim(z[i], z[k]));
+    total += -Math.log(Math.exp(sim(z[i], z[j])) / denom);
+  }
+  return total / n2;
+}
+
+/** InfoNCE with a shared negative set (MoCo style): logits [pos, q.negs] / T, positive at 0. */
+function queueLoop(q: number[][], k: number[][], negs: number[][], t: number): number {
+  const nrm = (v: number[]) => v.map((x) => x / Math.hypot(...v));
+  let total = 0;
+  q.forEach((qi, i) => {
+    const a = nrm(qi);
+    const dot = (b: number[]) => a.reduce((s, x, j) => s + x * nrm(b)[j], 0) / t;
+    const logits = [dot(k[i]), ...negs.map(dot)];
+    const m = Math.max(...logits);
+    total += m + Math.log(logits.reduce((s, l) => s + Math.exp(l - m), 0)) - logits[0];
+  });
+  return total / q.length;
+}
+
+const rows = (a: Float32Array, n: number, d: number) => Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * d, (i + 1) * d)));
+
+describe('info-nce', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('uniform similarities give log(2N-1) (NT-Xent with in-batch negatives)', async () => {
+    const loss = await infoNce.create({ temperature: 0.5, symmetric: true }, ctx);
+    const neg = await inBatch.create({ source: 'queries' }, ctx);
+    for (const n of [2, 8, 64]) {
+      const z = tf.ones([n, 16]) as tf.Tensor2D;
+      const queries = [z, z];
+      const value = loss.compute({ outputs: queries, keys: queries, negatives: neg.negatives({ queries, keys: queries, index: index(n) }), index: index(n) });
+      expect(value.dataSync()[0]).toBeCloseTo(Math.log(2 * n - 1), 5);
+    }
+  });
+
+  it('matches a naive NT-Xent loop on random inputs to 1e-5', async () => {
+    for (const [n, d, t] of [[5, 7, 0.5], [16, 32, 0.1], [3, 4, 1.0]] as const) {
+      const a = randn([n, d], n);
+      const b = randn([n, d], n + 100);
+      const loss = await infoNce.create({ temperature: t, symmetric: true }, ctx);
+      const neg = await inBatch.create({ source: 'queries' }, ctx);
+      const queries = [tf.tensor2d(a, [n, d]), tf.tensor2d(b, [n, d])];
+      const got = loss.compute({ outputs: queries, keys: queries, negatives: neg.negatives({ queries, keys: queries, index: index(n) }), index: index(n) }).dataSync()[0];
+      expect(Math.abs(got - ntXentLoop(rows(a, n, d), rows(b, n, d), t))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('with a shared negative set (queue) matches the MoCo formula, and ignores negatives owned by the query', async () => {
+    const [n, d, k, t] = [6, 8, 10, 0.07];
+    const q = randn([n, d], 1);
+    const kk = randn([n, d], 2);
+    const negs = randn([k, d], 3);
+    const loss = await infoNce.create({ temperature: t, symmetric: false }, ctx);
+    const args = { outputs: [tf.tensor2d(q, [n, d])], keys: [tf.tensor2d(kk, [n, d])], index: index(n) };
+    const plain = loss.compute({ ...args, negatives: { keys: tf.tensor2d(negs, [k, d]) } }).dataSync()[0];
+    expect(Math.abs(plain - queueLoop(rows(q, n, d), rows(kk, n, d), rows(negs, k, d), t))).toBeLessThan(1e-4 * plain);
+    // mark negative 0 as belonging to sample 0 and negative 1 to sample 3: they drop out of those rows only
+    const owner = new Int32Array(k).fill(-1);
+    owner[0] = 1000;
+    owner[1] = 1003;
+    const masked = loss.compute({ ...args, negatives: { keys: tf.tensor2d(negs, [k, d]), owner } }).dataSync()[0];
+    const ref =
+      rows(q, n, d).reduce((s, qi, i) => {
+        const keep = rows(negs, k, d).filter((_, j) => owner[j] !== 1000 + i);
+        return s + queueLoop([qi], [rows(kk, n, d)[i]], keep, t);
+      }, 0) / n;
+    expect(Math.abs(masked - ref)).toBeLessThan(1e-4 * ref);
+  });
+
+  it('refuses a task without a positive, with a sentence', async () => {
+    const loss = await infoNce.create({ temperature: 0.5, symmetric: true }, ctx);
+    expect(() => loss.compute({ outputs: [tf.ones([2, 3])], index: index(2) })).toThrow(/needs a positive/);
+  });
+});
