@@ -24,3 +24,24 @@ export function maxAbs(a: ArrayLike<number>): number {
 }
 
 export { tf };
+
+/** A SimCLR config small enough for unit tests: synthetic 16x16 data, a 2-stage CNN. */
+export function tinySimclr(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'tiny',
+    seed: 0,
+    backend: 'cpu',
+    data: { type: 'synthetic', train: 64, test: 32, size: 12, classes: 4 },
+    encoder: { type: 'small-cnn', widths: [4, 8] },
+    augmenter: { type: 'multi-view', views: 2, pipeline: [{ type: 'random-resized-crop', scale: [0.5, 1] }, { type: 'horizontal-flip' }, { type: 'color-jitter' }] },
+    head: { type: 'mlp', layers: 2, hiddenDim: 8, outDim: 8 },
+    target: { type: 'shared' },
+    negatives: { type: 'in-batch' },
+    loss: { type: 'info-nce', temperature: 0.5 },
+    optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4 },
+    schedule: { type: 'cosine', warmupEpochs: 1 },
+    train: { epochs: 3, batchSize: 16, checkpointEvery: 1 },
+    eval: { every: 0, monitor: [], final: [] },
+    ...extra,
+  };
+}

@@ -2,30 +2,27 @@ import { Type } from '@sinclair/typebox';
 import { Rng, channelStats, definePlugin, type ImageSet } from '../../core/index.js';
 
 /**
- * Synthetic labelled images for tests: each class is a bright square at its own position (on a
- * class-specific grid) on a noisy background, with a random jitter of the position, so a learned
- * encoder can separate classes. Deterministic per seed.
+ * Synthetic labelled images for tests: each class is a texture that survives crops and flips
+ * (class mod 4: horizontal stripes, vertical stripes, checkerboard, dots; class div 4 sets the
+ * period), with a random phase and contrast per image plus pixel noise. Deterministic per seed.
  *
  * @example { "type": "synthetic", "train": 256, "test": 64, "size": 16, "classes": 4 }
  */
 export default definePlugin({
   kind: 'dataset',
   name: 'synthetic',
-  description: 'generated squares-on-noise images, one position per class (tests)',
+  description: 'generated textures on noise, one texture per class (tests)',
   options: Type.Object({
     train: Type.Integer({ default: 512, minimum: 1 }),
     test: Type.Integer({ default: 128, minimum: 0 }),
     size: Type.Integer({ default: 16, minimum: 8 }),
     channels: Type.Integer({ default: 1, minimum: 1, maximum: 4 }),
     classes: Type.Integer({ default: 4, minimum: 2, maximum: 16 }),
-    noise: Type.Number({ default: 0.2, minimum: 0, maximum: 1 }),
+    noise: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'amplitude of uniform pixel noise' }),
   }),
   create: (o, ctx) => ({
     async load() {
       const rng = Rng.fromSeed(ctx.seed, 'synthetic');
-      const grid = Math.ceil(Math.sqrt(o.classes));
-      const cell = Math.floor(o.size / grid);
-      const sq = Math.max(2, Math.floor(cell / 2));
       const make = (n: number): ImageSet => {
         const px = o.size * o.size * o.channels;
         const images = new Uint8Array(n * px);
@@ -33,13 +30,18 @@ export default definePlugin({
         for (let i = 0; i < n; i++) {
           const label = i % o.classes;
           labels[i] = label;
-          const y0 = Math.floor(label / grid) * cell + rng.int(Math.max(1, cell - sq + 1));
-          const x0 = (label % grid) * cell + rng.int(Math.max(1, cell - sq + 1));
+          const kind = label % 4;
+          const period = 2 + Math.floor(label / 4) * 2;
+          const py = rng.int(period);
+          const px0 = rng.int(period);
+          const amp = rng.uniform(0.3, 0.5);
           for (let y = 0; y < o.size; y++)
             for (let x = 0; x < o.size; x++) {
-              const inside = y >= y0 && y < y0 + sq && x >= x0 && x < x0 + sq;
+              const sy = Math.floor((y + py) / (period / 2)) % 2;
+              const sx = Math.floor((x + px0) / (period / 2)) % 2;
+              const on = kind === 0 ? sy : kind === 1 ? sx : kind === 2 ? sy ^ sx : sy & sx;
               for (let c = 0; c < o.channels; c++) {
-                const v = (inside ? 0.9 : 0.1) + o.noise * (rng.next() - 0.5);
+                const v = 0.5 + (on ? amp : -amp) + o.noise * (rng.next() - 0.5);
                 images[i * px + (y * o.size + x) * o.channels + c] = Math.round(255 * Math.min(1, Math.max(0, v)));
               }
             }

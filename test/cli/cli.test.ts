@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The CLI as users run it: the built bin (npm test builds first).
+const BIN = path.resolve('dist/cli/main.js');
+const selfsup = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-cli-'));
+const writeJson = (obj: unknown) => {
+  const f = path.join(tmp(), 'config.json');
+  fs.writeFileSync(f, JSON.stringify(obj));
+  return f;
+};
+const TINY = [
+  '--set', 'data.trainLimit=512', '--set', 'data.testLimit=200', '--set', 'train.epochs=1', '--set', 'train.batchSize=64',
+  '--set', 'encoder.widths=[8,16]', '--set', 'eval.final=[{"type":"knn","k":20}]', '--set', 'backend=wasm',
+];
+
+describe('selfsup CLI', () => {
+  it('bad configs: one line per problem with its JSON path and hint, exit 2, no stack trace', () => {
+    const f = writeJson({ extends: 'simclr', loss: { type: 'info-nc' }, head: { type: 'mlp', hiddenDimm: 3 }, optimizer: { type: 'adam', lr: -1 }, data: { type: 'fashion-mnist', dir: '/nope' } });
+    const r = selfsup('validate', f);
+    expect(r.code).toBe(2);
+    const lines = r.err.trim().split('\n');
+    expect(lines[0]).toBe(`error: invalid config in ${f}:`);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "  /loss/type: unknown loss 'info-nc' (did you mean 'info-nce'?)",
+        "  /head/hiddenDimm: unknown key 'hiddenDimm' (did you mean 'hiddenDim'?)",
+        '  /optimizer/lr: must be > 0, got -1',
+        expect.stringMatching(/^ {2}\/data\/dir: dir not found: \/nope/),
+      ]),
+    );
+    expect(r.err).not.toMatch(/at .*\.js:\d+/);
+    expect(selfsup('validate', f, '--verbose').code).toBe(2);
+  });
+
+  it('invalid JSON, unknown preset and a bad --set are config errors too', () => {
+    const f = path.join(tmp(), 'broken.json');
+    fs.writeFileSync(f, '{ "extends": "simclr", ');
+    const a = selfsup('validate', f);
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/not valid JSON/);
+    const b = selfsup('train', '--preset', 'simclear');
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/no preset or file named 'simclear' \(presets: simclr/);
+    const c = selfsup('validate', 'simclr', '--set', 'train.epochs=many');
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/\/train\/epochs: --set train.epochs: expected an integer, got 'many'|expected a number, got 'many'/);
+  });
+
+  it('train --json ends stdout with one JSON object; eval --checkpoint re-scores the saved encoder', () => {
+    const out = tmp();
+    const r = selfsup('train', '--preset', 'simclr', ...TINY, '--out', out, '--json');
+    expect(r.code, r.err).toBe(0);
+    const last = JSON.parse(r.out.trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ preset: 'simclr', backend: 'wasm', steps: 8 });
+    expect(last.eval.knn_top1).toBeGreaterThan(0.3); // 10 classes: chance is 0.1
+    expect(r.err).toMatch(/backend: wasm/);
+    expect(r.err).toMatch(/epoch 1: loss/);
+    const e = selfsup('eval', '--checkpoint', out, '--json');
+    expect(e.code, e.err).toBe(0);
+    const ev = JSON.parse(e.out.trim().split('\n').at(-1)!);
+    expect(ev.eval.knn_top1).toBe(last.eval.knn_top1); // same weights, same features
+  });
+
+  it('the README plugin example (test/fixtures) registers and runs inside a preset', () => {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    expect(readme).toContain(fs.readFileSync('test/fixtures/cutout-plugin.mjs', 'utf8').trim());
+    expect(readme).toContain(fs.readFileSync('test/fixtures/simclr-cutout.json', 'utf8').trim());
+    const list = JSON.parse(selfsup('plugins', '--json', '--plugin', 'test/fixtures/cutout-plugin.mjs').out);
+    expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'augmenter', name: 'cutout', options: ['size', 'p'] })]));
+    const r = selfsup('train', '--preset', 'test/fixtures/simclr-cutout.json', ...TINY, '--set', 'train.maxSteps=2', '--out', tmp(), '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out.trim().split('\n').at(-1)!).steps).toBe(2);
+    const v = JSON.parse(selfsup('validate', 'test/fixtures/simclr-cutout.json', '--json').out);
+    expect(v.config.tasks.main.augmenter.pipeline[2]).toEqual({ type: 'cutout', size: 0.3, p: 0.5 });
+    // its options are validated like a built-in's
+    const bad = selfsup('validate', 'test/fixtures/simclr-cutout.json', '--set', 'augmenter.pipeline.2.size=2');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/\/augmenter\/pipeline\/2\/size: must be <= 1, got 2/);
+  });
+
+  it('plugins, presets and schema list what is registered', () => {
+    const plugins = JSON.parse(selfsup('plugins', '--json').out) as Array<{ kind: string; name: string }>;
+    expect(plugins.filter((p) => p.kind === 'loss').map((p) => p.name)).toEqual(['info-nce', 'cross-entropy']);
+    const presets = JSON.parse(selfsup('presets', '--json').out) as Array<{ name: string }>;
+    expect(presets.map((p) => p.name)).toContain('simclr');
+    const schema = JSON.parse(selfsup('schema').out);
+    expect(schema.$defs.encoder.oneOf.map((b: { properties: { type: { const: string } } }) => b.properties.type.const)).toEqual(['small-cnn', 'resnet']);
+  });
+});
