@@ -45,6 +45,7 @@ export const EvalSchema = Type.Object(
     final: Type.Array(pluginRef('evaluator'), { default: [{ type: 'knn' }, { type: 'linear-probe' }], description: 'evaluators run at the end' }),
     batchSize: Type.Integer({ default: 500, minimum: 1, description: 'images per forward pass when extracting features' }),
     trainLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N training images as the labelled set' })),
+    baseline: Type.Boolean({ default: false, description: 'also score the encoder with its initial (random) weights: metrics random_<name>' }),
   },
   { additionalProperties: false },
 );

@@ -5,6 +5,7 @@ import type { Progress } from '../contracts/schedule.js';
 import type { ResolvedConfig } from '../config/experiment.js';
 import { makeBatch } from '../data/batch.js';
 import { runEvaluators } from '../eval/evaluate.js';
+import { randomWeightsBaseline } from '../eval/baseline.js';
 import { selectBackend, type BackendChoice } from '../engine/backend.js';
 import { SelfsupError } from '../errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
@@ -135,6 +136,10 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   saveCkpt(Math.floor(step / stepsPerEpoch));
   for (const cb of callbacks) await cb.onEvalStart?.('final');
   const evalResult = await runEvaluators(parts.final, branch0, parts.data, evalOpts);
+  if (config.eval.baseline) {
+    for (const cb of callbacks) await cb.onEvalStart?.('random-weights baseline');
+    Object.assign(evalResult, await randomWeightsBaseline(parts, config, opts.registry, log));
+  }
   const seconds = (performance.now() - t0) / 1000;
   const result: TrainResult = { name: config.name, backend: backend.name, steps: step, epochs: step / stepsPerEpoch, seconds, loss: lastEpochLoss, losses, eval: evalResult, history, outDir: opts.outDir, parts };
   if (opts.outDir) {

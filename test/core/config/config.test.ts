@@ -19,7 +19,7 @@ describe('config validation', () => {
     expect(config.tasks.main.loss).toEqual({ type: 'info-nce', temperature: 0.5, symmetric: true });
     expect(config.tasks.main.weight).toBe(1);
     expect(config.train.concatViews).toBe(true);
-    expect((config.tasks.main.augmenter as { pipeline: Array<Record<string, unknown>> }).pipeline[0]).toEqual({ type: 'random-resized-crop', scale: [0.5, 1], ratio: [0.75, 4 / 3] });
+    expect((config.tasks.main.augmenter as unknown as { pipeline: Array<Record<string, unknown>> }).pipeline[0]).toEqual({ type: 'random-resized-crop', scale: [0.5, 1], ratio: [0.75, 4 / 3] });
   });
 
   it('unknown plugin name: path and a did-you-mean hint', async () => {

@@ -57,16 +57,12 @@ describe('training', () => {
     await expect(runExperiment(cfg)).rejects.toThrow(/loss became (NaN|Infinity).*lower the learning rate/);
   });
 
-  it('SimCLR on synthetic data beats the same encoder with random weights (kNN)', async () => {
-    const cfg = (epochs: number) =>
-      tinySimclr({
-        data: { type: 'synthetic', train: 256, test: 128, size: 12, classes: 8, noise: 0.6 },
-        train: { epochs, batchSize: 32, checkpointEvery: 0 },
-        optimizer: { type: 'adam', lr: 0.003 },
-        eval: { every: 0, monitor: [], final: [{ type: 'knn', k: 20 }] },
-      });
-    const trained = await runExperiment(cfg(6));
-    const random = await runExperiment(cfg(1), { sets: ['optimizer.lr=1e-12'] });
-    expect(trained.eval.knn_top1).toBeGreaterThan(random.eval.knn_top1 + 0.05);
+  it('SimCLR (preset, wasm) beats the same encoder with its initial random weights on the embedded Fashion-MNIST (kNN)', async () => {
+    const trained = await runExperiment('simclr', {
+      sets: ['backend=wasm', 'data.trainLimit=2048', 'data.testLimit=500', 'encoder.widths=[16,32]', 'head.hiddenDim=32', 'train.batchSize=128', 'train.epochs=4', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[{"type":"knn","k":20}]', 'eval.baseline=true', 'optimizer.lr=0.003'],
+    });
+    expect(Object.keys(trained.eval).sort()).toEqual(['knn_top1', 'random_knn_top1']);
+    expect(trained.eval.random_knn_top1).toBeGreaterThan(0.3); // 10 classes: random conv features are far above chance
+    expect(trained.eval.knn_top1).toBeGreaterThan(trained.eval.random_knn_top1 + 0.04); // measured 0.652 vs 0.572
   });
 });

@@ -1,0 +1,36 @@
+import { tf } from '../engine/tf.js';
+import type { Branch } from '../contracts/modules.js';
+import type { ResolvedConfig } from '../config/experiment.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { Rng } from '../rng.js';
+import { gatherImages, normalizeImages } from '../data/batch.js';
+import type { RunParts } from '../train/build.js';
+import { runEvaluators } from './evaluate.js';
+
+/**
+ * The "random weights" baseline: a fresh copy of the run's encoder and first head, built from the
+ * same options and seed (so with exactly the run's initial weights), batch-norm statistics set by
+ * one training-mode pass over the training set, then scored by the final evaluators. Metrics are
+ * prefixed `random_` (`random_knn_top1`). The run's own parameters are not touched.
+ */
+export async function randomWeightsBaseline(parts: RunParts, config: ResolvedConfig, registry: PluginRegistry, log: (m: string) => void = () => {}): Promise<Record<string, number>> {
+  const task = Object.values(config.tasks)[0];
+  const single = Object.keys(config.tasks).length === 1 && config.tasks.main !== undefined;
+  const headPath = single ? '/head' : `/tasks/${parts.tasks[0].name}/head`;
+  const ctx = (path: string) => ({ seed: config.seed, rng: Rng.fromSeed(config.seed, path), path, registry, log, dataset: parts.info });
+  const encoder = await registry.create('encoder', config.encoder, ctx('/encoder'));
+  const head = await registry.create('head', task.head, { ...ctx(headPath), encoder: { dim: encoder.dim, mapShape: [] }, inputDim: encoder.dim });
+  const branch: Branch = { encoder, head };
+  const { train } = parts.data;
+  const bs = config.eval.batchSize;
+  for (let s = 0; s < train.count; s += bs) {
+    const idx = Int32Array.from({ length: Math.min(bs, train.count - s) }, (_, i) => s + i);
+    tf.tidy(() => {
+      head.forward(encoder.forward(normalizeImages(gatherImages(train, parts.info, idx), parts.info), true), true);
+    });
+  }
+  const m = await runEvaluators(parts.final, branch, parts.data, { batchSize: bs, trainLimit: config.eval.trainLimit, seed: config.seed, log });
+  encoder.params.dispose();
+  head.params.dispose();
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`random_${k}`, v]));
+}
