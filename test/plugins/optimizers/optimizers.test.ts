@@ -1,0 +1,62 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ParamStore, Rng, constant, createRegistry, tf, type Optimizer, type Param } from '../../../cli/api.js';
+import { useBackend } from '../../helpers.js';
+
+const registry = createRegistry();
+const make = async (ref: { type: string; [k: string]: unknown }) =>
+  (await registry.create('optimizer', ref, { seed: 0, rng: Rng.fromSeed(0), path: '/optimizer', registry, log: () => {} })) as Optimizer;
+
+/** w = [1, -2] (decayed), b = [0.5] (not decayed), fixed gradients. */
+function setup(opt: Optimizer) {
+  const store = new ParamStore('t');
+  const w = store.add('w', [2], { init: () => new Float32Array([1, -2]) });
+  const b = store.add('b', [1], { init: constant(0.5), decay: false });
+  const params: Param[] = store.list();
+  opt.init(params);
+  const step = (gw: number[], gb: number[], lr: number) =>
+    tf.tidy(() => opt.apply(new Map([['w', tf.tensor1d(gw)], ['b', tf.tensor1d(gb)]]), lr));
+  return { w, b, step };
+}
+const values = (v: tf.Variable) => Array.from(v.dataSync());
+
+describe('optimizers', () => {
+  beforeAll(() => useBackend('cpu', registry));
+
+  it('sgd: momentum buffer and weight decay only on decayed parameters (PyTorch formula)', async () => {
+    const { w, b, step } = setup(await make({ type: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 0.01 }));
+    step([0.5, 0.5], [1], 0.1);
+    // g = grad + wd*w = [0.51, 0.48]; v = g; w -= lr*v
+    expect(values(w)[0]).toBeCloseTo(1 - 0.1 * 0.51, 6);
+    expect(values(w)[1]).toBeCloseTo(-2 - 0.1 * 0.48, 6);
+    expect(values(b)[0]).toBeCloseTo(0.5 - 0.1 * 1, 6);
+    step([0.5, 0.5], [1], 0.1);
+    // v2 = 0.9*1 + 1 = 1.9 for b
+    expect(values(b)[0]).toBeCloseTo(0.4 - 0.1 * 1.9, 6);
+  });
+
+  it('adam: bias-corrected first step moves each weight by lr*sign(g); adamw decays apart from the gradient', async () => {
+    const a = setup(await make({ type: 'adam', lr: 0.01 }));
+    a.step([0.3, -4], [2], 0.01);
+    expect(values(a.w)[0]).toBeCloseTo(1 - 0.01, 5);
+    expect(values(a.w)[1]).toBeCloseTo(-2 + 0.01, 5);
+    const d = setup(await make({ type: 'adamw', lr: 0.01, weightDecay: 0.1 }));
+    d.step([0.3, -4], [2], 0.01);
+    expect(values(d.w)[0]).toBeCloseTo(1 - 0.01 - 0.01 * 0.1 * 1, 5);
+    expect(values(d.b)[0]).toBeCloseTo(0.5 - 0.01, 5); // no decay on b
+  });
+
+  it('lars: trust ratio eta*||w||/||g|| scales decayed parameters only', async () => {
+    const { w, b, step } = setup(await make({ type: 'lars', lr: 1, momentum: 0.9, weightDecay: 0, eta: 0.001 }));
+    step([3, 4], [2], 1);
+    const trust = (0.001 * Math.sqrt(5)) / 5;
+    expect(values(w)[0]).toBeCloseTo(1 - trust * 3, 6);
+    expect(values(w)[1]).toBeCloseTo(-2 - trust * 4, 6);
+    expect(values(b)[0]).toBeCloseTo(0.5 - 2, 6);
+  });
+
+  it('keeps its state in named slots for checkpoints', async () => {
+    const opt = await make({ type: 'adam' });
+    setup(opt);
+    expect([...opt.state().keys()].sort()).toEqual(['b/m', 'b/v', 'step', 'w/m', 'w/v']);
+  });
+});

@@ -1,0 +1,55 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng, buildRun, makeBatch, resolveExperiment, tf, trainStep } from '../../../cli/api.js';
+import { tinySimclr, useBackend } from '../../helpers.js';
+
+describe('momentum target', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('after one step the copy equals m*old + (1-m)*online exactly, and receives no gradient', async () => {
+    const m = 0.9;
+    const { config, registry } = await resolveExperiment(tinySimclr({ target: { type: 'momentum', momentum: m } }));
+    const parts = await buildRun(config, { registry });
+    const task = parts.tasks[0];
+    const state = task.target.state!();
+    const copyEnc = [...state].filter(([k]) => k.startsWith('encoder/') && !k.includes('running'));
+    expect(copyEnc.length).toBeGreaterThan(0);
+    // the copy starts equal to the online encoder
+    for (const [k, v] of copyEnc) {
+      const online = parts.encoder.params.get(k.slice('encoder/'.length))!.variable;
+      expect(Array.from(v.dataSync())).toEqual(Array.from(online.dataSync()));
+    }
+    const before = new Map(copyEnc.map(([k, v]) => [k, v.dataSync().slice()]));
+    const b = makeBatch(parts.data.train, parts.info, Int32Array.from({ length: 16 }, (_, i) => i));
+    trainStep(parts, b, Rng.fromSeed(0), 0.5, { step: 0, totalSteps: 10, epoch: 0, stepsPerEpoch: 4 });
+    let changed = 0;
+    for (const [k, v] of copyEnc) {
+      const online = parts.encoder.params.get(k.slice('encoder/'.length))!.variable.dataSync();
+      const old = before.get(k)!;
+      const got = v.dataSync();
+      for (let i = 0; i < got.length; i++) {
+        expect(got[i]).toBeCloseTo(m * old[i] + (1 - m) * online[i], 6);
+        if (online[i] !== old[i]) changed++;
+      }
+    }
+    expect(changed).toBeGreaterThan(0); // the online encoder did move
+    // the target's variables are not among the trained parameters
+    const trained = new Set(parts.params.map((p) => p.variable.name));
+    for (const [, v] of state) expect(trained.has(v.name)).toBe(false);
+    b.x.dispose();
+  });
+
+  it('a cosine schedule raises m from its start to 1', async () => {
+    const { config, registry } = await resolveExperiment(tinySimclr({ target: { type: 'momentum', momentum: 0.5, schedule: 'cosine' } }));
+    const parts = await buildRun(config, { registry });
+    const [k, v] = [...parts.tasks[0].target.state!()].find(([key]) => key === 'encoder/conv1.weight')!;
+    const online = parts.encoder.params.get('conv1.weight')!.variable;
+    tf.tidy(() => online.assign(tf.add(online, 1)));
+    const old = v.dataSync().slice();
+    parts.tasks[0].target.update!({ step: 10, totalSteps: 10, epoch: 1, stepsPerEpoch: 10 }); // end: m = 1
+    expect(Array.from(v.dataSync())).toEqual(Array.from(old));
+    parts.tasks[0].target.update!({ step: 5, totalSteps: 10, epoch: 0, stepsPerEpoch: 10 }); // middle: m = 0.75
+    const on = online.dataSync();
+    expect(v.dataSync()[0]).toBeCloseTo(0.75 * old[0] + 0.25 * on[0], 6);
+    expect(k).toBe('encoder/conv1.weight');
+  });
+});
