@@ -10,6 +10,7 @@
 import path from 'node:path';
 import {
   PluginRegistry,
+  Rng,
   applyOverrides,
   buildRun,
   loadConfig,
@@ -66,6 +67,11 @@ export async function resolveExperiment(source: string | Record<string, unknown>
   if (typeof source === 'string' && withSets.name === undefined) withSets.name = path.basename(source).replace(/\.json$/, '');
   const config = validateConfig(withSets, registry, file);
   return { config, registry, file };
+}
+
+/** The built-in progress bar as a callback (what `selfsup train` shows). */
+export async function progressCallback(registry: PluginRegistry = createRegistry(), every = 10): Promise<Callback> {
+  return registry.create('callback', { type: 'progress', every }, { seed: 0, rng: Rng.fromSeed(0, 'progress'), path: '/callbacks', registry, log: () => {} });
 }
 
 export interface RunOptions extends ResolveOptions {

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { Rng, readCheckpoint, runExperiment, type Callback, type PluginRegistry } from '../api.js';
-import progress from '../../plugins/callbacks/progress.js';
+import { progressCallback, readCheckpoint, runExperiment } from '../api.js';
 import { metricsTable } from './format.js';
 
 export interface TrainFlags {
@@ -19,8 +18,7 @@ export const log = (m: string) => process.stderr.write(`${m}\n`);
 export async function trainCommand(o: TrainFlags): Promise<void> {
   const name = o.resume ? readCheckpoint(o.resume).meta.config.name : path.basename(o.preset).replace(/\.json$/, '');
   const outDir = o.out ?? o.resume ?? path.join('runs', `${name}-${stamp()}`);
-  const bar = (await progress.create({ every: 10 }, { seed: 0, rng: Rng.fromSeed(0), path: '', registry: undefined as unknown as PluginRegistry, log })) as Callback;
-  const result = await runExperiment(o.preset, { sets: o.set, plugins: o.plugin, outDir, resume: o.resume, backend: o.backend, callbacks: [bar], log });
+  const result = await runExperiment(o.preset, { sets: o.set, plugins: o.plugin, outDir, resume: o.resume, backend: o.backend, callbacks: [await progressCallback()], log });
   const summary = {
     preset: o.resume ? name : o.preset,
     backend: result.backend,
