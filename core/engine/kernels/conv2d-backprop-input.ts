@@ -1,8 +1,6 @@
 import { tf } from '../tf.js';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-
-/** What the kernel needs of a backend beyond its kernels (tfjs-backend-wasm and -cpu both have these). */
-type Backend = { readSync(id: object): Float32Array; write(values: Float32Array, shape: number[], dtype: string): object; disposeData(id: object): void };
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { KernelRunner, type ConvGradAttrs } from './kernel-runner.js';
 
 /**
  * `Conv2DBackpropInput` (the input gradient of a 2-D convolution) as a sub-pixel ("phase")
@@ -16,11 +14,6 @@ type Backend = { readSync(id: object): Float32Array; write(values: Float32Array,
  * with Pack + Reshape. Same multiply count as the forward convolution, no zero insertion. NHWC only.
  */
 export function conv2dBackpropInputViaPhases(backendName: string): KernelConfig {
-  const k = (name: string): KernelFunc => {
-    const kernel = tf.getKernel(name, backendName);
-    if (!kernel) throw new Error(`backend '${backendName}' has no ${name} kernel to build Conv2DBackpropInput from`);
-    return kernel.kernelFunc;
-  };
   /** taps along one axis for output phase `ph`: out[r*s + ph] += dy[r + d] * W[k] */
   const taps = (ph: number, s: number, pad: number, size: number) => {
     const t: Array<{ k: number; d: number }> = [];
@@ -30,16 +23,9 @@ export function conv2dBackpropInputViaPhases(backendName: string): KernelConfig 
   return {
     kernelName: 'Conv2DBackpropInput',
     backendName,
-    kernelFunc: function phaseConv2DBackpropInput({ inputs, backend: b, attrs }) {
-      const backend = b as unknown as Backend;
+    kernelFunc: function phaseConv2DBackpropInput({ inputs, backend, attrs }) {
       const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-        strides: [number, number] | number;
-        pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-        dataFormat: 'NHWC' | 'NCHW';
-        dimRoundingMode?: 'floor' | 'round' | 'ceil';
-        inputShape: [number, number, number, number];
-      };
+      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
       if (dataFormat && dataFormat !== 'NHWC') throw new Error('Conv2DBackpropInput: only NHWC is supported');
       const [KH, KW, , CO] = filter.shape;
       const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
@@ -47,74 +33,54 @@ export function conv2dBackpropInputViaPhases(backendName: string): KernelConfig 
       const sh = info.strideHeight;
       const sw = info.strideWidth;
       const [, OH, OW] = dy.shape;
-      const wv = backend.readSync(filter.dataId); // small: KH*KW*CI*CO
+      const r = new KernelRunner(backendName, backend);
+      const wv = r.raw.readSync(filter.dataId); // small: KH*KW*CI*CO
       const Hq = Math.ceil(H / sh);
       const Wq = Math.ceil(W / sw);
-      const temps: TensorInfo[] = [];
-      const run = (name: string, ins: Record<string, TensorInfo> | TensorInfo[], at: Record<string, unknown>) => {
-        const out = k(name)({ inputs: ins as never, backend: b, attrs: at as never }) as TensorInfo;
-        temps.push(out);
-        return out;
-      };
-      const upload = (shape: number[], values: Float32Array): TensorInfo => {
-        const t: TensorInfo = { dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
-        temps.push(t);
-        return t;
-      };
       const phases: TensorInfo[][] = [];
       for (let ph = 0; ph < sh; ph++) {
         const row: TensorInfo[] = [];
         for (let pw = 0; pw < sw; pw++) {
           const th = taps(ph, sh, info.padInfo.top, KH);
           const tw = taps(pw, sw, info.padInfo.left, KW);
-          let out: TensorInfo;
           if (th.length === 0 || tw.length === 0) {
-            out = upload([B, Hq, Wq, CI], new Float32Array(B * Hq * Wq * CI));
-          } else {
-            const nh = th.length;
-            const nw = tw.length;
-            const sub = new Float32Array(nh * nw * CO * CI); // [nh, nw, CO, CI] from W[kh, kw, ci, co]
-            for (let jh = 0; jh < nh; jh++)
-              for (let jw = 0; jw < nw; jw++)
-                for (let ci = 0; ci < CI; ci++) {
-                  const src = ((th[jh].k * KW + tw[jw].k) * CI + ci) * CO;
-                  for (let co = 0; co < CO; co++) sub[((jh * nw + jw) * CO + co) * CI + ci] = wv[src + co];
-                }
-            const f = upload([nh, nw, CO, CI], sub);
-            // correlate dy at offsets d0 .. d0+n-1; pad (or crop) dy so the result has Hq x Wq rows/cols
-            let x = dy;
-            let padT = -th[0].d;
-            let padB = Hq + nh - 1 - (OH + padT);
-            let padL = -tw[0].d;
-            let padR = Wq + nw - 1 - (OW + padL);
-            const cropT = Math.max(0, -padT), cropB = Math.max(0, -padB), cropL = Math.max(0, -padL), cropR = Math.max(0, -padR);
-            if (cropT || cropB || cropL || cropR) {
-              x = run('Slice', { x: dy }, { begin: [0, cropT, cropL, 0], size: [B, OH - cropT - cropB, OW - cropL - cropR, CO] });
-              padT = Math.max(padT, 0);
-              padB = Math.max(padB, 0);
-              padL = Math.max(padL, 0);
-              padR = Math.max(padR, 0);
-            }
-            out = run('Conv2D', { x, filter: f }, { strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [padT, padB], [padL, padR], [0, 0]], dataFormat: 'NHWC' });
+            row.push(r.upload([B, Hq, Wq, CI], new Float32Array(B * Hq * Wq * CI)));
+            continue;
           }
-          row.push(out);
+          const nh = th.length;
+          const nw = tw.length;
+          const sub = new Float32Array(nh * nw * CO * CI); // [nh, nw, CO, CI] from W[kh, kw, ci, co]
+          for (let jh = 0; jh < nh; jh++)
+            for (let jw = 0; jw < nw; jw++)
+              for (let ci = 0; ci < CI; ci++) {
+                const src = ((th[jh].k * KW + tw[jw].k) * CI + ci) * CO;
+                for (let co = 0; co < CO; co++) sub[((jh * nw + jw) * CO + co) * CI + ci] = wv[src + co];
+              }
+          const f = r.upload([nh, nw, CO, CI], sub);
+          // correlate dy at offsets d0 .. d0+n-1; pad (or crop) dy so the result has Hq x Wq rows/cols
+          let x = dy;
+          let padT = -th[0].d;
+          let padB = Hq + nh - 1 - (OH + padT);
+          let padL = -tw[0].d;
+          let padR = Wq + nw - 1 - (OW + padL);
+          const cropT = Math.max(0, -padT), cropB = Math.max(0, -padB), cropL = Math.max(0, -padL), cropR = Math.max(0, -padR);
+          if (cropT || cropB || cropL || cropR) {
+            x = r.run('Slice', { x: dy }, { begin: [0, cropT, cropL, 0], size: [B, OH - cropT - cropB, OW - cropL - cropR, CO] });
+            padT = Math.max(padT, 0);
+            padB = Math.max(padB, 0);
+            padL = Math.max(padL, 0);
+            padR = Math.max(padR, 0);
+          }
+          row.push(r.run('Conv2D', { x, filter: f }, { strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [padT, padB], [padL, padR], [0, 0]], dataFormat: 'NHWC' }));
         }
         phases.push(row);
       }
-      let result: TensorInfo;
-      if (sh === 1 && sw === 1) {
-        result = k('Identity')({ inputs: { x: phases[0][0] }, backend: b, attrs: {} }) as TensorInfo;
-      } else {
-        const rows = phases.map((row) => run('Pack', row, { axis: 3 })); // [B, Hq, Wq, sw, CI]
-        const st = run('Pack', rows, { axis: 2 }); // [B, Hq, sh, Wq, sw, CI]
-        const rs = run('Reshape', { x: st }, { shape: [B, Hq * sh, Wq * sw, CI] });
-        result =
-          Hq * sh !== H || Wq * sw !== W
-            ? (k('Slice')({ inputs: { x: rs }, backend: b, attrs: { begin: [0, 0, 0, 0], size: [B, H, W, CI] } as never }) as TensorInfo)
-            : (k('Identity')({ inputs: { x: rs }, backend: b, attrs: {} }) as TensorInfo);
-      }
-      for (const t of temps) backend.disposeData(t.dataId);
-      return result;
+      if (sh === 1 && sw === 1) return r.finish(r.output('Identity', { x: phases[0][0] }));
+      const rows = phases.map((row) => r.run('Pack', row, { axis: 3 })); // [B, Hq, Wq, sw, CI]
+      const st = r.run('Pack', rows, { axis: 2 }); // [B, Hq, sh, Wq, sw, CI]
+      const rs = r.run('Reshape', { x: st }, { shape: [B, Hq * sh, Wq * sw, CI] });
+      const exact = Hq * sh === H && Wq * sw === W;
+      return r.finish(exact ? r.output('Identity', { x: rs }) : r.output('Slice', { x: rs }, { begin: [0, 0, 0, 0], size: [B, H, W, CI] }));
     },
   };
 }
