@@ -8,10 +8,11 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
 
 export const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
-/** Metrics as a two-column table (accuracies as percentages). */
+/** Metrics as a table (accuracies as percentages); `random_<k>` baselines go in their own column. */
 export function metricsTable(m: Record<string, number>): string {
-  return table(
-    ['metric', 'value'],
-    Object.entries(m).map(([k, v]) => [k, k.endsWith('top1') ? pct(v) : v.toFixed(4)]),
-  );
+  const show = (k: string, v: number | undefined) => (v === undefined ? '-' : k.endsWith('top1') ? pct(v) : v.toFixed(4));
+  const keys = Object.keys(m).filter((k) => !k.startsWith('random_'));
+  const withBaseline = keys.some((k) => `random_${k}` in m);
+  if (!withBaseline) return table(['metric', 'value'], keys.map((k) => [k, show(k, m[k])]));
+  return table(['metric', 'trained', 'random weights'], keys.map((k) => [k, show(k, m[k]), show(k, m[`random_${k}`])]));
 }

@@ -33,13 +33,21 @@ export async function runEvaluators(evaluators: Evaluator[], branch: Branch, dat
       const key = `${split}/${which}`;
       let f = cache.get(key);
       if (!f) {
+        const t = performance.now();
         f = extractFeatures(branch, split === 'train' ? train : test, data.info, which, opts.batchSize);
         cache.set(key, f);
+        log(`  features ${which} of ${f.count} ${split} images: ${((performance.now() - t) / 1000).toFixed(1)} s`);
       }
       return f;
     },
   };
   const out: Record<string, number> = {};
-  for (const e of evaluators) Object.assign(out, await e.evaluate(ctx));
+  for (const e of evaluators) {
+    const t = performance.now();
+    const m = await e.evaluate(ctx);
+    const shown = Object.entries(m).map(([k, v]) => `${k} ${k.endsWith('top1') ? (100 * v).toFixed(2) + '%' : v.toFixed(4)}`);
+    log(`  ${shown.join(', ')} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    Object.assign(out, m);
+  }
   return out;
 }

@@ -86,6 +86,12 @@ describe('selfsup CLI', () => {
     expect(bad.err).toMatch(/\/augmenter\/pipeline\/2\/size: must be <= 1, got 2/);
   });
 
+  it('a named backend that is not installed is refused with the reason and exit 2', () => {
+    const r = selfsup('train', '--preset', 'simclr', '--backend', 'tensorflow');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/backend 'tensorflow' is not available here: tensorflow: @tensorflow\/tfjs-node-gpu not installed, @tensorflow\/tfjs-node not installed/);
+  });
+
   it('plugins, presets and schema list what is registered', () => {
     const plugins = JSON.parse(selfsup('plugins', '--json').out) as Array<{ kind: string; name: string }>;
     expect(plugins.filter((p) => p.kind === 'loss').map((p) => p.name)).toEqual(['info-nce', 'cross-entropy']);
