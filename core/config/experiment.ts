@@ -30,7 +30,7 @@ export const TrainSchema = Type.Object(
   {
     epochs: Type.Integer({ default: 10, minimum: 1, description: 'passes over the training set' }),
     batchSize: Type.Integer({ default: 256, minimum: 2, description: 'images per step (each gives one or more views)' }),
-    maxSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'stop after this much training time (the schedule still spans `epochs`)' })),
+    maxSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'stop after this much training time; the schedule is fitted to it (from the measured step rate), `epochs` stays the upper bound' })),
     maxSteps: Type.Optional(Type.Integer({ minimum: 1, description: 'stop once the run has made this many steps in all (the schedule still spans `epochs`)' })),
     checkpointEvery: Type.Integer({ default: 1, minimum: 0, description: 'write a checkpoint every N epochs (0: only at the end); needs an output directory' }),
     concatViews: Type.Boolean({ default: true, description: 'encode all views as one batch (batch-norm statistics over all views, as SimCLR does)' }),

@@ -34,7 +34,10 @@ export interface TrainResult {
   backend: string;
   steps: number;
   epochs: number;
+  /** wall-clock seconds of the whole call (training and evaluation) */
   seconds: number;
+  /** seconds spent in training steps (what `maxSeconds` limits) */
+  trainSeconds: number;
   /** mean loss over the last epoch trained */
   loss: number;
   /** per-step losses of this process's steps (step number -> loss) */
@@ -61,6 +64,13 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   const { train: tc } = config;
   const stepsPerEpoch = Math.floor(parts.data.train.count / tc.batchSize);
   const totalSteps = stepsPerEpoch * tc.epochs;
+  /**
+   * The step count the schedule spans. With `maxSeconds`, the run ends at the time budget, so the
+   * horizon is fitted to it from the steps per second so far (after 5 steps), never beyond `epochs`:
+   * a cosine schedule then ends at the budget, as in a wall-clock-driven schedule.
+   */
+  const horizon = (done: number, seconds: number) =>
+    tc.maxSeconds === undefined || done - firstStep < 5 ? totalSteps : Math.min(totalSteps, Math.max(done + 1, Math.round(firstStep + ((done - firstStep) * tc.maxSeconds) / seconds)));
   let step = 0;
   let rng = Rng.fromSeed(config.seed, 'augment');
   let history: Array<Record<string, number>> = [];
@@ -72,6 +82,7 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
     history = meta.history;
     log(`resumed from ${opts.resume} at step ${step} (epoch ${meta.epoch})`);
   }
+  const firstStep = step;
   if (opts.outDir) fs.mkdirSync(opts.outDir, { recursive: true });
   const metricsFile = opts.outDir ? path.join(opts.outDir, 'metrics.jsonl') : undefined;
   const writeMetric = (rec: Record<string, unknown>) => metricsFile && fs.appendFileSync(metricsFile, JSON.stringify(rec) + '\n');
@@ -98,7 +109,7 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
     let n = 0;
     for (let s = step - epoch * stepsPerEpoch; s < stepsPerEpoch; s++) {
       const tStep = performance.now();
-      const progress: Progress = { step, totalSteps, epoch, stepsPerEpoch };
+      const progress: Progress = { step, totalSteps: horizon(step, trainSeconds), epoch, stepsPerEpoch };
       const lr = parts.optimizer.lr * parts.schedule.value(progress);
       const batch = makeBatch(parts.data.train, parts.info, order.subarray(s * tc.batchSize, (s + 1) * tc.batchSize));
       let r;
@@ -113,7 +124,7 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
       losses.push([step, r.loss]);
       const dt = (performance.now() - tStep) / 1000;
       trainSeconds += dt;
-      for (const cb of callbacks) await cb.onStepEnd?.({ step, epoch, totalSteps, stepsPerEpoch, loss: r.loss, lr, viewsPerSecond: r.views / dt, elapsedSeconds: trainSeconds });
+      for (const cb of callbacks) await cb.onStepEnd?.({ step, epoch, totalSteps: horizon(step, trainSeconds), stepsPerEpoch, loss: r.loss, lr, viewsPerSecond: r.views / dt, elapsedSeconds: trainSeconds });
       if ((tc.maxSteps !== undefined && step >= tc.maxSteps) || (tc.maxSeconds !== undefined && trainSeconds >= tc.maxSeconds)) {
         stop = true;
         break;
@@ -141,7 +152,7 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
     Object.assign(evalResult, await randomWeightsBaseline(parts, config, opts.registry, log));
   }
   const seconds = (performance.now() - t0) / 1000;
-  const result: TrainResult = { name: config.name, backend: backend.name, steps: step, epochs: step / stepsPerEpoch, seconds, loss: lastEpochLoss, losses, eval: evalResult, history, outDir: opts.outDir, parts };
+  const result: TrainResult = { name: config.name, backend: backend.name, steps: step, epochs: step / stepsPerEpoch, seconds, trainSeconds, loss: lastEpochLoss, losses, eval: evalResult, history, outDir: opts.outDir, parts };
   if (opts.outDir) {
     writeAtomic(path.join(opts.outDir, 'result.json'), JSON.stringify({ name: config.name, backend: backend.name, steps: step, seconds, loss: lastEpochLoss, eval: evalResult, history }, null, 1));
   }

@@ -52,6 +52,19 @@ describe('training', () => {
     expect(lines.map((l) => l.epoch)).toEqual([1, 2]);
   });
 
+  it('maxSeconds stops at the time budget and fits the cosine schedule to it', async () => {
+    const lrs: number[] = [];
+    const r = await runExperiment(tinySimclr({ train: { epochs: 1000, batchSize: 16, checkpointEvery: 0, maxSeconds: 4 } }), {
+      callbacks: [{ onStepEnd: (s) => void lrs.push(s.lr) }],
+    });
+    expect(r.trainSeconds).toBeGreaterThanOrEqual(4);
+    expect(r.trainSeconds).toBeLessThan(6);
+    expect(r.steps).toBeLessThan(4000);
+    // base lr 0.1: warmup over the first epoch, then a cosine that ends near 0 at the budget
+    expect(Math.max(...lrs)).toBeGreaterThan(0.09);
+    expect(lrs.at(-1)!).toBeLessThan(0.03);
+  });
+
   it('NaN loss stops with a TrainingError that says what to do', async () => {
     const cfg = tinySimclr({ optimizer: { type: 'sgd', lr: 1e30, momentum: 0.9 }, train: { epochs: 3, batchSize: 16, checkpointEvery: 0 } });
     await expect(runExperiment(cfg)).rejects.toThrow(/loss became (NaN|Infinity).*lower the learning rate/);
