@@ -7,7 +7,7 @@ import { makeBatch } from '../data/batch.js';
 import { runEvaluators } from '../eval/evaluate.js';
 import { randomWeightsBaseline } from '../eval/baseline.js';
 import { selectBackend, type BackendChoice } from '../engine/backend.js';
-import { SelfsupError } from '../errors.js';
+import { SelfsupError, TrainingError } from '../errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
 import { buildRun, stateTensors, type RunParts } from './build.js';
@@ -115,6 +115,8 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
       let r;
       try {
         r = trainStep(parts, batch, rng, lr, progress);
+      } catch (e) {
+        throw explainStepFailure(e, backend.name, tc.batchSize);
       } finally {
         batch.x.dispose();
       }
@@ -158,4 +160,15 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   }
   for (const cb of callbacks) await cb.onTrainEnd?.({ loss: lastEpochLoss, steps: step, seconds, eval: evalResult });
   return result;
+}
+
+/** Turn a backend's raw failure inside a step into a sentence that says what to do. */
+function explainStepFailure(e: unknown, backend: string, batchSize: number): unknown {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/memory access out of bounds|out of memory|Cannot enlarge memory|Array buffer allocation failed/i.test(msg)) {
+    return new TrainingError(
+      `the ${backend} backend ran out of memory during a training step (${msg}); ${backend === 'wasm' ? 'wasm memory is limited to 4 GB: ' : ''}lower train.batchSize (now ${batchSize}) or use a smaller encoder`,
+    );
+  }
+  return e;
 }

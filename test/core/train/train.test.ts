@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng, buildRun, makeBatch, resolveExperiment, runExperiment, tf, trainStep } from '../../../cli/api.js';
+import { Rng, TrainingError, Type, buildRun, createRegistry, definePlugin, makeBatch, resolveExperiment, runExperiment, tf, trainStep } from '../../../cli/api.js';
 import { tinySimclr, useBackend } from '../../helpers.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-test-'));
@@ -63,6 +63,15 @@ describe('training', () => {
     // base lr 0.1: warmup over the first epoch, then a cosine that ends near 0 at the budget
     expect(Math.max(...lrs)).toBeGreaterThan(0.09);
     expect(lrs.at(-1)!).toBeLessThan(0.03);
+  });
+
+  it('a backend running out of memory mid-step becomes a TrainingError that says what to lower', async () => {
+    const registry = createRegistry().register(
+      definePlugin({ kind: 'loss', name: 'oom', description: 'throws like wasm does when its heap is exhausted', options: Type.Object({}), create: () => ({ compute: () => { throw new RangeError('memory access out of bounds'); } }) }),
+    );
+    const err = await runExperiment(tinySimclr({ loss: { type: 'oom' } }), { registry }).catch((e) => e);
+    expect(err).toBeInstanceOf(TrainingError);
+    expect(err.message).toMatch(/the cpu backend ran out of memory during a training step .*lower train.batchSize \(now 16\)/);
   });
 
   it('NaN loss stops with a TrainingError that says what to do', async () => {
