@@ -165,7 +165,7 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
 /** Turn a backend's raw failure inside a step into a sentence that says what to do. */
 function explainStepFailure(e: unknown, backend: string, batchSize: number): unknown {
   const msg = e instanceof Error ? e.message : String(e);
-  if (/memory access out of bounds|out of memory|Cannot enlarge memory|Array buffer allocation failed/i.test(msg)) {
+  if (/memory access out of bounds|out of memory|Cannot enlarge memory|Array buffer allocation failed|^Aborted\(\)/i.test(msg)) {
     return new TrainingError(
       `the ${backend} backend ran out of memory during a training step (${msg}); ${backend === 'wasm' ? 'wasm memory is limited to 4 GB: ' : ''}lower train.batchSize (now ${batchSize}) or use a smaller encoder`,
     );

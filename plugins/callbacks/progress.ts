@@ -40,6 +40,10 @@ export default definePlugin({
         if (tty) open(info.startStep);
       },
       onStepEnd(r) {
+        if (r.totalSteps !== total) {
+          total = r.totalSteps; // a time budget refits the horizon
+          bar?.setTotal(total);
+        }
         const rate = (r.step - start) / Math.max(r.elapsedSeconds, 1e-9);
         const left = eta((r.totalSteps - r.step) / Math.max(rate, 1e-9));
         const fields = { loss: r.loss.toFixed(4), vps: Math.round(r.viewsPerSecond), lr: r.lr.toExponential(2), etaText: left };
