@@ -10,7 +10,12 @@ import seedrandom from 'seedrandom';
  * rng.uniform(0.2, 1); rng.int(10); const s = rng.state(); Rng.fromState(s).uniform() // same draw
  */
 export class Rng {
-  private constructor(private readonly prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>) {}
+  private constructor(private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>) {}
+
+  /** continue from a saved `state()` (checkpoint resume) */
+  restore(state: object): void {
+    this.prng = seedrandom.alea('', { state: state as seedrandom.State.Alea });
+  }
 
   static fromSeed(seed: number, stream = ''): Rng {
     return new Rng(seedrandom.alea(`${seed}:${stream}`, { state: true }));

@@ -27,6 +27,8 @@ import mlp from './heads/mlp.js';
 import crossEntropy from './losses/cross-entropy.js';
 import infoNce from './losses/info-nce.js';
 import inBatch from './negatives/in-batch.js';
+import memoryBank from './negatives/memory-bank.js';
+import momentumQueue from './negatives/momentum-queue.js';
 import noNegatives from './negatives/none.js';
 import { adam, adamw } from './optimizers/adam.js';
 import lars from './optimizers/lars.js';
@@ -43,7 +45,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   smallCnn, resnet,
   identity, linear, mlp,
   infoNce, crossEntropy,
-  noNegatives, inBatch,
+  noNegatives, inBatch, momentumQueue, memoryBank,
   sharedTarget, momentumTarget, noTarget,
   fashionMnist, imageFolder, synthetic,
   sgd, adam, adamw, lars,

@@ -55,8 +55,10 @@ export interface PluginContext {
   dataset?: DatasetInfo;
   /** for heads: the encoder they sit on */
   encoder?: { dim: number; mapShape: number[] };
-  /** for heads: the size of `h` as seen by the head */
+  /** for heads: the size of `h`; for negative sources and losses: the size of the head's output */
   inputDim?: number;
+  /** number of training images (memory banks size themselves by it; queues check against it) */
+  trainCount?: number;
   /** run output directory, if any */
   outDir?: string;
   /** builds nested plugins (multi-view builds its pipeline) */

@@ -47,6 +47,8 @@ export interface RunParts {
   monitor: Evaluator[];
   final: Evaluator[];
   callbacks: Callback[];
+  /** every plugin's RNG stream, by a stable key (checkpoints save their states) */
+  rngs: Map<string, Rng>;
 }
 
 export interface BuildOptions {
@@ -61,9 +63,17 @@ export interface BuildOptions {
 export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Promise<RunParts> {
   const { registry } = opts;
   const log = opts.log ?? (() => {});
+  const rngs = new Map<string, Rng>();
+  const streamOf = (path: string) => {
+    const rng = Rng.fromSeed(config.seed, path);
+    let key = path;
+    for (let n = 1; rngs.has(key); n++) key = `${path}#${n}`;
+    rngs.set(key, rng);
+    return rng;
+  };
   const ctx = (path: string, extra: Partial<PluginContext> = {}): PluginContext => ({
     seed: config.seed,
-    rng: Rng.fromSeed(config.seed, path),
+    rng: streamOf(path),
     path,
     registry,
     outDir: opts.outDir,
@@ -102,7 +112,7 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
       augmenter: await registry.create('augmenter', t.augmenter, ctx(`${base}/augmenter`, { dataset: info })),
       head,
       target,
-      negatives: await registry.create('negatives', t.negatives, ctx(`${base}/negatives`, { dataset: info, inputDim: head.dim })),
+      negatives: await registry.create('negatives', t.negatives, ctx(`${base}/negatives`, { dataset: info, inputDim: head.dim, trainCount: data.train.count })),
       loss: await registry.create('loss', t.loss, ctx(`${base}/loss`, { dataset: info, inputDim: head.dim })),
       weight: t.weight,
       branch,
@@ -130,6 +140,7 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
     monitor: await evaluators(config.eval.monitor, '/eval/monitor'),
     final: await evaluators(config.eval.final, '/eval/final'),
     callbacks,
+    rngs,
   };
 }
 

@@ -15,6 +15,8 @@ export interface CheckpointMeta {
   epoch: number;
   /** state of the run's augmentation RNG */
   rng: object;
+  /** states of the plugins' RNG streams (queue shuffles, bank sampling), by stream key */
+  rngs?: Record<string, object>;
   config: ResolvedConfig;
   backend: string;
   createdAt: string;

@@ -79,6 +79,7 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
     restoreTensors(meta, values, stateTensors(parts));
     step = meta.step;
     rng = Rng.fromState(meta.rng);
+    for (const [key, state] of Object.entries(meta.rngs ?? {})) parts.rngs.get(key)?.restore(state);
     history = meta.history;
     log(`resumed from ${opts.resume} at step ${step} (epoch ${meta.epoch})`);
   }
@@ -93,7 +94,8 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   const saveCkpt = (epoch: number) => {
     if (!opts.outDir || savedAt === step) return;
     savedAt = step;
-    saveCheckpoint(opts.outDir, { step, epoch, rng: rng.state(), config, backend: backend.name, history }, stateTensors(parts));
+    const rngs = Object.fromEntries([...parts.rngs].map(([k, r]) => [k, r.state()]));
+    saveCheckpoint(opts.outDir, { step, epoch, rng: rng.state(), rngs, config, backend: backend.name, history }, stateTensors(parts));
   };
   const evalOpts = { batchSize: config.eval.batchSize, trainLimit: config.eval.trainLimit, seed: config.seed, log };
   const branch0 = parts.tasks[0].branch;

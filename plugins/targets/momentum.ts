@@ -11,6 +11,13 @@ import { definePlugin, tf, type Branch, type Param, type Variable } from '../../
  * `schedule: "cosine"` raises m from `momentum` to 1 over training (BYOL: tau = 1 - (1 - tau0)(cos(pi k/K) + 1)/2).
  * Keys: the copy's outputs for the views, `[N, D]` per view.
  *
+ * Batch norm leaks information on one device: if a query and its key are normalised with the same
+ * batch's statistics, the model can find its positive through those statistics instead of the
+ * image content (MoCo section 3.3; they shuffle the batch across GPUs for the key encoder,
+ * "Shuffle BN"). `shuffleGroups: g` does that on one device: the batch is shuffled and split into
+ * g groups whose keys are computed separately (each with its own batch-norm statistics), then put
+ * back in order.
+ *
  * @example { "type": "momentum", "momentum": 0.99, "schedule": "constant" }
  */
 export default definePlugin({
@@ -21,8 +28,9 @@ export default definePlugin({
   options: Type.Object({
     momentum: Type.Number({ default: 0.99, minimum: 0, maximum: 1, description: 'm (the start value under a cosine schedule)' }),
     schedule: Type.Union([Type.Literal('constant'), Type.Literal('cosine')], { default: 'constant', description: 'constant m, or cosine from m to 1' }),
+    shuffleGroups: Type.Integer({ default: 1, minimum: 1, description: 'keys from g shuffled groups with separate batch-norm statistics (Shuffle BN on one device); 1: off' }),
   }),
-  create(o) {
+  create(o, ctx) {
     let copy: Branch | undefined;
     let pairs: Array<[Param, Param]> = [];
     return {
@@ -34,7 +42,21 @@ export default definePlugin({
       },
       keys(views, _online, forward) {
         if (!copy) throw new Error('momentum target used before attach()');
-        return forward(copy, views);
+        const n = views[0].shape[0];
+        const g = Math.min(o.shuffleGroups, n);
+        if (g <= 1) return forward(copy, views);
+        const perm = ctx.rng.permutation(n);
+        const inverse = new Int32Array(n);
+        perm.forEach((p, i) => (inverse[p] = i));
+        const shuffled = views.map((v) => tf.gather(v, perm));
+        const size = Math.ceil(n / g);
+        const chunks: tf.Tensor2D[][] = views.map(() => []);
+        for (let start = 0; start < n; start += size) {
+          const len = Math.min(size, n - start);
+          const outs = forward(copy, shuffled.map((v) => tf.slice(v, start, len)));
+          outs.forEach((k, vi) => chunks[vi].push(k));
+        }
+        return chunks.map((c) => tf.gather(tf.concat(c, 0), inverse) as tf.Tensor2D);
       },
       update(progress) {
         const m = o.schedule === 'cosine' ? 1 - (1 - o.momentum) * (Math.cos((Math.PI * progress.step) / progress.totalSteps) + 1) / 2 : o.momentum;

@@ -23,6 +23,17 @@ describe('training', () => {
     expect(first.losses).toEqual(full.losses.slice(0, 4));
   });
 
+  it.each([
+    ['MoCo (momentum target with Shuffle BN, queue)', { target: { type: 'momentum', momentum: 0.9, shuffleGroups: 2 }, negatives: { type: 'momentum-queue', size: 24 } }],
+    ['NPID (memory bank)', { augmenter: { type: 'multi-view', views: 1, pipeline: [{ type: 'horizontal-flip' }] }, target: { type: 'none' }, negatives: { type: 'memory-bank', negatives: 20 } }],
+  ])('%s: a resumed run reproduces the uninterrupted one exactly on cpu (plugin state and RNG streams are checkpointed)', async (_name, extra) => {
+    const full = await runExperiment(tinySimclr(extra), { outDir: tmp() });
+    const dir = tmp();
+    await runExperiment(tinySimclr({ ...extra, train: { epochs: 3, batchSize: 16, checkpointEvery: 1, maxSteps: 4 } }), { outDir: dir });
+    const resumed = await runExperiment('', { resume: dir, sets: ['train.maxSteps=1000'] });
+    expect(resumed.losses).toEqual(full.losses.slice(4));
+  });
+
   it('keeps the tensor count flat over 50 steps (wasm), and the loss decreases', async () => {
     const { config, registry } = await resolveExperiment(tinySimclr({ backend: 'wasm' }));
     await useBackend('wasm', registry);

@@ -20,6 +20,8 @@ describe('schedules', () => {
   it('step: gamma per milestone passed', async () => {
     const s = await make({ type: 'step', milestones: [3, 6], gamma: 0.1 });
     expect([at(29), at(30), at(59), at(60)].map((p) => s.value(p))).toEqual([1, 0.1, 0.1, 0.1 ** 2]);
+    const f = await make({ type: 'step', milestones: [0.6, 0.8], unit: 'fraction', gamma: 0.1 });
+    expect([at(59), at(60), at(80)].map((p) => f.value(p))).toEqual([1, 0.1, 0.1 ** 2]);
   });
 
   it('constant, with optional warmup', async () => {

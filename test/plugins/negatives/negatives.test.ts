@@ -1,0 +1,101 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PluginRegistry, Rng, createRegistry, tf, type NegativeSource, type Tensor2D } from '../../../cli/api.js';
+import { maxAbsDiff, randn, useBackend } from '../../helpers.js';
+
+const registry = createRegistry();
+const make = (ref: { type: string; [k: string]: unknown }, extra: { inputDim: number; trainCount: number }) =>
+  registry.create('negatives', ref, { seed: 0, rng: Rng.fromSeed(0, 'neg'), path: '/negatives', registry: registry as PluginRegistry, log: () => {}, ...extra }) as Promise<NegativeSource>;
+const unit = (v: Float32Array, d: number) => {
+  const out = v.slice();
+  for (let i = 0; i < v.length; i += d) {
+    const n = Math.hypot(...v.subarray(i, i + d));
+    for (let j = 0; j < d; j++) out[i + j] /= n;
+  }
+  return out;
+};
+
+describe('momentum-queue', () => {
+  beforeAll(() => useBackend('cpu', registry));
+
+  it('after enqueues of various batch sizes its contents and pointer equal a plain-array ring, with wrap-around', async () => {
+    const K = 7;
+    const D = 3;
+    const q = await make({ type: 'momentum-queue', size: K }, { inputDim: D, trainCount: 100 });
+    const state = q.state!();
+    const ref: number[][] = [];
+    const init = state.get('queue')!.dataSync();
+    for (let i = 0; i < K; i++) ref.push(Array.from(init.subarray(i * D, (i + 1) * D)));
+    let ptr = 0;
+    for (const [b, n] of [[3, 0], [4, 1], [5, 2], [2, 3], [9, 4], [1, 5]] as const) {
+      const keys = unit(randn([b, D], 100 + n), D);
+      // the negatives of this step are the queue before the batch's keys go in
+      const negs = q.negatives({ queries: [], keys: [tf.tensor2d(keys, [b, D])], index: new Int32Array(b) })!;
+      expect(maxAbsDiff(negs.keys.dataSync(), ref.flat())).toBeLessThan(1e-6);
+      q.update!({ queries: [], keys: [tf.tensor2d(keys, [b, D])], index: new Int32Array(b) });
+      const rows = Array.from({ length: b }, (_, i) => Array.from(keys.subarray(i * D, (i + 1) * D))).slice(Math.max(0, b - K));
+      for (const r of rows) {
+        ref[ptr] = r;
+        ptr = (ptr + 1) % K;
+      }
+      expect(maxAbsDiff(state.get('queue')!.dataSync(), ref.flat())).toBeLessThan(1e-6);
+      expect(state.get('pointer')!.dataSync()[0]).toBe(ptr);
+    }
+  });
+
+  it('refuses a queue larger than the training set', async () => {
+    await expect(make({ type: 'momentum-queue', size: 200 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(/larger than the training set \(100 images\)/);
+  });
+});
+
+describe('memory-bank', () => {
+  beforeAll(() => useBackend('cpu', registry));
+
+  it('updates exactly the batch rows as normalise(m v + (1-m) f); other rows are unchanged', async () => {
+    const N = 20;
+    const D = 4;
+    const bank = await make({ type: 'memory-bank', negatives: 5, momentum: 0.5 }, { inputDim: D, trainCount: N });
+    const v = bank.state!().get('bank')!;
+    const before = v.dataSync().slice();
+    for (let i = 0; i < N; i++) expect(Math.hypot(...before.subarray(i * D, (i + 1) * D))).toBeCloseTo(1, 5);
+    const index = Int32Array.from([3, 11, 17]);
+    const f = randn([3, D], 9);
+    bank.update!({ queries: [tf.tensor2d(f, [3, D]) as Tensor2D], index });
+    const after = v.dataSync();
+    const fu = unit(f, D);
+    for (let r = 0; r < N; r++) {
+      const k = index.indexOf(r);
+      const old = before.subarray(r * D, (r + 1) * D);
+      const want = k < 0 ? Array.from(old) : Array.from(unit(Float32Array.from(old, (x, j) => 0.5 * x + 0.5 * fu[k * D + j]), D));
+      expect(maxAbsDiff(after.subarray(r * D, (r + 1) * D), want)).toBeLessThan(1e-6);
+    }
+  });
+
+  it('samples K indices in range, never the batch own with excludeOwn, and gives the own entries as positives', async () => {
+    const N = 50;
+    const bank = await make({ type: 'memory-bank', negatives: 40, excludeOwn: true }, { inputDim: 3, trainCount: N });
+    const index = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (let t = 0; t < 20; t++) {
+      const n = bank.negatives({ queries: [], index })!;
+      expect(n.owner!.length).toBe(40);
+      for (const i of n.owner!) {
+        expect(i).toBeGreaterThanOrEqual(10);
+        expect(i).toBeLessThan(N);
+      }
+      const rows = bank.state!().get('bank')!.dataSync();
+      expect(maxAbsDiff(n.positives!.dataSync(), rows.subarray(0, 30))).toBe(0);
+      expect(maxAbsDiff(n.keys.dataSync().subarray(0, 3), rows.subarray(n.owner![0] * 3, n.owner![0] * 3 + 3))).toBe(0);
+    }
+  });
+});
+
+describe('presets with negative sources', () => {
+  it.each(['moco-v1', 'moco-v2', 'npid'])('%s trains a few steps on the embedded data (wasm) with a finite, moving loss', async (preset) => {
+    const { runExperiment } = await import('../../../cli/api.js');
+    const r = await runExperiment(preset, {
+      sets: ['backend=wasm', 'data.trainLimit=512', 'data.testLimit=100', 'encoder.widths=[8,16]', 'train.batchSize=64', 'train.epochs=1', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', ...(preset === 'npid' ? ['negatives.negatives=256'] : ['negatives.size=256'])],
+    });
+    expect(r.steps).toBe(8);
+    expect(r.losses.every(([, l]) => Number.isFinite(l))).toBe(true);
+    expect(new Set(r.losses.map(([, l]) => l)).size).toBeGreaterThan(1);
+  });
+});
