@@ -118,10 +118,14 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
       try {
         r = trainStep(parts, batch, rng, lr, progress);
       } catch (e) {
+        try {
+          batch.x.dispose();
+        } catch {
+          // a backend that failed (out of memory) may fail again here: report the first error
+        }
         throw explainStepFailure(e, backend.name, tc.batchSize);
-      } finally {
-        batch.x.dispose();
       }
+      batch.x.dispose();
       step++;
       sum += r.loss;
       n++;
