@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import { closest } from './did-you-mean.js';
 
 type Json = Record<string, unknown>;
 
@@ -32,7 +33,8 @@ export function locateConfig(nameOrPath: string, presets: PresetSource, relative
     if (fs.existsSync(p)) return p;
   }
   const known = listPresets(presets).map((p) => p.name);
-  throw new ConfigError([{ path: '', message: `no preset or file named '${nameOrPath}'`, hint: `presets: ${known.join(', ')}` }]);
+  const guess = closest(nameOrPath, known);
+  throw new ConfigError([{ path: '', message: `no preset or file named '${nameOrPath}'`, hint: `${guess ? `did you mean '${guess}'? ` : ''}presets: ${known.join(', ')}` }]);
 }
 
 export function listPresets(presets: PresetSource): Array<{ name: string; file: string; description: string }> {

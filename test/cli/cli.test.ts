@@ -48,7 +48,7 @@ describe('selfsup CLI', () => {
     expect(a.err).toMatch(/not valid JSON/);
     const b = selfsup('train', '--preset', 'simclear');
     expect(b.code).toBe(2);
-    expect(b.err).toMatch(/no preset or file named 'simclear' \(presets: simclr/);
+    expect(b.err).toMatch(/no preset or file named 'simclear' \(did you mean 'simclr'\? presets: moco-v1, moco-v2, npid, simclr\)/);
     const c = selfsup('validate', 'simclr', '--set', 'train.epochs=many');
     expect(c.code).toBe(2);
     expect(c.err).toMatch(/\/train\/epochs: --set train.epochs: expected an integer, got 'many'|expected a number, got 'many'/);
