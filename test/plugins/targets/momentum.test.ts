@@ -52,4 +52,22 @@ describe('momentum target', () => {
     expect(v.dataSync()[0]).toBeCloseTo(0.75 * old[0] + 0.25 * on[0], 6);
     expect(k).toBe('encoder/conv1.weight');
   });
+
+  it('Shuffle BN (shuffleGroups) computes keys on shuffled groups and returns them in the original order', async () => {
+    const { config, registry } = await resolveExperiment(tinySimclr({ target: { type: 'momentum', shuffleGroups: 3 } }));
+    const parts = await buildRun(config, { registry });
+    const views = [tf.tensor2d(Array.from({ length: 10 }, (_, i) => [i, 0]), [10, 2]), tf.tensor2d(Array.from({ length: 10 }, (_, i) => [0, 100 + i]), [10, 2])];
+    const groups: number[][] = [];
+    // a stand-in branch: keys = the rows it is given, recording each group's sample ids
+    const forward = (_b: unknown, xs: tf.Tensor[]) => {
+      groups.push(Array.from(xs[0].dataSync()).filter((_, j) => j % 2 === 0));
+      return xs as tf.Tensor2D[];
+    };
+    const keys = parts.tasks[0].target.keys(views, [], forward as never)!;
+    expect(Array.from(keys[0].dataSync())).toEqual(Array.from(views[0].dataSync()));
+    expect(Array.from(keys[1].dataSync())).toEqual(Array.from(views[1].dataSync()));
+    expect(groups.map((g) => g.length)).toEqual([4, 4, 2]);
+    expect(groups.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(groups.flat()).not.toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // shuffled
+  });
 });
