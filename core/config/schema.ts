@@ -34,7 +34,7 @@ export function composeSchema(registry: PluginRegistry): JsonSchema {
   root.properties.backend = { ...root.properties.backend, enum: ['auto', ...registry.namesOf('backend')] };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://selfsup.dev/schema/experiment.json',
+    $id: 'urn:selfsup:schema:experiment',
     title: 'selfsup experiment',
     ...root,
     $defs: defs,

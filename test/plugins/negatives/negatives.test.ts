@@ -88,6 +88,14 @@ describe('memory-bank', () => {
   });
 });
 
+describe('negative source options', () => {
+  it('memory-bank refuses K >= the number of entries, and needs the dimensions', async () => {
+    await expect(make({ type: 'memory-bank', negatives: 100 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(/K = 100 negatives from a bank of 100 entries: use K < 100/);
+    await expect(make({ type: 'memory-bank', negatives: 0 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(/\/negatives\/negatives: must be >= 1/);
+    await expect(make({ type: 'momentum-queue', size: 10, extra: 1 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(/\/negatives\/extra: unknown key 'extra'/);
+  });
+});
+
 describe('presets with negative sources', () => {
   it.each(['moco-v1', 'moco-v2', 'npid'])('%s trains a few steps on the embedded data (wasm) with a finite, moving loss', async (preset) => {
     const { runExperiment } = await import('../../../cli/api.js');
