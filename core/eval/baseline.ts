@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/experiment.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
 import { gatherImages, normalizeImages } from '../data/batch.js';
-import type { RunParts } from '../train/build.js';
+import { taskPath, type RunParts } from '../train/build.js';
 import { runEvaluators } from './evaluate.js';
 
 /**
@@ -15,8 +15,7 @@ import { runEvaluators } from './evaluate.js';
  */
 export async function randomWeightsBaseline(parts: RunParts, config: ResolvedConfig, registry: PluginRegistry, log: (m: string) => void = () => {}): Promise<Record<string, number>> {
   const task = Object.values(config.tasks)[0];
-  const single = Object.keys(config.tasks).length === 1 && config.tasks.main !== undefined;
-  const headPath = single ? '/head' : `/tasks/${parts.tasks[0].name}/head`;
+  const headPath = `${taskPath(config, parts.tasks[0].name)}/head`;
   const ctx = (path: string) => ({ seed: config.seed, rng: Rng.fromSeed(config.seed, path), path, registry, log, dataset: parts.info });
   const encoder = await registry.create('encoder', config.encoder, ctx('/encoder'));
   const head = await registry.create('head', task.head, { ...ctx(headPath), encoder: { dim: encoder.dim, mapShape: [] }, inputDim: encoder.dim });

@@ -59,6 +59,12 @@ export interface BuildOptions {
   data?: LoadedDataset;
 }
 
+/** JSON path of a task's plugins: '' for the single-task form (`/head`), `/tasks/<name>` otherwise. */
+export function taskPath(config: ResolvedConfig, name: string): string {
+  const single = Object.keys(config.tasks).length === 1 && config.tasks.main !== undefined;
+  return single ? '' : `/tasks/${name}`;
+}
+
 /** Build every plugin of a run, in dependency order: dataset, encoder, tasks, optimizer, evaluators. */
 export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Promise<RunParts> {
   const { registry } = opts;
@@ -92,9 +98,8 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
   const headCtx = (path: string) => ctx(path, { dataset: info, encoder: { dim: encoder.dim, mapShape }, inputDim: encoder.dim });
 
   const tasks: TaskRuntime[] = [];
-  const single = Object.keys(config.tasks).length === 1 && config.tasks.main !== undefined;
   for (const [name, t] of Object.entries(config.tasks)) {
-    const base = single ? '' : `/tasks/${name}`;
+    const base = taskPath(config, name);
     const head = await registry.create('head', t.head, headCtx(`${base}/head`));
     const branch: Branch = { encoder, head };
     const makeCopy = async (): Promise<Branch> => {
