@@ -9,6 +9,7 @@ import grayscale from './augmenters/grayscale.js';
 import horizontalFlip from './augmenters/horizontal-flip.js';
 import multiView from './augmenters/multi-view.js';
 import randomResizedCrop from './augmenters/random-resized-crop.js';
+import rotate4 from './augmenters/rotate4.js';
 import solarize from './augmenters/solarize.js';
 import cpuBackend from './backends/cpu.js';
 import tensorflowBackend from './backends/tensorflow.js';
@@ -21,6 +22,7 @@ import resnet from './encoders/resnet.js';
 import smallCnn from './encoders/small-cnn.js';
 import knn from './evaluators/knn.js';
 import linearProbe from './evaluators/linear-probe.js';
+import classifier from './heads/classifier.js';
 import identity from './heads/identity.js';
 import linear from './heads/linear.js';
 import mlp from './heads/mlp.js';
@@ -41,9 +43,9 @@ import noTarget from './targets/none.js';
 import sharedTarget from './targets/shared.js';
 
 export const builtinPlugins: PluginDefinition<any, any>[] = [
-  multiView, randomResizedCrop, horizontalFlip, colorJitter, grayscale, gaussianBlur, solarize,
+  multiView, randomResizedCrop, horizontalFlip, colorJitter, grayscale, gaussianBlur, solarize, rotate4,
   smallCnn, resnet,
-  identity, linear, mlp,
+  identity, linear, mlp, classifier,
   infoNce, crossEntropy,
   noNegatives, inBatch, momentumQueue, memoryBank,
   sharedTarget, momentumTarget, noTarget,

@@ -93,9 +93,27 @@ export function loadConfig(source: string | Json, presets: PresetSource, seen: s
   if (typeof parentRef !== 'string') throw new ConfigError([{ path: '/extends', message: 'must be a preset name or a path' }], file);
   const parent = loadConfig(parentRef, presets, file ? [...seen, file] : seen);
   const parentPlugins = (parent.config.plugins as unknown[]) ?? [];
-  const merged = mergeConfig(parent.config, json) as Json;
+  // a child with `tasks` over a single-task parent: the parent's task becomes `tasks.main`
+  const base = json.tasks !== undefined ? toTaskForm(parent.config) : parent.config;
+  const merged = mergeConfig(base, json) as Json;
   if (Array.isArray(json.plugins)) merged.plugins = [...new Set([...parentPlugins, ...json.plugins])];
   return { config: merged, file };
+}
+
+const TASK_KEYS = ['augmenter', 'head', 'target', 'negatives', 'loss', 'weight'];
+
+/** Move a single-task config's task keys into `tasks.main`. */
+function toTaskForm(cfg: Json): Json {
+  const present = TASK_KEYS.filter((k) => k in cfg);
+  if (present.length === 0) return cfg;
+  const out: Json = { ...cfg };
+  const main: Json = {};
+  for (const k of present) {
+    main[k] = out[k];
+    delete out[k];
+  }
+  out.tasks = { ...((out.tasks as Json) ?? {}), main };
+  return out;
 }
 
 /** Parse `a.b.0.c` into segments (numbers index arrays). */
