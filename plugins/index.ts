@@ -7,6 +7,7 @@ import colorJitter from './augmenters/color-jitter.js';
 import gaussianBlur from './augmenters/gaussian-blur.js';
 import grayscale from './augmenters/grayscale.js';
 import horizontalFlip from './augmenters/horizontal-flip.js';
+import maskRegion from './augmenters/mask-region.js';
 import multiView from './augmenters/multi-view.js';
 import randomResizedCrop from './augmenters/random-resized-crop.js';
 import rotate4 from './augmenters/rotate4.js';
@@ -23,11 +24,13 @@ import smallCnn from './encoders/small-cnn.js';
 import knn from './evaluators/knn.js';
 import linearProbe from './evaluators/linear-probe.js';
 import classifier from './heads/classifier.js';
+import convDecoder from './heads/conv-decoder.js';
 import identity from './heads/identity.js';
 import linear from './heads/linear.js';
 import mlp from './heads/mlp.js';
 import crossEntropy from './losses/cross-entropy.js';
 import infoNce from './losses/info-nce.js';
+import maskedL2 from './losses/masked-l2.js';
 import inBatch from './negatives/in-batch.js';
 import memoryBank from './negatives/memory-bank.js';
 import momentumQueue from './negatives/momentum-queue.js';
@@ -43,10 +46,10 @@ import noTarget from './targets/none.js';
 import sharedTarget from './targets/shared.js';
 
 export const builtinPlugins: PluginDefinition<any, any>[] = [
-  multiView, randomResizedCrop, horizontalFlip, colorJitter, grayscale, gaussianBlur, solarize, rotate4,
+  multiView, randomResizedCrop, horizontalFlip, colorJitter, grayscale, gaussianBlur, solarize, rotate4, maskRegion,
   smallCnn, resnet,
-  identity, linear, mlp, classifier,
-  infoNce, crossEntropy,
+  identity, linear, mlp, classifier, convDecoder,
+  infoNce, crossEntropy, maskedL2,
   noNegatives, inBatch, momentumQueue, memoryBank,
   sharedTarget, momentumTarget, noTarget,
   fashionMnist, imageFolder, synthetic,
