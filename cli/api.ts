@@ -32,7 +32,7 @@ import {
 import { registerBuiltins } from '../plugins/index.js';
 
 export * from '../core/index.js';
-export { builtinPlugins, registerBuiltins, knnTop1, linearProbeTop1 } from '../plugins/index.js';
+export { builtinPlugins, registerBuiltins, knnTop1, linearProbeTop1, gamutBins } from '../plugins/index.js';
 
 /** A registry holding every built-in plugin. */
 export function createRegistry(): PluginRegistry {

@@ -56,3 +56,4 @@ export { runEvaluators } from './eval/evaluate.js';
 export { packageRoot } from './package-root.js';
 export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './engine/kernels/conv2d-backprop-input.js';
 export { randomWeightsBaseline } from './eval/baseline.js';
+export { rgbToLab, labToRgb } from './color/lab.js';

@@ -5,6 +5,7 @@
 import type { PluginDefinition, PluginRegistry } from '../core/index.js';
 import colorJitter from './augmenters/color-jitter.js';
 import gaussianBlur from './augmenters/gaussian-blur.js';
+import labSplit from './augmenters/lab-split.js';
 import grayscale from './augmenters/grayscale.js';
 import horizontalFlip from './augmenters/horizontal-flip.js';
 import maskRegion from './augmenters/mask-region.js';
@@ -28,6 +29,7 @@ import convDecoder from './heads/conv-decoder.js';
 import identity from './heads/identity.js';
 import linear from './heads/linear.js';
 import mlp from './heads/mlp.js';
+import colorization from './losses/colorization.js';
 import crossEntropy from './losses/cross-entropy.js';
 import infoNce from './losses/info-nce.js';
 import maskedL2 from './losses/masked-l2.js';
@@ -46,10 +48,10 @@ import noTarget from './targets/none.js';
 import sharedTarget from './targets/shared.js';
 
 export const builtinPlugins: PluginDefinition<any, any>[] = [
-  multiView, randomResizedCrop, horizontalFlip, colorJitter, grayscale, gaussianBlur, solarize, rotate4, maskRegion,
+  multiView, randomResizedCrop, horizontalFlip, colorJitter, grayscale, gaussianBlur, solarize, rotate4, maskRegion, labSplit,
   smallCnn, resnet,
   identity, linear, mlp, classifier, convDecoder,
-  infoNce, crossEntropy, maskedL2,
+  infoNce, crossEntropy, maskedL2, colorization,
   noNegatives, inBatch, momentumQueue, memoryBank,
   sharedTarget, momentumTarget, noTarget,
   fashionMnist, imageFolder, synthetic,
@@ -67,3 +69,4 @@ export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
 
 export { knnTop1 } from './evaluators/knn.js';
 export { linearProbeTop1 } from './evaluators/linear-probe.js';
+export { gamutBins } from './losses/colorization.js';

@@ -63,7 +63,7 @@ export interface LossInput {
   index: Int32Array;
 }
 
-/** Loss plugin: outputs (+ keys, negatives, targets) -> scalar. */
-export interface Loss {
+/** Loss plugin: outputs (+ keys, negatives, targets) -> scalar. Losses with state (a colour prior, DINO's centre) expose it for checkpoints. */
+export interface Loss extends Partial<NamedState> {
   compute(input: LossInput): Scalar;
 }

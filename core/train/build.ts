@@ -165,6 +165,7 @@ export function stateTensors(parts: RunParts): Map<string, Variable> {
     for (const p of t.head.params.list()) m.set(`tasks/${t.name}/head/${p.name}`, p.variable);
     for (const [k, v] of t.target.state?.() ?? []) m.set(`tasks/${t.name}/target/${k}`, v);
     for (const [k, v] of t.negatives.state?.() ?? []) m.set(`tasks/${t.name}/negatives/${k}`, v);
+    for (const [k, v] of t.loss.state?.() ?? []) m.set(`tasks/${t.name}/loss/${k}`, v);
   }
   for (const [k, v] of parts.optimizer.state()) m.set(`optimizer/${k}`, v);
   return m;

@@ -1,0 +1,107 @@
+import { Type } from '@sinclair/typebox';
+import { definePlugin, rgbToLab, tf, type Scalar, type Tensor, type Variable } from '../../core/index.js';
+
+/**
+ * The ab bins: every cell of a `grid`-spaced ab grid (a, b in [-110, 110)) that some sRGB colour
+ * falls in, found by converting a 33^3 lattice of the sRGB cube to Lab. At grid 10 this gives 264
+ * bins (a 65^3 lattice also gives 264, 129^3 gives 266); Zhang et al.'s table has 313, which is not
+ * available here, and their gamut test evidently admits more cells than the sRGB cube reaches.
+ * The derivation is deterministic, so a preset can name the count. Returns the bin centres
+ * `[Q, 2]` (unscaled ab).
+ */
+export function gamutBins(grid: number): Float32Array {
+  const steps = 33;
+  const v: number[] = [];
+  for (let r = 0; r < steps; r++) for (let g = 0; g < steps; g++) for (let b = 0; b < steps; b++) v.push(r / (steps - 1), g / (steps - 1), b / (steps - 1));
+  const lab = tf.tidy(() => rgbToLab(tf.tensor4d(v, [1, 1, v.length / 3, 3])).dataSync());
+  const cells = new Set<number>();
+  const n = Math.ceil(220 / grid);
+  for (let i = 0; i < lab.length; i += 3) {
+    const ia = Math.floor((lab[i + 1] + 110) / grid);
+    const ib = Math.floor((lab[i + 2] + 110) / grid);
+    if (ia >= 0 && ia < n && ib >= 0 && ib < n) cells.add(ia * n + ib);
+  }
+  const sorted = [...cells].sort((x, y) => x - y);
+  const centres = new Float32Array(sorted.length * 2);
+  sorted.forEach((c, i) => {
+    centres[2 * i] = -110 + (Math.floor(c / n) + 0.5) * grid;
+    centres[2 * i + 1] = -110 + ((c % n) + 0.5) * grid;
+  });
+  return centres;
+}
+
+/**
+ * Colorization loss (Zhang, Isola & Efros 2016) on `targets.ab` (from lab-split, scaled by
+ * `abScale`), in two forms:
+ * - `regression`: L2 between the head's `[N, H, W, 2]` output and ab (the baseline of the paper).
+ * - `classification`: the head outputs logits over Q in-gamut ab bins `[N, H, W, Q]`; each pixel's
+ *   target is a soft encoding on its 5 nearest bins (Gaussian, sigma = 5), and pixels are
+ *   re-weighted by the rarity of their colour, w proportional to ((1 - gamma) p + gamma / Q)^-1
+ *   with E_p[w] = 1 (gamma = 0.5), p the smoothed empirical bin distribution, here accumulated over
+ *   the batches seen (the paper measures it once on ImageNet). The bins: `gamutBins`.
+ *
+ * @example { "type": "colorization", "mode": "classification" }
+ */
+export default definePlugin({
+  kind: 'loss',
+  name: 'colorization',
+  description: 'colour prediction from lightness: ab regression, or soft-encoded bin classification with rebalancing',
+  reference: 'Zhang et al. 2016: 313 bins (grid 10), 5-NN soft encoding with sigma 5, rebalancing lambda 0.5',
+  options: Type.Object({
+    mode: Type.Union([Type.Literal('regression'), Type.Literal('classification')], { default: 'classification' }),
+    grid: Type.Number({ default: 10, exclusiveMinimum: 0, description: 'ab grid spacing of the bins' }),
+    sigma: Type.Number({ default: 5, exclusiveMinimum: 0, description: 'Gaussian of the soft encoding and of the prior smoothing (ab units)' }),
+    neighbours: Type.Integer({ default: 5, minimum: 1, description: 'bins each pixel is soft-encoded on' }),
+    gamma: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'mix of the uniform distribution in the rebalancing weights' }),
+    abScale: Type.Number({ default: 110, exclusiveMinimum: 0, description: 'the scale lab-split divided ab by' }),
+  }),
+  create(o) {
+    if (o.mode === 'regression') {
+      return {
+        compute({ outputs, targets }) {
+          const ab = need(targets?.ab);
+          if (outputs[0].shape[3] !== 2) throw new Error(`regression colorization needs a head with 2 output channels (head.outChannels=2), got ${outputs[0].shape[3]}`);
+          return tf.mean(tf.square(tf.sub(outputs[0], ab))) as Scalar;
+        },
+      };
+    }
+    const centres = gamutBins(o.grid);
+    const q = centres.length / 2;
+    const bins = tf.keep(tf.tensor2d(centres, [q, 2]));
+    // bin-to-bin Gaussian smoothing of the prior, and its running counts
+    const smooth = tf.keep(tf.tidy(() => {
+      const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(bins, 1), tf.expandDims(bins, 0))), 2);
+      const k = tf.exp(tf.div(tf.neg(d2), 2 * o.sigma * o.sigma));
+      return tf.div(k, tf.sum(k, 1, true));
+    }));
+    const counts: Variable = tf.variable(tf.zeros([q]), false);
+    return {
+      compute({ outputs, targets }) {
+        const ab = need(targets?.ab);
+        const logits = outputs[0];
+        if (logits.shape[3] !== q) throw new Error(`classification colorization uses ${q} ab bins at grid ${o.grid}: set head.outChannels=${q} (got ${logits.shape[3]})`);
+        const pixels = tf.mul(tf.reshape(ab, [-1, 2]), o.abScale);
+        // soft encoding on the nearest bins
+        const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(pixels, 1), tf.expandDims(bins, 0))), 2); // [P, Q]
+        const { values, indices } = tf.topk(tf.neg(d2), o.neighbours);
+        const w = tf.exp(tf.div(values, 2 * o.sigma * o.sigma));
+        const wn = tf.div(w, tf.sum(w, 1, true));
+        const target = tf.sum(tf.mul(tf.oneHot(indices, q), tf.expandDims(wn, 2)), 1); // [P, Q]
+        // rebalancing weights from the smoothed prior of the pixels seen so far (this batch included)
+        tf.tidy(() => counts.assign(tf.add(counts, tf.sum(target, 0))));
+        const prior = tf.matMul(tf.reshape(tf.div(counts, tf.sum(counts)), [1, q]), smooth);
+        const inv = tf.pow(tf.add(tf.mul(prior, 1 - o.gamma), o.gamma / q), -1);
+        const weights = tf.div(inv, tf.sum(tf.mul(prior, inv))); // E_prior[w] = 1
+        const pixelW = tf.gather(tf.reshape(weights, [q]), tf.argMax(target, 1));
+        const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(tf.reshape(logits, [-1, q]))), 1));
+        return tf.mean(tf.mul(ce, pixelW)) as Scalar;
+      },
+      state: () => new Map([['prior_counts', counts]]),
+    };
+  },
+});
+
+function need(ab: Tensor | undefined): Tensor {
+  if (!ab) throw new Error('colorization needs targets.ab from the augmenter (lab-split)');
+  return ab;
+}

@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng, createRegistry, gamutBins, rgbToLab, tf, type Augmenter, type Loss } from '../../cli/api.js';
+import { useBackend } from '../helpers.js';
+
+const registry = createRegistry();
+const ctx = (path: string) => ({ seed: 0, rng: Rng.fromSeed(0), path, registry, log: () => {}, dataset: { name: 't', height: 4, width: 4, channels: 3, numClasses: 2, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } });
+
+describe('colorization', () => {
+  beforeAll(() => useBackend('cpu', registry));
+
+  it('lab-split: the view is L/100 on every channel, the target ab/110 and L', async () => {
+    const aug = (await registry.create('augmenter', { type: 'lab-split' }, ctx('/augmenter'))) as Augmenter;
+    const x = tf.tensor4d(Array.from({ length: 2 * 16 * 3 }, (_, i) => ((i * 37) % 101) / 100), [2, 4, 4, 3]);
+    const { views, targets } = aug.apply(x, Rng.fromSeed(0));
+    const lab = rgbToLab(x).dataSync();
+    const v = views[0].dataSync();
+    const ab = targets!.ab.dataSync();
+    expect(views[0].shape).toEqual([2, 4, 4, 3]);
+    expect(targets!.ab.shape).toEqual([2, 4, 4, 2]);
+    for (let p = 0; p < 32; p++) {
+      for (let c = 0; c < 3; c++) expect(v[p * 3 + c]).toBeCloseTo(lab[p * 3] / 100, 5);
+      expect(ab[p * 2]).toBeCloseTo(lab[p * 3 + 1] / 110, 5);
+      expect(ab[p * 2 + 1]).toBeCloseTo(lab[p * 3 + 2] / 110, 5);
+    }
+  });
+
+  it('the in-gamut bins: 264 at grid 10, grey (0, 0) among them, none outside [-110, 110]', () => {
+    const b = gamutBins(10);
+    expect(b.length / 2).toBe(264);
+    const pairs = Array.from({ length: b.length / 2 }, (_, i) => [b[2 * i], b[2 * i + 1]]);
+    expect(pairs).toContainEqual([-5, -5]);
+    expect(pairs).toContainEqual([5, 5]);
+    expect(Math.max(...b.map(Math.abs))).toBeLessThan(110);
+  });
+
+  it('regression is the mean squared ab error', async () => {
+    const loss = (await registry.create('loss', { type: 'colorization', mode: 'regression' }, ctx('/loss'))) as Loss;
+    const ab = tf.tensor4d([0.1, -0.2, 0.3, 0.4], [1, 1, 2, 2]);
+    const pred = tf.tensor4d([0.2, -0.2, 0.1, 0.4], [1, 1, 2, 2]);
+    expect(loss.compute({ outputs: [pred], targets: { ab }, index: new Int32Array(1) }).dataSync()[0]).toBeCloseTo((0.01 + 0.04) / 4, 7);
+  });
+
+  it('classification: logits on the pixel colour beat uniform logits, which beat logits on a far colour; the bin count is checked', async () => {
+    const loss = (await registry.create('loss', { type: 'colorization', mode: 'classification' }, ctx('/loss'))) as Loss;
+    const bins = gamutBins(10);
+    const q = bins.length / 2;
+    const near = 10; // a bin index, and a far one
+    const far = q - 1;
+    const ab = tf.tensor4d([bins[2 * near] / 110, bins[2 * near + 1] / 110], [1, 1, 1, 2]);
+    const peaked = (k: number) => tf.tensor4d(Array.from({ length: q }, (_, i) => (i === k ? 10 : 0)), [1, 1, 1, q]);
+    const value = (logits: tf.Tensor) => loss.compute({ outputs: [logits], targets: { ab }, index: new Int32Array(1) }).dataSync()[0];
+    const good = value(peaked(near));
+    const uniform = value(tf.zeros([1, 1, 1, q]));
+    const bad = value(peaked(far));
+    expect(good).toBeLessThan(uniform);
+    expect(uniform).toBeLessThan(bad);
+    expect(() => value(tf.zeros([1, 1, 1, 2]))).toThrow(`set head.outChannels=${q}`);
+  });
+
+  it('the colorization preset trains on colour images (synthetic here) and its loss falls', async () => {
+    const { runExperiment } = await import('../../cli/api.js');
+    const r = await runExperiment('colorization', {
+      sets: ['backend=wasm', 'data={"type":"synthetic","train":256,"test":32,"size":16,"channels":3}', 'encoder.widths=[8,16]', 'train.batchSize=32', 'train.epochs=3', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', 'optimizer.lr=0.003'],
+    });
+    expect(r.losses.every(([, l]) => Number.isFinite(l))).toBe(true);
+    expect(r.losses.at(-1)![1]).toBeLessThan(0.8 * r.losses[0][1]);
+  });
+});
