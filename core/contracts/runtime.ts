@@ -46,11 +46,18 @@ export interface TrainStartInfo {
   parameters: number;
 }
 
+/** What a callback may read of the run at an epoch's end (see `RunParts`). */
+export interface RunView {
+  tasks: Array<{ name: string; augmenter: import('./augmenter.js').Augmenter; branch: import('./modules.js').Branch }>;
+  data: import('./data.js').LoadedDataset;
+}
+
 /** Callback plugin: observes training (progress bars, logs). All hooks optional. */
 export interface Callback {
   onTrainStart?(info: TrainStartInfo): void | Promise<void>;
   onStepEnd?(report: StepReport): void | Promise<void>;
-  onEpochEnd?(report: EpochReport): void | Promise<void>;
+  /** `run` gives read access to the model, tasks and data (pictures, custom probes) */
+  onEpochEnd?(report: EpochReport, run: RunView): void | Promise<void>;
   onEvalStart?(what: string): void | Promise<void>;
   onTrainEnd?(result: { loss: number; steps: number; seconds: number; eval: Record<string, number> }): void | Promise<void>;
 }

@@ -148,7 +148,7 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
     const report: EpochReport = { epoch: epoch + 1, step, loss: lastEpochLoss, seconds: (performance.now() - epochStart) / 1000, metrics };
     history.push({ epoch: epoch + 1, step, loss: lastEpochLoss, ...metrics });
     writeMetric({ type: 'epoch', ...report });
-    for (const cb of callbacks) await cb.onEpochEnd?.(report);
+    for (const cb of callbacks) await cb.onEpochEnd?.(report, parts);
     if (tc.checkpointEvery > 0 && (epoch + 1) % tc.checkpointEvery === 0) saveCkpt(epoch + 1);
   }
   if (step === 0) throw new SelfsupError('no training step ran: the run was already complete', 1);

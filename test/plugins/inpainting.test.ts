@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createRegistry, runExperiment, tf, type Encoder, type Head, type Loss, type PluginRef } from '../../cli/api.js';
 import { useBackend } from '../helpers.js';
@@ -61,10 +65,16 @@ describe('inpainting parts', () => {
     expect(interior).toBeCloseTo(1 / 248, 6);
   });
 
-  it('the inpainting preset trains: the masked reconstruction error falls', async () => {
-    const r = await runExperiment('inpainting', { sets: ['backend=wasm', 'data.trainLimit=512', 'data.testLimit=100', 'encoder.widths=[8,16,32]', 'train.batchSize=64', 'train.epochs=3', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', 'optimizer.lr=0.003'] });
+  it('the inpainting preset trains (the masked reconstruction error falls) and draws a PNG grid each epoch', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'inpaint-'));
+    const r = await runExperiment('inpainting', { outDir: out, sets: ['backend=wasm', 'data.trainLimit=512', 'data.testLimit=100', 'encoder.widths=[8,16,32]', 'train.batchSize=64', 'train.epochs=3', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', 'optimizer.lr=0.003'] });
     const first = r.losses[0][1];
     const last = r.losses.at(-1)![1];
     expect(last).toBeLessThan(0.7 * first);
+    const pictures = fs.readdirSync(path.join(out, 'pictures'));
+    expect(pictures).toEqual(['main-epoch-001.png', 'main-epoch-002.png', 'main-epoch-003.png']);
+    const meta = await sharp(path.join(out, 'pictures', pictures[2])).metadata();
+    // 8 columns and 3 rows of 28 x 28 images magnified 4x with 2 px gaps
+    expect([meta.width, meta.height]).toEqual([8 * (28 * 4 + 2) + 2, 3 * (28 * 4 + 2) + 2]);
   });
 });
