@@ -1,1 +1,2 @@
 export * from './per-sample.js';
+export * from './pipeline.js';

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, pluginRef, rgbToLab, tf, type Augmenter, type Tensor4D } from '../../core/index.js';
+import { buildPipeline, definePlugin, pluginRef, rgbToLab, runPipeline, tf, type Tensor4D } from '../../core/index.js';
 
 /**
  * Colorization input and target (Zhang et al. 2016): the image in CIE Lab; the view is the
@@ -21,10 +21,10 @@ export default definePlugin({
   async create(o, ctx) {
     const channels = ctx.dataset?.channels ?? 3;
     if (channels !== 3) throw new Error(`lab-split needs RGB images; this dataset has ${channels} channel(s)`);
-    const pipe: Augmenter[] = await Promise.all(o.pipeline.map((r, i) => ctx.registry.create('augmenter', r, { ...ctx, path: `${ctx.path}/pipeline/${i}` })));
+    const pipe = await buildPipeline(o.pipeline, ctx);
     return {
       apply(x, rng) {
-        const y = pipe.reduce<Tensor4D>((t, aug) => aug.apply(t, rng).views[0], x);
+        const y = runPipeline(pipe, x, rng);
         const lab = rgbToLab(y);
         const [l, a, b] = tf.split(lab, 3, 3);
         const lightness = tf.div(l, 100) as Tensor4D;

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, pluginRef, type Augmenter, type Tensor4D } from '../../core/index.js';
+import { buildPipeline, definePlugin, pluginRef, runPipeline, type Augmenter } from '../../core/index.js';
 
 /**
  * Multi-view composer: N independently augmented views of each image, each made by running a
@@ -23,22 +23,11 @@ export default definePlugin({
     if (o.viewPipelines && o.viewPipelines.length !== o.views) {
       throw new Error(`viewPipelines has ${o.viewPipelines.length} pipelines for ${o.views} views: give one per view`);
     }
-    const build = (refs: typeof o.pipeline, at: string) =>
-      Promise.all(refs.map((r, i) => ctx.registry.create('augmenter', r, { ...ctx, path: `${ctx.path}/${at}/${i}` })));
     const pipelines: Augmenter[][] = o.viewPipelines
-      ? await Promise.all(o.viewPipelines.map((p, v) => build(p, `viewPipelines/${v}`)))
-      : Array(o.views).fill(await build(o.pipeline, 'pipeline'));
+      ? await Promise.all(o.viewPipelines.map((p, v) => buildPipeline(p, ctx, `viewPipelines/${v}`)))
+      : Array(o.views).fill(await buildPipeline(o.pipeline, ctx));
     return {
-      apply(x, rng) {
-        const views = pipelines.map((pipe) =>
-          pipe.reduce<Tensor4D>((y, aug, i) => {
-            const out = aug.apply(y, rng);
-            if (out.views.length !== 1) throw new Error(`pipeline step ${i} produced ${out.views.length} views; only single-view augmenters can be chained`);
-            return out.views[0];
-          }, x),
-        );
-        return { views };
-      },
+      apply: (x, rng) => ({ views: pipelines.map((pipe) => runPipeline(pipe, x, rng)) }),
     };
   },
 });

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, pluginRef, tf, type Augmenter, type Tensor4D } from '../../core/index.js';
+import { buildPipeline, definePlugin, pluginRef, runPipeline, tf, type Tensor4D } from '../../core/index.js';
 
 /** Rotate `[N, H, W, C]` by k x 90 degrees counter-clockwise. */
 export function rot90(x: Tensor4D, k: number): Tensor4D {
@@ -27,10 +27,10 @@ export default definePlugin({
     pipeline: Type.Array(pluginRef('augmenter'), { default: [], description: 'single-view augmenters applied before rotating' }),
   }),
   async create(o, ctx) {
-    const pipe: Augmenter[] = await Promise.all(o.pipeline.map((r, i) => ctx.registry.create('augmenter', r, { ...ctx, path: `${ctx.path}/pipeline/${i}` })));
+    const pipe = await buildPipeline(o.pipeline, ctx);
     return {
       apply(x, rng) {
-        const y = pipe.reduce<Tensor4D>((t, aug) => aug.apply(t, rng).views[0], x);
+        const y = runPipeline(pipe, x, rng);
         const n = y.shape[0];
         if (o.mode === 'all') {
           const labels = Int32Array.from({ length: 4 * n }, (_, i) => Math.floor(i / n));
