@@ -34,8 +34,12 @@ describe('training', () => {
     expect(resumed.losses).toEqual(full.losses.slice(4));
   });
 
-  it('keeps the tensor count flat over 50 steps (wasm), and the loss decreases', async () => {
-    const { config, registry } = await resolveExperiment(tinySimclr({ backend: 'wasm' }));
+  it.each([
+    ['SimCLR', {}],
+    ['MoCo (Shuffle BN, queue)', { target: { type: 'momentum', momentum: 0.9, shuffleGroups: 4 }, negatives: { type: 'momentum-queue', size: 40 } }],
+    ['NPID (memory bank)', { augmenter: { type: 'multi-view', views: 1, pipeline: [{ type: 'horizontal-flip' }] }, target: { type: 'none' }, negatives: { type: 'memory-bank', negatives: 20 } }],
+  ])('%s: the tensor count stays flat over 50 steps (wasm), and the loss decreases', async (_name, extra) => {
+    const { config, registry } = await resolveExperiment(tinySimclr({ backend: 'wasm', ...extra }));
     await useBackend('wasm', registry);
     const parts = await buildRun(config, { registry });
     const rng = Rng.fromSeed(0, 'augment');
