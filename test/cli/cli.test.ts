@@ -48,7 +48,7 @@ describe('selfsup CLI', () => {
     expect(a.err).toMatch(/not valid JSON/);
     const b = selfsup('train', '--preset', 'simclear');
     expect(b.code).toBe(2);
-    expect(b.err).toMatch(/no preset or file named 'simclear' \(did you mean 'simclr'\? presets: moco-v1, moco-v2, npid, simclr\)/);
+    expect(b.err).toMatch(/no preset or file named 'simclear' \(did you mean 'simclr'\? presets: colorization, inpainting, moco-v1, moco-v2, npid, rotation, simclr-rotation, simclr\)/);
     const c = selfsup('validate', 'simclr', '--set', 'train.epochs=many');
     expect(c.code).toBe(2);
     expect(c.err).toMatch(/\/train\/epochs: --set train.epochs: expected an integer, got 'many'|expected a number, got 'many'/);
@@ -94,7 +94,7 @@ describe('selfsup CLI', () => {
 
   it('plugins, presets and schema list what is registered', () => {
     const plugins = JSON.parse(selfsup('plugins', '--json').out) as Array<{ kind: string; name: string }>;
-    expect(plugins.filter((p) => p.kind === 'loss').map((p) => p.name)).toEqual(['info-nce', 'cross-entropy']);
+    expect(plugins.filter((p) => p.kind === 'loss').map((p) => p.name)).toEqual(['info-nce', 'cross-entropy', 'masked-l2', 'colorization']);
     const presets = JSON.parse(selfsup('presets', '--json').out) as Array<{ name: string }>;
     expect(presets.map((p) => p.name)).toContain('simclr');
     const schema = JSON.parse(selfsup('schema').out);

@@ -72,7 +72,7 @@ describe('config validation', () => {
 
   it('composes one JSON Schema with a discriminated oneOf per kind', () => {
     const s = schemaOf(createRegistry()) as { $defs: Record<string, { oneOf: Array<{ properties: { type: { const: string } } }> }> };
-    expect(s.$defs.loss.oneOf.map((b) => b.properties.type.const)).toEqual(['info-nce', 'cross-entropy']);
+    expect(s.$defs.loss.oneOf.map((b) => b.properties.type.const)).toEqual(['info-nce', 'cross-entropy', 'masked-l2', 'colorization']);
     expect(Object.keys(s.$defs)).toEqual(expect.arrayContaining(['augmenter', 'encoder', 'head', 'loss', 'negatives', 'target', 'dataset', 'optimizer', 'schedule', 'evaluator', 'backend', 'callback']));
   });
 
