@@ -10,7 +10,7 @@
  * large in-batch run is capped at --max-batch (512: 1,022 negatives), what fits in wasm's memory.
  */
 import { parseArgs } from 'node:util';
-import { createRegistry, progressCallback, resolveExperiment, selectBackend, train, Rng } from '../cli/api.js';
+import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train } from '../cli/api.js';
 import { log, markdownTable, pct } from './common.js';
 
 const { values: a } = parseArgs({
@@ -52,7 +52,7 @@ const common = [
 const registry = createRegistry();
 const backend = await selectBackend(registry, 'auto', log);
 const first = await resolveExperiment('simclr', { registry, sets: common });
-const data = await (await registry.create('dataset', first.config.data, { seed: 0, rng: Rng.fromSeed(0), path: '/data', registry, log })).load();
+const data = await loadDataset(first.config, registry, log);
 const rows: Array<Array<string | number>> = [];
 const results: unknown[] = [];
 for (const r of runs) {

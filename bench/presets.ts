@@ -10,12 +10,9 @@
  * Without --cifar it uses the preset's data (the embedded Fashion-MNIST subset unless --set data...).
  * With --cifar: CIFAR-10 from ../shared/datasets/cifar10-jpeg.tar.gz (extracted into .bench/).
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRegistry, progressCallback, resolveExperiment, selectBackend, train, Rng } from '../cli/api.js';
-import { findDir, log, markdownTable, pct } from './common.js';
+import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train } from '../cli/api.js';
+import { ensureCifar, log, markdownTable, pct } from './common.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -29,13 +26,7 @@ const { values: a } = parseArgs({
 });
 const sets = [...a.set!];
 if (a.cifar) {
-  const tar = findDir(['../shared/datasets/cifar10-jpeg.tar.gz'], 'cifar10-jpeg.tar.gz');
-  const root = path.resolve('.bench/cifar10-jpeg');
-  if (!fs.existsSync(path.join(root, 'train'))) {
-    log(`extracting ${tar} into .bench/ ...`);
-    fs.mkdirSync('.bench', { recursive: true });
-    execFileSync('tar', ['-xzf', tar, '-C', '.bench']);
-  }
+  const root = ensureCifar();
   sets.unshift(`data={"type":"image-folder","root":${JSON.stringify(root)},"size":32,"limit":${Number(a['per-class'])}}`);
 }
 const common = ['train.epochs=1000', `train.maxSeconds=${a.budget}`, 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[{"type":"knn"},{"type":"linear-probe"}]', 'callbacks=[]'];
@@ -43,7 +34,7 @@ const registry = createRegistry();
 const backend = await selectBackend(registry, 'auto', log);
 const presets = a.presets!.split(',');
 const first = await resolveExperiment(presets[0], { registry, sets: [...sets, ...common] });
-const data = await (await registry.create('dataset', first.config.data, { seed: 0, rng: Rng.fromSeed(0), path: '/data', registry, log })).load();
+const data = await loadDataset(first.config, registry, log);
 const rows: Array<Array<string | number>> = [];
 const results: Array<Record<string, unknown>> = [];
 for (const [i, preset] of presets.entries()) {

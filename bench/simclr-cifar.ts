@@ -7,12 +7,9 @@
  *
  * The archive is extracted once into .bench/ (git-ignored).
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRegistry, progressCallback, resolveExperiment, selectBackend, train, Rng, type StepReport } from '../cli/api.js';
-import { findDir, log, markdownTable, median, pct } from './common.js';
+import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train, type StepReport } from '../cli/api.js';
+import { ensureCifar, log, markdownTable, median, pct } from './common.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -24,13 +21,7 @@ const { values: a } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const tar = findDir([a.tar, '../shared/datasets/cifar10-jpeg.tar.gz'], 'cifar10-jpeg.tar.gz');
-const root = path.resolve('.bench/cifar10-jpeg');
-if (!fs.existsSync(path.join(root, 'train'))) {
-  log(`extracting ${tar} into .bench/ ...`);
-  fs.mkdirSync('.bench', { recursive: true });
-  execFileSync('tar', ['-xzf', tar, '-C', '.bench']);
-}
+const root = ensureCifar(a.tar);
 const registry = createRegistry();
 // two datasets: the training subset, and the same classes with a (possibly) different test subset
 const dataRef = { type: 'image-folder', root, size: 32, ...(a['per-class'] ? { limit: Number(a['per-class']) } : {}) };
@@ -51,7 +42,7 @@ const { config } = await resolveExperiment('simclr', { registry, sets });
 const backend = await selectBackend(registry, config.backend, log);
 log(`backend: ${backend.name} (${backend.details ?? ''})`);
 const t0 = performance.now();
-const data = await (await registry.create('dataset', config.data, { seed: 0, rng: Rng.fromSeed(0), path: '/data', registry, log })).load();
+const data = await loadDataset(config, registry, log);
 if (a['test-per-class'] && data.test) {
   // keep the first N test images of each class
   const n = Number(a['test-per-class']);

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { createRegistry, progressCallback, linearProbeTop1, resolveExperiment, selectBackend, train, Rng, type FeatureSet } from '../cli/api.js';
+import { createRegistry, loadDataset, progressCallback, linearProbeTop1, resolveExperiment, selectBackend, train, type FeatureSet } from '../cli/api.js';
 import { findDir, log, markdownTable, pct } from './common.js';
 
 const { values: a } = parseArgs({
@@ -33,7 +33,7 @@ const baseSets = [`data.dir=${dir}`, 'eval.every=0', 'eval.baseline=true', 'eval
 const { config } = await resolveExperiment(a.preset!, { registry, sets: baseSets });
 const backend = await selectBackend(registry, config.backend, log);
 log(`backend: ${backend.name} (${backend.details ?? ''}); data: ${dir}; budget ${budget} s`);
-const data = await (await registry.create('dataset', config.data, { seed: 0, rng: Rng.fromSeed(0), path: '/data', registry, log })).load();
+const data = await loadDataset(config, registry, log);
 
 // Baseline 1: a linear classifier on raw pixels (the same probe as for the encoder).
 const px = data.info.height * data.info.width * data.info.channels;

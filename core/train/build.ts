@@ -65,6 +65,12 @@ export function taskPath(config: ResolvedConfig, name: string): string {
   return single ? '' : `/tasks/${name}`;
 }
 
+/** Load the config's dataset (its plugin seeded as in a run), e.g. once for several runs on the same data. */
+export async function loadDataset(config: ResolvedConfig, registry: PluginRegistry, log: (m: string) => void = () => {}): Promise<LoadedDataset> {
+  const ctx: PluginContext = { seed: config.seed, rng: Rng.fromSeed(config.seed, '/data'), path: '/data', registry, log };
+  return (await registry.create('dataset', config.data, ctx)).load();
+}
+
 /** Build every plugin of a run, in dependency order: dataset, encoder, tasks, optimizer, evaluators. */
 export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Promise<RunParts> {
   const { registry } = opts;
@@ -86,7 +92,7 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
     log,
     ...extra,
   });
-  const data = opts.data ?? (await (await registry.create('dataset', config.data, ctx('/data'))).load());
+  const data = opts.data ?? (await loadDataset(config, registry, log));
   const info = data.info;
   if (data.train.count < config.train.batchSize) {
     throw new DataError(

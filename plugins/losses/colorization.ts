@@ -10,6 +10,13 @@ import { definePlugin, rgbToLab, tf, type Scalar, type Tensor, type Variable } f
  * `[Q, 2]` (unscaled ab).
  */
 export function gamutBins(grid: number): Float32Array {
+  let bins = binCache.get(grid);
+  if (!bins) binCache.set(grid, (bins = deriveBins(grid)));
+  return bins;
+}
+const binCache = new Map<number, Float32Array>();
+
+function deriveBins(grid: number): Float32Array {
   const steps = 33;
   const v: number[] = [];
   for (let r = 0; r < steps; r++) for (let g = 0; g < steps; g++) for (let b = 0; b < steps; b++) v.push(r / (steps - 1), g / (steps - 1), b / (steps - 1));
