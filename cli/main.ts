@@ -8,7 +8,9 @@ import { SelfsupError } from '../core/index.js';
 import { evalCommand } from './commands/eval.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { presetsCommand } from './commands/presets.js';
+import { reportCommand } from './commands/report.js';
 import { schemaCommand } from './commands/schema.js';
+import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -43,7 +45,12 @@ withConfigOptions(program.command('validate <file>').description('check a config
 
 program.command('plugins').description('list registered plugins').option('--json', 'machine-readable output').option('--plugin <module>', 'also load plugins from a module (repeatable)', collect, []).action((o) => pluginsCommand(o));
 program.command('presets').description('list presets').option('--json', 'machine-readable output').action((o) => presetsCommand(o));
-program.command('schema').description('print the composed JSON Schema of configs (for editors: "$schema")').option('--plugin <module>', 'include plugins from a module (repeatable)', collect, []).action((o) => schemaCommand(o));
+program
+  .command('schema')
+  .description('print the composed JSON Schema of configs (for editors: "$schema"), or of sweep specs with --sweep')
+  .option('--plugin <module>', 'include plugins from a module (repeatable)', collect, [])
+  .option('--sweep', 'the schema of sweep specs instead')
+  .action((o) => schemaCommand(o));
 withConfigOptions(
   program
     .command('eval')
@@ -52,6 +59,21 @@ withConfigOptions(
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
     .option('--json', 'print the result as one JSON line on stdout'),
 ).action((o) => evalCommand(o));
+
+program
+  .command('sweep <spec>')
+  .description('run an ablation sweep: every trial validated first, run in worker processes, results in <out>/sweep.db, report written at the end; rerun to resume')
+  .option('--workers <n>', 'worker processes (each with its own backend)', '1')
+  .option('--out <dir>', 'sweep directory (default sweeps/<name>)')
+  .option('--retry-failed', 'also rerun trials that failed before')
+  .option('--dry-run', 'validate and list the trials, run nothing')
+  .option('--json', 'print the summary as one JSON line on stdout')
+  .action((spec, o) => sweepCommand(spec, o));
+program
+  .command('report <dir>')
+  .description("rebuild a sweep's report.md and report.html (table and plots) from its sweep.db")
+  .option('--json', 'print the summary (mean, std per combination) as JSON')
+  .action((dir, o) => reportCommand(dir, o));
 
 try {
   await program.parseAsync(process.argv);

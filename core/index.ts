@@ -32,7 +32,7 @@ export { pluginRef, ExperimentSchema, TaskSchema } from './config/experiment.js'
 export type { ExperimentConfig, ResolvedConfig, TaskConfig, TrainConfig, EvalConfig } from './config/experiment.js';
 export { composeSchema } from './config/schema.js';
 export { validateConfig, schemaOf, EXISTS_KEYWORD } from './config/validate.js';
-export { loadConfig, mergeConfig, applyOverrides, listPresets, locateConfig } from './config/load.js';
+export { loadConfig, mergeConfig, applyOverrides, setPath, listPresets, locateConfig } from './config/load.js';
 export type { PresetSource } from './config/load.js';
 export { closest } from './config/did-you-mean.js';
 
@@ -57,3 +57,4 @@ export { packageRoot } from './package-root.js';
 export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './engine/kernels/conv2d-backprop-input.js';
 export { randomWeightsBaseline } from './eval/baseline.js';
 export { rgbToLab, labToRgb } from './color/lab.js';
+export * from './sweep/index.js';

@@ -165,19 +165,29 @@ export function applyOverrides(config: Json, sets: string[], schema: Schema): Js
       problems.push({ path: jsonPath, message: `--set ${key}: ${parsed.error}` });
       continue;
     }
-    let obj: any = out;
-    for (const seg of segs.slice(0, -1)) {
-      if (obj[seg] === undefined || typeof obj[seg] !== 'object') obj[seg] = typeof seg === 'number' ? [] : {};
-      obj = obj[seg];
-    }
-    const last = segs[segs.length - 1];
-    if (last === 'type' && typeof obj.type === 'string' && obj.type !== parsed.value) {
-      for (const k of Object.keys(obj)) delete obj[k];
-    }
-    obj[last] = parsed.value;
+    setPath(out, segs, parsed.value);
   }
   if (problems.length) throw new ConfigError(problems);
   return out;
+}
+
+/**
+ * Set the value at a dotted path (`head.type`, `eval.final.0.k`) in place, creating objects on the
+ * way. Setting a plugin's `type` to another plugin replaces that reference (its old options go), as
+ * `--set` does; a whole value (an object) replaces what was there.
+ */
+export function setPath(config: Json, path: string | Array<string | number>, value: unknown): void {
+  const segs = typeof path === 'string' ? segments(path) : path;
+  let obj: any = config;
+  for (const seg of segs.slice(0, -1)) {
+    if (obj[seg] === undefined || typeof obj[seg] !== 'object' || obj[seg] === null) obj[seg] = typeof seg === 'number' ? [] : {};
+    obj = obj[seg];
+  }
+  const last = segs[segs.length - 1];
+  if (last === 'type' && typeof obj.type === 'string' && obj.type !== value) {
+    for (const k of Object.keys(obj)) delete obj[k];
+  }
+  obj[last] = structuredClone(value);
 }
 
 function parseTyped(raw: string, s: Schema | undefined): { value?: unknown; error?: string } {

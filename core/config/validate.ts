@@ -117,7 +117,8 @@ function normalise(c: ExperimentConfig, source?: string): ResolvedConfig {
   return { ...rest, name, tasks };
 }
 
-function describe(e: ErrorObject, registry: PluginRegistry): { path: string; message: string; hint?: string } {
+/** One ajv error as a problem a person reads: its JSON path, a sentence, and a did-you-mean hint where one helps. */
+export function describe(e: ErrorObject, registry?: PluginRegistry): ConfigProblem {
   const at = e.instancePath;
   const parent = (e.parentSchema ?? {}) as { properties?: Record<string, unknown>; oneOf?: Array<{ properties?: { type?: { const?: string } } }> };
   switch (e.keyword) {
@@ -160,7 +161,7 @@ function describe(e: ErrorObject, registry: PluginRegistry): { path: string; mes
   }
 }
 
-function dedupe(ps: ConfigProblem[]): ConfigProblem[] {
+export function dedupe(ps: ConfigProblem[]): ConfigProblem[] {
   const seen = new Set<string>();
   return ps.filter((p) => {
     const k = `${p.path}|${p.message}`;

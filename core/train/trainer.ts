@@ -132,6 +132,8 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
       losses.push([step, r.loss]);
       const dt = (performance.now() - tStep) / 1000;
       trainSeconds += dt;
+      // let timers, signals and IPC run between steps (a progress display, a parent process going away)
+      await new Promise((resolve) => setImmediate(resolve));
       for (const cb of callbacks) await cb.onStepEnd?.({ step, epoch, totalSteps: horizon(step, trainSeconds), stepsPerEpoch, loss: r.loss, lr, viewsPerSecond: r.views / dt, elapsedSeconds: trainSeconds });
       if ((tc.maxSteps !== undefined && step >= tc.maxSteps) || (tc.maxSeconds !== undefined && trainSeconds >= tc.maxSeconds)) {
         stop = true;

@@ -1,0 +1,16 @@
+import type { ResolvedConfig, TrialOutcome } from '../../core/index.js';
+
+/** Runner -> worker: train this trial's config into `outDir`. */
+export interface RunTrialMessage {
+  type: 'run';
+  hash: string;
+  config: ResolvedConfig;
+  outDir: string;
+}
+
+/** Worker -> runner. */
+export type WorkerMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'progress'; hash: string; step: number; totalSteps: number; loss: number; epoch: number }
+  | { type: 'done'; hash: string; outcome: TrialOutcome }
+  | { type: 'failed'; hash: string; error: string; seconds: number };

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import type { ResolvedConfig } from '../config/experiment.js';
+import { loadConfig, setPath, type PresetSource } from '../config/load.js';
+import { dedupe, describe, validateConfig } from '../config/validate.js';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { loadExternalPlugins } from '../plugin/load-external.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { axesLabel, expandTrials, type TrialPoint } from './expand.js';
+import { configHash } from './hash.js';
+import { SweepSpecSchema, type SweepSpec } from './spec.js';
+
+/** A trial ready to run: its point in the sweep, its full validated config and the config's hash. */
+export interface PlannedTrial extends TrialPoint {
+  hash: string;
+  /** `head.type=mlp seed=1` */
+  label: string;
+  config: ResolvedConfig;
+}
+
+export interface SweepPlan {
+  name: string;
+  spec: SweepSpec;
+  /** the spec file, when it came from one */
+  file?: string;
+  trials: PlannedTrial[];
+}
+
+let specValidator: ReturnType<Ajv['compile']> | undefined;
+
+/** The sweep spec's JSON Schema (what `selfsup schema --sweep` prints). */
+export const sweepSchema = () => ({ $schema: 'http://json-schema.org/draft-07/schema#', $id: 'urn:selfsup:schema:sweep', title: 'selfsup sweep', ...JSON.parse(JSON.stringify(SweepSpecSchema)) });
+
+/** Read (if a path) and validate a sweep spec, filling its defaults. Throws ConfigError naming every problem. */
+export function loadSweepSpec(source: string | Record<string, unknown>): { spec: SweepSpec; file?: string } {
+  let raw: unknown = source;
+  let file: string | undefined;
+  if (typeof source === 'string') {
+    file = path.resolve(source);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError([{ path: '', message: `cannot read sweep spec ${file}: ${(e as Error).message}` }]);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError([{ path: '', message: `not valid JSON: ${(e as Error).message}` }], file);
+    }
+  }
+  specValidator ??= new Ajv({ useDefaults: true, allErrors: true, strict: false, verbose: true }).compile(sweepSchema());
+  const spec = structuredClone(raw);
+  if (!specValidator(spec)) throw new ConfigError(dedupe((specValidator.errors ?? []).map((e) => describe(e))), file ?? 'sweep spec');
+  return { spec: spec as SweepSpec, file };
+}
+
+/** `type` keys first, so a plugin swap never erases an option set beside it; otherwise in the given order. */
+const typeFirst = (entries: Array<[string, unknown]>) => [...entries.filter(([k]) => k.endsWith('.type') || k === 'type'), ...entries.filter(([k]) => !(k.endsWith('.type') || k === 'type'))];
+
+/**
+ * Expand a sweep and build every trial's config: the base (`extends`), then `set`, then the trial's
+ * axes, then its seed, each validated against the full schema. Nothing runs unless every trial is
+ * valid: otherwise one ConfigError lists each problem with the trials it affects and the config path.
+ * Two trials that resolve to the same config are an error too (an axis value that changes nothing).
+ */
+export async function planSweep(specSource: string | Record<string, unknown>, opts: { registry: PluginRegistry; presets: PresetSource; name?: string }): Promise<SweepPlan> {
+  const { spec, file } = loadSweepSpec(specSource);
+  const name = opts.name ?? spec.name ?? (file ? path.basename(file).replace(/\.json$/, '') : 'sweep');
+  const base = loadConfig(spec.extends, opts.presets, file ? [file] : []).config;
+  const plugins = Array.isArray(base.plugins) ? base.plugins.filter((p): p is string => typeof p === 'string') : [];
+  await loadExternalPlugins(opts.registry, plugins);
+  const points = expandTrials(spec);
+  const byProblem = new Map<string, { problem: ConfigProblem; trials: number[] }>();
+  const trials: PlannedTrial[] = [];
+  const seenHash = new Map<string, number>();
+  for (const point of points) {
+    const raw = structuredClone(base);
+    for (const [k, v] of typeFirst(Object.entries(spec.set))) setPath(raw, k, v);
+    for (const [k, v] of typeFirst(Object.entries(point.axes))) setPath(raw, k, v);
+    raw.seed = point.seed;
+    raw.name = name;
+    const label = `${axesLabel(point.axes)} seed=${point.seed}`;
+    try {
+      const config = validateConfig(raw, opts.registry);
+      const hash = configHash(config);
+      const twin = seenHash.get(hash);
+      if (twin !== undefined) {
+        const problem = { path: '', message: `trial ${point.index} [${label}] resolves to the same config as trial ${twin} [${trials[twin].label}]`, hint: 'an axis value that changes nothing; drop it' };
+        byProblem.set(problem.message, { problem, trials: [point.index] });
+      } else seenHash.set(hash, point.index);
+      trials.push({ ...point, hash, label, config });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      for (const p of e.problems) {
+        const key = `${p.path}|${p.message}`;
+        const entry = byProblem.get(key) ?? { problem: p, trials: [] };
+        entry.trials.push(point.index);
+        byProblem.set(key, entry);
+      }
+      trials.push({ ...point, hash: '', label, config: undefined as unknown as ResolvedConfig });
+    }
+  }
+  if (byProblem.size) {
+    const problems = [...byProblem.values()].map(({ problem, trials: ts }) => {
+      if (problem.path === '' && ts.length === 1 && problem.message.startsWith('trial ')) return problem;
+      const which = ts.length === points.length ? 'every trial' : `trial${ts.length > 1 ? 's' : ''} ${ts.slice(0, 8).map((i) => `${i} [${points[i] && trials[i].label}]`).join(', ')}${ts.length > 8 ? `, ... (${ts.length} in all)` : ''}`;
+      return { ...problem, path: `${which}: ${problem.path || '/'}` };
+    });
+    throw new ConfigError(problems, `sweep ${name} (nothing was run)`);
+  }
+  return { name, spec, file, trials };
+}

@@ -1,0 +1,161 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../cli/api.js';
+
+// The sweep runner as users run it: the built bin, worker processes and all (npm test builds first).
+const BIN = path.resolve('dist/cli/main.js');
+const SPEC = path.resolve('test/fixtures/sweep/heads.json');
+const selfsup = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-sweep-'));
+
+interface Row {
+  hash: string;
+  status: string;
+  attempts: number;
+}
+function readStore(dir: string) {
+  const db = new Database(path.join(dir, 'sweep.db'), { readonly: true });
+  const trials = db.prepare('SELECT hash, status, attempts FROM trials ORDER BY idx').all() as Row[];
+  const metrics = db.prepare('SELECT hash, scope, epoch, name, value FROM metrics ORDER BY hash, scope, epoch, name').all() as Array<Record<string, unknown>>;
+  db.close();
+  return { trials, metrics };
+}
+
+/** Start the runner in its own process group, SIGKILL the whole group (runner and workers) after `ms`. */
+function runAndKill(dir: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'sweep', SPEC, '--workers', '2', '--out', dir], { detached: true, stdio: 'ignore' });
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already finished
+      }
+    }, ms);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      // the workers are in the same group: make sure none survives the runner
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // none left
+      }
+      resolve();
+    });
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('selfsup sweep', () => {
+  it('an invalid combination is reported with its trials and config path, and nothing runs', () => {
+    const dir = tmp();
+    const spec = path.join(dir, 'bad.json');
+    fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'head.type': ['identity', 'mlp'], 'head.hiddenDim': [8, 16] } }));
+    const r = selfsup('sweep', spec, '--out', path.join(dir, 'out'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/invalid config in sweep bad \(nothing was run\)/);
+    expect(r.err).toMatch(/trials 0 \[head.type=identity head.hiddenDim=8 seed=0\], 1 \[head.type=identity head.hiddenDim=16 seed=0\]: \/head\/hiddenDim: unknown key 'hiddenDim'/);
+    expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
+    // an axis value that changes nothing makes two trials one config
+    fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'loss.temperature': [0.5, 0.50] , 'train.epochs': [2, 2.0] } }));
+    expect(selfsup('sweep', spec, '--dry-run').err).toMatch(/trial 1 \[.*\] resolves to the same config as trial 0/);
+  });
+
+  it('dry run lists the trials with their config hashes; schema --sweep prints the spec schema', () => {
+    const r = selfsup('sweep', SPEC, '--dry-run', '--json');
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out);
+    expect(plan.trials).toHaveLength(6);
+    expect(new Set(plan.trials.map((t: { hash: string }) => t.hash)).size).toBe(6);
+    expect(plan.trials[5]).toMatchObject({ index: 5, label: 'head.type=mlp seed=1', seed: 1 });
+    const schema = JSON.parse(selfsup('schema', '--sweep').out);
+    expect(schema.$id).toBe('urn:selfsup:schema:sweep');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['extends', 'grid', 'zip', 'random', 'seeds', 'metrics']));
+  });
+
+  it('killed (SIGKILL to runner and workers) at random moments and rerun: every trial ends exactly once, results equal to an uninterrupted sweep', async () => {
+    const clean = tmp();
+    const a = selfsup('sweep', SPEC, '--workers', '2', '--out', clean, '--json');
+    expect(a.code, a.err).toBe(0);
+    expect(JSON.parse(a.out.trim().split('\n').pop()!)).toMatchObject({ total: 6, done: 6, failed: 0, skipped: 0 });
+    const reference = readStore(clean);
+    expect(reference.trials.every((t) => t.status === 'done' && t.attempts === 1)).toBe(true);
+    // 3 heads x 2 seeds, each: 2 final kNN metrics + loss, and per epoch loss and step (+ kNN monitor after epoch 1)
+    expect(reference.metrics.length).toBe(6 * (3 + 2 + 3));
+
+    const dir = tmp();
+    // SIGKILL to the runner alone: its workers notice and stop within a step, they do not train on as orphans
+    const child = spawn(process.execPath, [BIN, 'sweep', SPEC, '--workers', '2', '--out', dir], { stdio: 'ignore' });
+    let workers: number[] = [];
+    for (let i = 0; i < 100 && workers.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      workers = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((n) => n > 0);
+    }
+    expect(workers).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGKILL');
+    for (let i = 0; i < 50 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(workers.filter(alive)).toEqual([]);
+
+    const rng = Rng.fromSeed(11, 'kills');
+    const kills = 5;
+    const doneAfterKill: number[] = [];
+    for (let k = 0; k < kills; k++) {
+      await runAndKill(dir, Math.round(rng.uniform(300, 3500)));
+      if (!fs.existsSync(path.join(dir, 'sweep.db'))) continue;
+      // after any kill, a trial is either done with all its metrics, or has none
+      const s = readStore(dir);
+      doneAfterKill.push(s.trials.filter((t) => t.status === 'done').length);
+      for (const t of s.trials) {
+        const n = s.metrics.filter((m) => m.hash === t.hash).length;
+        expect(n, `trial ${t.hash} (${t.status})`).toBe(t.status === 'done' ? 8 : 0);
+      }
+    }
+    const b = selfsup('sweep', SPEC, '--workers', '2', '--out', dir, '--json');
+    expect(b.code, b.err).toBe(0);
+    const summary = JSON.parse(b.out.trim().split('\n').pop()!);
+    const resumed = readStore(dir);
+    expect(resumed.trials.map((t) => [t.hash, t.status])).toEqual(reference.trials.map((t) => [t.hash, 'done']));
+    expect(summary.done + summary.skipped).toBe(6);
+    // the kills did land mid-sweep: some trial was interrupted while running and run again
+    expect(doneAfterKill.some((n) => n < 6), `done after each kill: ${doneAfterKill}`).toBe(true);
+    expect(resumed.trials.some((t) => t.attempts > 1), `attempts: ${resumed.trials.map((t) => t.attempts)}`).toBe(true);
+    // identical results: same metrics rows with the same values (cpu backend, fixed seeds)
+    expect(resumed.metrics).toEqual(reference.metrics);
+    // a third run finds nothing to do
+    const c = JSON.parse(selfsup('sweep', SPEC, '--out', dir, '--json').out.trim().split('\n').pop()!);
+    expect(c).toMatchObject({ total: 6, done: 0, skipped: 6 });
+  });
+
+  it('a failing trial is recorded with its error and the others finish', () => {
+    const dir = tmp();
+    const spec = path.join(dir, 'fail.json');
+    // a data set whose images do not exist fails when the trial loads it, not at validation
+    fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'data.train': [64, 2] } }));
+    const r = selfsup('sweep', spec, '--out', path.join(dir, 'out'), '--json');
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out.trim().split('\n').pop()!);
+    expect(s).toMatchObject({ total: 2, done: 1, failed: 1 });
+    const db = new Database(path.join(dir, 'out', 'sweep.db'), { readonly: true });
+    const failed = db.prepare("SELECT label, error FROM trials WHERE status = 'failed'").all() as Array<{ label: string; error: string }>;
+    db.close();
+    expect(failed).toHaveLength(1);
+    expect(failed[0].label).toBe('data.train=2 seed=0');
+    expect(failed[0].error.length).toBeGreaterThan(10);
+  });
+});
