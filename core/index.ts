@@ -58,3 +58,4 @@ export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './eng
 export { randomWeightsBaseline } from './eval/baseline.js';
 export { rgbToLab, labToRgb } from './color/lab.js';
 export * from './sweep/index.js';
+export { patchForWasmThreads } from './engine/wasm-threads.js';

@@ -32,7 +32,7 @@ export class SweepProgress {
       case 'start':
         Object.assign(this, { name: e.name, total: e.total, todo: e.todo, workers: e.workers });
         this.line(`sweep ${e.name}: ${e.total} trials, ${e.finished} already finished, ${e.todo} to run on ${e.workers} worker${e.workers === 1 ? '' : 's'}`);
-        this.timer = setInterval(() => (this.tty ? this.redraw() : this.line(this.status())), this.tty ? 500 : 30_000);
+        this.timer = setInterval(() => (this.tty ? this.redraw() : this.line([this.status(), ...this.workerLines()].join('\n'))), this.tty ? 500 : 30_000);
         this.timer.unref();
         break;
       case 'trial-start':

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { SweepStore, packageRoot, writeReport, type PlannedTrial, type SweepPlan, type TrialOutcome } from '../../core/index.js';
 import { acquireLock } from './lock.js';
@@ -84,11 +85,13 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
     emit({ type: 'start', name: plan.name, total: plan.trials.length, todo: queue.length, finished: plan.trials.length - queue.length, workers: todo ? nWorkers : 0 });
 
     const script = opts.workerScript ?? defaultWorker();
+    // the cores are shared out: N workers on C cores get C / N wasm threads each (unless set by the user)
+    const threadsPerWorker = process.env.SELFSUP_WASM_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / nWorkers)));
     const logDir = path.join(opts.outDir, 'workers');
     fs.mkdirSync(logDir, { recursive: true });
     const spawn = (slot: number) => {
       const fd = fs.openSync(path.join(logDir, `worker-${slot}.log`), 'a');
-      const w = fork(script, [], { stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, SELFSUP_SWEEP_WORKER: String(slot) } });
+      const w = fork(script, [], { stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, SELFSUP_SWEEP_WORKER: String(slot), SELFSUP_WASM_THREADS: threadsPerWorker } });
       fs.closeSync(fd);
       workers[slot - 1] = w;
       return w;

@@ -1,21 +1,31 @@
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, registerConv2DBackpropFilter, registerConv2DBackpropInput, tf } from '../../core/index.js';
+import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, tf } from '../../core/index.js';
+
+/** Threads for the wasm backend: SELFSUP_WASM_THREADS, else every core this process may use. */
+export function wasmThreads(): number {
+  const env = Number(process.env.SELFSUP_WASM_THREADS);
+  if (Number.isInteger(env) && env >= 1) return env;
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
 
 /**
  * tfjs-backend-wasm (XNNPACK, SIMD): the fast CPU path without native binaries. tfjs-backend-wasm
  * 4.22 has no Conv2DBackpropFilter kernel, so convnets cannot train on it as shipped; selfsup
  * registers one built from its Conv2D, and replaces its Conv2DBackpropInput (a plain loop) by a
- * phase decomposition into XNNPACK Conv2Ds (core/engine/kernels). Single-threaded under Node (the
- * threaded build assumes a browser; making it work is the engine issue's job).
+ * phase decomposition into XNNPACK Conv2Ds (core/engine/kernels). Multi-threaded under Node too:
+ * its threaded-SIMD build is started with core/engine/wasm-threads.ts (one thread per core by
+ * default; SELFSUP_WASM_THREADS=N sets it, 1 keeps the single-threaded build). If the threaded
+ * build fails to start, the single-threaded one is used and the reason is reported.
  *
- * @example selfsup train --preset simclr --backend wasm
+ * @example SELFSUP_WASM_THREADS=2 selfsup train --preset simclr --backend wasm
  */
 export default definePlugin({
   kind: 'backend',
   name: 'wasm',
-  description: 'WebAssembly backend (XNNPACK, SIMD) with selfsup\'s training kernels',
+  description: "WebAssembly backend (XNNPACK, SIMD, threads) with selfsup's training kernels",
   options: Type.Object({}),
   create: () => ({
     priority: 10,
@@ -32,11 +42,32 @@ export default definePlugin({
       const require = createRequire(import.meta.url);
       const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
       wasm.setWasmPaths(dir + path.sep);
-      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+      const wanted = wasmThreads();
+      let note = '';
+      let started = false;
+      if (wanted > 1) {
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+        wasm.setThreadsCount(wanted);
+        const undo = patchForWasmThreads();
+        try {
+          started = await tf.setBackend('wasm');
+        } catch (e) {
+          note = ` (threaded build failed: ${(e as Error).message})`;
+        } finally {
+          undo();
+        }
+        if (!started) {
+          note ||= ' (threaded build failed to start)';
+          tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+          wasm.setThreadsCount(1);
+        }
+      }
+      if (!started && !(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
       registerConv2DBackpropFilter('wasm');
       registerConv2DBackpropInput('wasm');
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-      return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, 1 thread` };
+      const threads = wasm.getThreadsCount();
+      return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${note}` };
     },
   }),
 });
