@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { SelfsupError } from '../core/index.js';
+import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { presetsCommand } from './commands/presets.js';
@@ -69,6 +70,17 @@ program
   .option('--dry-run', 'validate and list the trials, run nothing')
   .option('--json', 'print the summary as one JSON line on stdout')
   .action((spec, o) => sweepCommand(spec, o));
+program
+  .command('bench')
+  .description('median training-step time of SimCLR and MoCo with the small CNN and ResNet-18 on the chosen backend (never part of npm test)')
+  .option('--cases <list>', 'all, or a comma list of simclr-smallcnn, moco-smallcnn, simclr-resnet18, moco-resnet18', 'all')
+  .option('--batch <n>', 'images per step (2 views each)', '256')
+  .option('--steps <n>', 'timed steps', '10')
+  .option('--warmup <n>', 'untimed steps first', '3')
+  .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+  .option('--json', 'print the results as one JSON line on stdout')
+  .addOption(new Option('--one <case>').hideHelp())
+  .action((o) => benchCommand(o));
 program
   .command('report <dir>')
   .description("rebuild a sweep's report.md and report.html (table and plots) from its sweep.db")

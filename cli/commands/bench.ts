@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { SelfsupError, createRegistry, selectBackend } from '../api.js';
+import { STEP_CASES, benchSteps, type StepBenchResult } from '../step-bench.js';
+import { table } from './format.js';
+
+export interface BenchFlags {
+  cases: string;
+  batch: string;
+  steps: string;
+  warmup: string;
+  backend: string;
+  json?: boolean;
+  /** internal: run one case in this process and print its result as JSON */
+  one?: string;
+}
+
+type Row = (StepBenchResult & { backend: string; details: string }) | { case: string; error: string };
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+/**
+ * `selfsup bench`: the SimCLR and MoCo steps with the small CNN and ResNet-18, each in its own
+ * process (peak RSS per case; an out-of-memory abort ends that case only), then a table.
+ */
+export async function benchCommand(o: BenchFlags): Promise<void> {
+  const opts = { batch: Number(o.batch), steps: Number(o.steps), warmup: Number(o.warmup) };
+  if (!(opts.steps >= 1 && opts.warmup >= 0 && opts.batch >= 2)) throw new SelfsupError('--batch >= 2, --steps >= 1 and --warmup >= 0 are needed', 2);
+  if (o.one) {
+    const c = STEP_CASES.find((x) => x.name === o.one);
+    if (!c) throw new SelfsupError(`unknown case '${o.one}'`, 2);
+    const registry = createRegistry();
+    const b = await selectBackend(registry, o.backend, log);
+    const r = await benchSteps(c, { registry, ...opts, onStep: (i, n, ms) => log(`${c.name}: step ${i}/${n} ${ms.toFixed(0)} ms`) });
+    process.stdout.write(JSON.stringify({ ...r, backend: b.name, details: b.details ?? '' }) + '\n');
+    return;
+  }
+  const names = o.cases === 'all' ? STEP_CASES.map((c) => c.name) : o.cases.split(',');
+  for (const n of names) if (!STEP_CASES.some((c) => c.name === n)) throw new SelfsupError(`unknown case '${n}' (cases: ${STEP_CASES.map((c) => c.name).join(', ')})`, 2);
+  const rows: Row[] = [];
+  for (const name of names) {
+    log(`== ${name}, batch ${opts.batch}: ${opts.warmup} warm-up + ${opts.steps} timed steps`);
+    const r = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', name, '--batch', o.batch, '--steps', o.steps, '--warmup', o.warmup, '--backend', o.backend], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const last = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.status === 0 && last.startsWith('{')) rows.push(JSON.parse(last));
+    else rows.push({ case: name, error: r.status === 7 || /memory/i.test(last) ? `failed (exit ${r.status}): out of memory?` : `failed (exit ${r.status ?? r.signal})` });
+  }
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ bench: 'steps', batch: opts.batch, steps: opts.steps, warmup: opts.warmup, results: rows }) + '\n');
+    return;
+  }
+  const ok = rows.find((r): r is Extract<Row, { backend: string }> => 'backend' in r);
+  process.stdout.write(`\nbackend ${ok?.backend ?? o.backend}${ok ? ` (${ok.details})` : ''}, batch ${opts.batch}, median of ${opts.steps} steps after ${opts.warmup} warm-up\n\n`);
+  process.stdout.write(
+    table(
+      ['case', 'views', 'median step ms', 'views/s', 'peak RSS MiB', 'live tensors (first, last)'],
+      rows.map((r) => ('error' in r ? [r.case, '-', r.error, '-', '-', '-'] : [r.case, r.views, r.medianMs.toFixed(0), Math.round(r.viewsPerSecond), Math.round(r.peakRssMiB), `${r.tensors[0]}, ${r.tensors[1]}`])),
+    ) + '\n',
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Training-step benchmark: the median time of the generic step (forward, backward, update, target and
+ * negatives updates) for a preset and encoder, on the active backend. What `selfsup bench` runs.
+ */
+import { buildRun, makeBatch, resolveExperiment, tf, trainStep, Rng, type PluginRegistry } from './api.js';
+
+/** One benchmark case: a preset with an encoder and data. */
+export interface StepCase {
+  name: string;
+  preset: string;
+  sets: string[];
+}
+
+/** The small CNN on the embedded Fashion-MNIST (28x28x1), and ResNet-18 on 32x32x3 synthetic images (no download). */
+export const STEP_CASES: StepCase[] = [
+  { name: 'simclr-smallcnn', preset: 'simclr', sets: [] },
+  { name: 'moco-smallcnn', preset: 'moco-v2', sets: [] },
+  { name: 'simclr-resnet18', preset: 'simclr', sets: ['data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}', 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512'] },
+  { name: 'moco-resnet18', preset: 'moco-v2', sets: ['data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}', 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512', 'negatives.size=1024'] },
+];
+
+export interface StepBenchResult {
+  case: string;
+  batch: number;
+  views: number;
+  medianMs: number;
+  /** all step times, warm-up included */
+  stepsMs: number[];
+  viewsPerSecond: number;
+  /** live tensors after the first measured step and after the last: equal when nothing leaks */
+  tensors: [number, number];
+  peakRssMiB: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Time `steps` training steps after `warmup`, on fixed batches (augmentation inside the step, as in training). */
+export async function benchSteps(c: StepCase, opts: { registry: PluginRegistry; batch: number; steps: number; warmup: number; onStep?: (i: number, total: number, ms: number) => void }): Promise<StepBenchResult> {
+  const { config } = await resolveExperiment(c.preset, { registry: opts.registry, sets: [...c.sets, `train.batchSize=${opts.batch}`] });
+  const parts = await buildRun(config, { registry: opts.registry });
+  const rng = Rng.fromSeed(0, 'bench');
+  const total = opts.warmup + opts.steps;
+  const times: number[] = [];
+  const tensors: number[] = [];
+  let views = 0;
+  for (let i = 0; i < total; i++) {
+    const order = Rng.fromSeed(i, 'bench/batch').permutation(parts.data.train.count).subarray(0, opts.batch);
+    const b = makeBatch(parts.data.train, parts.info, order);
+    const t = performance.now();
+    const r = trainStep(parts, b, rng, 1e-3, { step: i, totalSteps: total, epoch: 0, stepsPerEpoch: total });
+    times.push(performance.now() - t);
+    views = r.views;
+    b.x.dispose();
+    if (i === opts.warmup || i === total - 1) tensors.push(tf.memory().numTensors);
+    opts.onStep?.(i + 1, total, times[i]);
+  }
+  const med = median(times.slice(opts.warmup));
+  return {
+    case: c.name,
+    batch: opts.batch,
+    views,
+    medianMs: med,
+    stepsMs: times,
+    viewsPerSecond: (1000 * views) / med,
+    tensors: [tensors[0], tensors[tensors.length - 1]],
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
