@@ -29,9 +29,9 @@ function readStore(dir: string) {
 }
 
 /** Start the runner in its own process group, SIGKILL the whole group (runner and workers) after `ms`. */
-function runAndKill(dir: string, ms: number): Promise<void> {
+function runAndKill(spec: string, dir: string, ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'sweep', SPEC, '--workers', '2', '--out', dir], { detached: true, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'sweep', spec, '--workers', '2', '--out', dir], { detached: true, stdio: 'ignore' });
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -88,19 +88,25 @@ describe('selfsup sweep', () => {
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['extends', 'grid', 'zip', 'random', 'seeds', 'metrics']));
   });
 
-  it('killed (SIGKILL to runner and workers) at random moments and rerun: every trial ends exactly once, results equal to an uninterrupted sweep', async () => {
+  it(`killed (SIGKILL to runner and workers) at random moments and rerun: every trial ends exactly once, results equal to an uninterrupted sweep`, async () => {
+    // the heads fixture; a longer trial of it: SELFSUP_SWEEP_KILLS=30 SELFSUP_SWEEP_SEEDS=8 npx vitest run test/cli/sweep.test.ts
+    const kills = Number(process.env.SELFSUP_SWEEP_KILLS ?? 5);
+    const seeds = Number(process.env.SELFSUP_SWEEP_SEEDS ?? 2);
+    const n = 3 * seeds;
+    const spec = path.join(tmp(), 'kill.json');
+    fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'head.type': ['identity', 'linear', 'mlp'] }, seeds: [...Array(seeds).keys()], metrics: ['knn_top1', 'knn_z_top1'] }));
     const clean = tmp();
-    const a = selfsup('sweep', SPEC, '--workers', '2', '--out', clean, '--json');
+    const a = selfsup('sweep', spec, '--workers', '2', '--out', clean, '--json');
     expect(a.code, a.err).toBe(0);
-    expect(JSON.parse(a.out.trim().split('\n').pop()!)).toMatchObject({ total: 6, done: 6, failed: 0, skipped: 0 });
+    expect(JSON.parse(a.out.trim().split('\n').pop()!)).toMatchObject({ total: n, done: n, failed: 0, skipped: 0 });
     const reference = readStore(clean);
     expect(reference.trials.every((t) => t.status === 'done' && t.attempts === 1)).toBe(true);
     // 3 heads x 2 seeds, each: 2 final kNN metrics + loss, and per epoch loss and step (+ kNN monitor after epoch 1)
-    expect(reference.metrics.length).toBe(6 * (3 + 2 + 3));
+    expect(reference.metrics.length).toBe(n * (3 + 2 + 3));
 
     const dir = tmp();
     // SIGKILL to the runner alone: its workers notice and stop within a step, they do not train on as orphans
-    const child = spawn(process.execPath, [BIN, 'sweep', SPEC, '--workers', '2', '--out', dir], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'sweep', spec, '--workers', '2', '--out', dir], { stdio: 'ignore' });
     let workers: number[] = [];
     for (let i = 0; i < 100 && workers.length < 2; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -113,10 +119,11 @@ describe('selfsup sweep', () => {
     expect(workers.filter(alive)).toEqual([]);
 
     const rng = Rng.fromSeed(11, 'kills');
-    const kills = 5;
     const doneAfterKill: number[] = [];
+    const delays: number[] = [];
     for (let k = 0; k < kills; k++) {
-      await runAndKill(dir, Math.round(rng.uniform(300, 3500)));
+      delays.push(Math.round(rng.uniform(300, 3500)));
+      await runAndKill(spec, dir, delays[k]);
       if (!fs.existsSync(path.join(dir, 'sweep.db'))) continue;
       // after any kill, a trial is either done with all its metrics, or has none
       const s = readStore(dir);
@@ -126,20 +133,21 @@ describe('selfsup sweep', () => {
         expect(n, `trial ${t.hash} (${t.status})`).toBe(t.status === 'done' ? 8 : 0);
       }
     }
-    const b = selfsup('sweep', SPEC, '--workers', '2', '--out', dir, '--json');
+    const b = selfsup('sweep', spec, '--workers', '2', '--out', dir, '--json');
     expect(b.code, b.err).toBe(0);
     const summary = JSON.parse(b.out.trim().split('\n').pop()!);
     const resumed = readStore(dir);
     expect(resumed.trials.map((t) => [t.hash, t.status])).toEqual(reference.trials.map((t) => [t.hash, 'done']));
-    expect(summary.done + summary.skipped).toBe(6);
+    expect(summary.done + summary.skipped).toBe(n);
     // the kills did land mid-sweep: some trial was interrupted while running and run again
-    expect(doneAfterKill.some((n) => n < 6), `done after each kill: ${doneAfterKill}`).toBe(true);
+    expect(doneAfterKill.some((d) => d < n), `done after each kill: ${doneAfterKill}`).toBe(true);
     expect(resumed.trials.some((t) => t.attempts > 1), `attempts: ${resumed.trials.map((t) => t.attempts)}`).toBe(true);
     // identical results: same metrics rows with the same values (cpu backend, fixed seeds)
     expect(resumed.metrics).toEqual(reference.metrics);
     // a third run finds nothing to do
-    const c = JSON.parse(selfsup('sweep', SPEC, '--out', dir, '--json').out.trim().split('\n').pop()!);
-    expect(c).toMatchObject({ total: 6, done: 0, skipped: 6 });
+    const c = JSON.parse(selfsup('sweep', spec, '--out', dir, '--json').out.trim().split('\n').pop()!);
+    expect(c).toMatchObject({ total: n, done: 0, skipped: n });
+    if (process.env.SELFSUP_SWEEP_KILLS) console.log(JSON.stringify({ trials: n, kills, delays, doneAfterKill, attempts: resumed.trials.map((t) => t.attempts), metricRows: resumed.metrics.length }));
   });
 
   it('a failing trial is recorded with its error and the others finish', () => {
