@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/experiment.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
 import { gatherImages, normalizeImages } from '../data/batch.js';
-import { taskPath, type RunParts } from '../train/build.js';
+import { mapShapeOf, taskPath, type RunParts } from '../train/build.js';
 import { runEvaluators } from './evaluate.js';
 
 /**
@@ -18,7 +18,7 @@ export async function randomWeightsBaseline(parts: RunParts, config: ResolvedCon
   const headPath = `${taskPath(config, parts.tasks[0].name)}/head`;
   const ctx = (path: string) => ({ seed: config.seed, rng: Rng.fromSeed(config.seed, path), path, registry, log, dataset: parts.info });
   const encoder = await registry.create('encoder', config.encoder, ctx('/encoder'));
-  const head = await registry.create('head', task.head, { ...ctx(headPath), encoder: { dim: encoder.dim, mapShape: [] }, inputDim: encoder.dim });
+  const head = await registry.create('head', task.head, { ...ctx(headPath), encoder: { dim: encoder.dim, mapShape: mapShapeOf(encoder, parts.info) }, inputDim: encoder.dim });
   const branch: Branch = { encoder, head };
   const { train } = parts.data;
   const bs = config.eval.batchSize;

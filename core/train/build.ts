@@ -156,7 +156,7 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
 }
 
 /** The spatial map's shape `[h, w, C]`, by running the encoder once on a zero image. */
-function mapShapeOf(encoder: Encoder, info: DatasetInfo): number[] {
+export function mapShapeOf(encoder: Encoder, info: DatasetInfo): number[] {
   const map = tf.tidy(() => encoder.forward(tf.zeros([1, info.height, info.width, info.channels]), false).map);
   const shape = map.shape.slice(1);
   map.dispose();

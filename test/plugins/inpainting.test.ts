@@ -65,9 +65,12 @@ describe('inpainting parts', () => {
     expect(interior).toBeCloseTo(1 / 248, 6);
   });
 
-  it('the inpainting preset trains (the masked reconstruction error falls) and draws a PNG grid each epoch', async () => {
+  it('the inpainting preset trains (the masked reconstruction error falls), draws a PNG grid each epoch, and is scored beside its random-weights encoder', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'inpaint-'));
-    const r = await runExperiment('inpainting', { outDir: out, sets: ['backend=wasm', 'data.trainLimit=512', 'data.testLimit=100', 'encoder.widths=[8,16,32]', 'train.batchSize=64', 'train.epochs=3', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', 'optimizer.lr=0.003'] });
+    const r = await runExperiment('inpainting', { outDir: out, sets: ['backend=wasm', 'data.trainLimit=512', 'data.testLimit=100', 'encoder.widths=[8,16,32]', 'train.batchSize=64', 'train.epochs=3', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[{"type":"knn","k":10}]', 'eval.baseline=true', 'optimizer.lr=0.003'] });
+    // the baseline builds the conv decoder too, which needs the encoder's map shape
+    expect(r.eval.random_knn_top1).toBeGreaterThan(0.1);
+    expect(r.eval.knn_top1).toBeGreaterThan(0.1);
     const first = r.losses[0][1];
     const last = r.losses.at(-1)![1];
     expect(last).toBeLessThan(0.7 * first);
