@@ -13,6 +13,7 @@ import {
   Rng,
   applyOverrides,
   buildRun,
+  evalViewOf,
   loadConfig,
   loadExternalPlugins,
   packageRoot,
@@ -107,6 +108,7 @@ export async function evaluateCheckpoint(dir: string, opts: ResolveOptions & { b
     trainLimit: config.eval.trainLimit,
     seed: config.seed,
     log: opts.log,
+    evalView: evalViewOf(parts),
   });
   return { name: config.name, backend: backend.name, steps: meta.step, epoch: meta.epoch, eval: evalResult };
 }

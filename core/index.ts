@@ -43,7 +43,7 @@ export { registerConv2DBackpropFilter, conv2dBackpropFilterViaConv } from './eng
 export { gatherImages, makeBatch, normalizeImages, limitSet, channelStats } from './data/batch.js';
 export { readIdx, readIdxFile } from './data/idx.js';
 export { forwardViews } from './train/branch.js';
-export { buildRun, loadDataset, stateTensors } from './train/build.js';
+export { buildRun, loadDataset, stateTensors, evalViewOf } from './train/build.js';
 export type { RunParts, TaskRuntime, KeyedParam } from './train/build.js';
 export { trainStep } from './train/step.js';
 export type { StepResult } from './train/step.js';

@@ -15,4 +15,10 @@ export interface AugmentResult {
  */
 export interface Augmenter {
   apply(x: Tensor4D, rng: Rng): AugmentResult;
+  /**
+   * What the encoder is evaluated on, for augmenters that change the kind of input it sees:
+   * un-augmented images `[N, H, W, C]` in [0, 1] -> the deterministic view (lab-split: the lightness
+   * channel). Absent: the images themselves. The evaluators and the random-weights baseline use it.
+   */
+  evalView?(x: Tensor4D): Tensor4D;
 }

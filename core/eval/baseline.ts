@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/experiment.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
 import { gatherImages, normalizeImages } from '../data/batch.js';
-import { mapShapeOf, taskPath, type RunParts } from '../train/build.js';
+import { evalViewOf, mapShapeOf, taskPath, type RunParts } from '../train/build.js';
 import { runEvaluators } from './evaluate.js';
 
 /**
@@ -22,13 +22,14 @@ export async function randomWeightsBaseline(parts: RunParts, config: ResolvedCon
   const branch: Branch = { encoder, head };
   const { train } = parts.data;
   const bs = config.eval.batchSize;
+  const evalView = evalViewOf(parts) ?? ((x) => x);
   for (let s = 0; s < train.count; s += bs) {
     const idx = Int32Array.from({ length: Math.min(bs, train.count - s) }, (_, i) => s + i);
     tf.tidy(() => {
-      head.forward(encoder.forward(normalizeImages(gatherImages(train, parts.info, idx), parts.info), true), true);
+      head.forward(encoder.forward(normalizeImages(evalView(gatherImages(train, parts.info, idx)), parts.info), true), true);
     });
   }
-  const m = await runEvaluators(parts.final, branch, parts.data, { batchSize: bs, trainLimit: config.eval.trainLimit, seed: config.seed, log });
+  const m = await runEvaluators(parts.final, branch, parts.data, { batchSize: bs, trainLimit: config.eval.trainLimit, seed: config.seed, log, evalView });
   encoder.params.dispose();
   head.params.dispose();
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [`random_${k}`, v]));

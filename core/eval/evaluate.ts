@@ -1,6 +1,7 @@
 import type { EvalContext, Evaluator, FeatureSet } from '../contracts/evaluator.js';
 import type { Branch } from '../contracts/modules.js';
 import type { LoadedDataset } from '../contracts/data.js';
+import type { Tensor4D } from '../engine/tf.js';
 import { limitSet } from '../data/batch.js';
 import { extractFeatures } from './features.js';
 
@@ -9,6 +10,8 @@ export interface EvalOptions {
   trainLimit?: number;
   seed: number;
   log?: (m: string) => void;
+  /** the first task's `Augmenter.evalView`: what the encoder sees at evaluation (default: the images) */
+  evalView?: (x: Tensor4D) => Tensor4D;
 }
 
 /**
@@ -34,7 +37,7 @@ export async function runEvaluators(evaluators: Evaluator[], branch: Branch, dat
       let f = cache.get(key);
       if (!f) {
         const t = performance.now();
-        f = extractFeatures(branch, split === 'train' ? train : test, data.info, which, opts.batchSize);
+        f = extractFeatures(branch, split === 'train' ? train : test, data.info, which, opts.batchSize, opts.evalView);
         cache.set(key, f);
         log(`  features ${which} of ${f.count} ${split} images: ${((performance.now() - t) / 1000).toFixed(1)} s`);
       }

@@ -2,20 +2,22 @@ import { tf } from '../engine/tf.js';
 import type { DatasetInfo, ImageSet } from '../contracts/data.js';
 import type { FeatureSet } from '../contracts/evaluator.js';
 import type { Branch } from '../contracts/modules.js';
+import type { Tensor4D } from '../engine/tf.js';
 import { gatherImages, normalizeImages } from '../data/batch.js';
 
 /**
  * Frozen features of a labelled set: eval mode (batch-norm running statistics), un-augmented,
- * normalised images; `h` is the encoder's pooled output, `z` the head's output on it.
+ * normalised images (through `view`, the task's `Augmenter.evalView`, when it has one); `h` is the
+ * encoder's pooled output, `z` the head's output on it.
  */
-export function extractFeatures(branch: Branch, set: ImageSet, info: DatasetInfo, which: 'h' | 'z', batchSize: number): FeatureSet {
+export function extractFeatures(branch: Branch, set: ImageSet, info: DatasetInfo, which: 'h' | 'z', batchSize: number, view: (x: Tensor4D) => Tensor4D = (x) => x): FeatureSet {
   let dim = 0;
   let x = new Float32Array(0);
   for (let start = 0; start < set.count; start += batchSize) {
     const n = Math.min(batchSize, set.count - start);
     const idx = Int32Array.from({ length: n }, (_, i) => start + i);
     const out = tf.tidy(() => {
-      const enc = branch.encoder.forward(normalizeImages(gatherImages(set, info, idx), info), false);
+      const enc = branch.encoder.forward(normalizeImages(view(gatherImages(set, info, idx)), info), false);
       const f = which === 'h' ? enc.h : branch.head.forward(enc, false);
       return tf.reshape(f, [n, -1]);
     });

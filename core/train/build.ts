@@ -1,4 +1,4 @@
-import { tf, type Variable } from '../engine/tf.js';
+import { tf, type Tensor4D, type Variable } from '../engine/tf.js';
 import type { Augmenter } from '../contracts/augmenter.js';
 import type { DatasetInfo, LoadedDataset } from '../contracts/data.js';
 import type { Evaluator } from '../contracts/evaluator.js';
@@ -57,6 +57,12 @@ export interface BuildOptions {
   log?: (m: string) => void;
   /** a dataset already loaded (tests, sweeps) instead of loading `config.data` */
   data?: LoadedDataset;
+}
+
+/** What the encoder is evaluated on: the first task's `Augmenter.evalView`, if it has one. */
+export function evalViewOf(parts: Pick<RunParts, 'tasks'>): ((x: Tensor4D) => Tensor4D) | undefined {
+  const aug = parts.tasks[0].augmenter;
+  return aug.evalView ? (x) => aug.evalView!(x) : undefined;
 }
 
 /** JSON path of a task's plugins: '' for the single-task form (`/head`), `/tasks/<name>` otherwise. */

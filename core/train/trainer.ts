@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '../config/experiment.js';
 import { makeBatch } from '../data/batch.js';
 import { runEvaluators } from '../eval/evaluate.js';
 import { randomWeightsBaseline } from '../eval/baseline.js';
+import { evalViewOf } from './build.js';
 import { selectBackend, type BackendChoice } from '../engine/backend.js';
 import { SelfsupError, TrainingError } from '../errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
@@ -97,7 +98,7 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
     const rngs = Object.fromEntries([...parts.rngs].map(([k, r]) => [k, r.state()]));
     saveCheckpoint(opts.outDir, { step, epoch, rng: rng.state(), rngs, config, backend: backend.name, history }, stateTensors(parts));
   };
-  const evalOpts = { batchSize: config.eval.batchSize, trainLimit: config.eval.trainLimit, seed: config.seed, log };
+  const evalOpts = { batchSize: config.eval.batchSize, trainLimit: config.eval.trainLimit, seed: config.seed, log, evalView: evalViewOf(parts) };
   const branch0 = parts.tasks[0].branch;
   const losses: Array<[number, number]> = [];
   const t0 = performance.now();

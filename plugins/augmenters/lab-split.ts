@@ -22,7 +22,10 @@ export default definePlugin({
     const channels = ctx.dataset?.channels ?? 3;
     if (channels !== 3) throw new Error(`lab-split needs RGB images; this dataset has ${channels} channel(s)`);
     const pipe = await buildPipeline(o.pipeline, ctx);
+    const lightness = (rgb: Tensor4D) => tf.div(tf.split(rgbToLab(rgb), 3, 3)[0], 100) as Tensor4D;
     return {
+      // evaluated on what it trains on: the lightness channel (Zhang et al. probe the L-input network)
+      evalView: (x) => tf.tile(lightness(x), [1, 1, 1, channels]) as Tensor4D,
       apply(x, rng) {
         const y = runPipeline(pipe, x, rng);
         const lab = rgbToLab(y);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createRegistry, gamutBins, rgbToLab, tf, type Augmenter, type Loss } from '../../cli/api.js';
-import { useBackend } from '../helpers.js';
+import { Rng, createRegistry, extractFeatures, gamutBins, normalizeImages, rgbToLab, tf, type Augmenter, type Loss, type Tensor4D } from '../../cli/api.js';
+import { maxAbsDiff, useBackend } from '../helpers.js';
 
 const registry = createRegistry();
 const ctx = (path: string) => ({ seed: 0, rng: Rng.fromSeed(0), path, registry, log: () => {}, dataset: { name: 't', height: 4, width: 4, channels: 3, numClasses: 2, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } });
@@ -22,6 +22,23 @@ describe('colorization', () => {
       expect(ab[p * 2]).toBeCloseTo(lab[p * 3 + 1] / 110, 5);
       expect(ab[p * 2 + 1]).toBeCloseTo(lab[p * 3 + 2] / 110, 5);
     }
+    // evaluated on what it trains on: the lightness view of the un-augmented image, not its colours
+    const e = aug.evalView!(x).dataSync();
+    expect(Array.from(e)).toEqual(Array.from(v));
+  });
+
+  it('evaluation feeds an encoder the lightness view for colorization, the plain image otherwise', async () => {
+    const info = ctx('').dataset;
+    const encoder = (await registry.create('encoder', { type: 'small-cnn', widths: [4] }, ctx('/encoder'))) as import('../../cli/api.js').Encoder;
+    const head = (await registry.create('head', { type: 'identity' }, { ...ctx('/head'), inputDim: encoder.dim })) as import('../../cli/api.js').Head;
+    const aug = (await registry.create('augmenter', { type: 'lab-split' }, ctx('/augmenter'))) as Augmenter;
+    const images = Uint8Array.from({ length: 2 * 16 * 3 }, (_, i) => (i * 53) % 256);
+    const set = { images, labels: Int32Array.from([0, 1]), count: 2 };
+    const grey = extractFeatures({ encoder, head }, set, info, 'h', 2, (x) => aug.evalView!(x));
+    const rgb = extractFeatures({ encoder, head }, set, info, 'h', 2);
+    const direct = tf.tidy(() => encoder.forward(normalizeImages(aug.evalView!(tf.div(tf.tensor4d(images, [2, 4, 4, 3], 'float32'), 255) as Tensor4D), info), false).h.dataSync());
+    expect(maxAbsDiff(grey.x, direct)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(grey.x, rgb.x)).toBeGreaterThan(1e-3);
   });
 
   it('the in-gamut bins: 264 at grid 10, grey (0, 0) among them, none outside [-110, 110]', () => {
