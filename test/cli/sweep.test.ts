@@ -150,6 +150,22 @@ describe('selfsup sweep', () => {
     if (process.env.SELFSUP_SWEEP_KILLS) console.log(JSON.stringify({ trials: n, kills, delays, doneAfterKill, attempts: resumed.trials.map((t) => t.attempts), metricRows: resumed.metrics.length }));
   });
 
+  it('one runner per sweep directory: a live lock is refused, a stale one taken over', () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'sweep.lock'), String(process.pid));
+    const r = selfsup('sweep', SPEC, '--out', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`another sweep runner (pid ${process.pid}) is using ${dir}`);
+    // a pid that cannot be alive (above the kernel's pid_max): the lock is stale
+    fs.writeFileSync(path.join(dir, 'sweep.lock'), '99999999');
+    const spec = path.join(dir, 'one.json');
+    fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), metrics: ['knn_top1'] }));
+    const ok = selfsup('sweep', spec, '--out', dir, '--json');
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out.trim().split('\n').pop()!)).toMatchObject({ total: 1, done: 1 });
+    expect(fs.existsSync(path.join(dir, 'sweep.lock'))).toBe(false);
+  });
+
   it('a failing trial is recorded with its error and the others finish', () => {
     const dir = tmp();
     const spec = path.join(dir, 'fail.json');
