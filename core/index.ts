@@ -59,3 +59,4 @@ export { randomWeightsBaseline } from './eval/baseline.js';
 export { rgbToLab, labToRgb } from './color/lab.js';
 export * from './sweep/index.js';
 export { patchForWasmThreads } from './engine/wasm-threads.js';
+export { registerSharedIdentity, sharedIdentity } from './engine/kernels/identity.js';

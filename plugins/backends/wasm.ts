@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, tf } from '../../core/index.js';
+import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, registerSharedIdentity, tf } from '../../core/index.js';
 
 /** Threads for the wasm backend: SELFSUP_WASM_THREADS, else every core this process may use. */
 export function wasmThreads(): number {
@@ -15,7 +15,8 @@ export function wasmThreads(): number {
  * tfjs-backend-wasm (XNNPACK, SIMD): the fast CPU path without native binaries. tfjs-backend-wasm
  * 4.22 has no Conv2DBackpropFilter kernel, so convnets cannot train on it as shipped; selfsup
  * registers one built from its Conv2D, and replaces its Conv2DBackpropInput (a plain loop) by a
- * phase decomposition into XNNPACK Conv2Ds (core/engine/kernels). Multi-threaded under Node too:
+ * phase decomposition into XNNPACK Conv2Ds, and its copying Identity by one that shares data
+ (core/engine/kernels). Multi-threaded under Node too:
  * its threaded-SIMD build is started with core/engine/wasm-threads.ts (one thread per core by
  * default; SELFSUP_WASM_THREADS=N sets it, 1 keeps the single-threaded build). If the threaded
  * build fails to start, the single-threaded one is used and the reason is reported.
@@ -65,6 +66,7 @@ export default definePlugin({
       if (!started && !(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
       registerConv2DBackpropFilter('wasm');
       registerConv2DBackpropInput('wasm');
+      registerSharedIdentity('wasm');
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       const threads = wasm.getThreadsCount();
       return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${note}` };

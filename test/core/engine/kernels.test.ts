@@ -72,4 +72,27 @@ describe('wasm training kernels vs the cpu backend', () => {
     }
     x.dispose();
   });
+
+  it('Identity shares data: clones read the same values, outlive their source, and free the memory once all are disposed', () => {
+    tf.setBackend('wasm');
+    expect(tf.getKernel('Identity', 'wasm')?.kernelFunc.name).toBe('sharedIdentity');
+    const before = tf.memory().numDataBuffers;
+    const x = tf.tensor2d(randn([64, 32], 5), [64, 32]);
+    const y = tf.clone(x);
+    const z = tf.clone(y);
+    // no copy was made: one data buffer for the three tensors
+    expect(tf.memory().numDataBuffers - before).toBe(1);
+    expect(maxAbsDiff(z.dataSync(), x.dataSync())).toBe(0);
+    x.dispose();
+    y.dispose();
+    expect(z.dataSync()[7]).toBe(randn([64, 32], 5)[7]);
+    z.dispose();
+    expect(tf.memory().numDataBuffers).toBe(before);
+    // a gradient through clones (the tape clones the inputs of Mul and Sub) equals the one on cpu
+    const grad = (b: string) => {
+      tf.setBackend(b);
+      return tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.sub(a, 0.5), tf.clone(a))))(tf.tensor1d([1, -2, 3])).dataSync().slice());
+    };
+    expect(Array.from(grad('wasm'))).toEqual(Array.from(grad('cpu')));
+  });
 });
