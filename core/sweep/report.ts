@@ -61,16 +61,17 @@ function axisChart(axis: string, axes: string[], groups: GroupSummary[], metrics
       g.metrics[m].values.map((v) => ({ x: valueLabel(g.axes[axis]), metric: m, value: v * (/top1$/.test(m) ? 100 : 1), other: others.map((o) => `${o}=${valueLabel(g.axes[o])}`).join(' ') || 'all' })),
     ),
   );
-  const x = { field: 'x', type: 'ordinal', sort: order, title: axis, axis: { labelAngle: 0 } };
+  const long = order.some((o) => o.length > 12);
+  const x = { field: 'x', type: 'ordinal', sort: order, title: axis, axis: { labelAngle: long ? -20 : 0, labelLimit: 220 } };
   const y = { field: 'value', type: 'quantitative', scale: { zero: false }, title: metrics.every((m) => /top1$/.test(m)) ? 'top-1 (%)' : 'value' };
   const color = { field: 'metric', type: 'nominal', sort: metrics, title: 'metric' };
   const layer = [
     { mark: { type: 'point', filled: true, opacity: 0.45, size: 40 }, encoding: { x, y, color } },
-    { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { x, y, color } },
+    { mark: { type: 'errorbar', extent: 'stdev', thickness: 2 }, encoding: { x, y, color } },
     { mark: { type: 'line', point: { size: 60 } }, encoding: { x, y: { ...y, aggregate: 'mean' }, color } },
   ];
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: `${metrics.join(', ')} against ${axis}`, data: { values: rows } };
-  if (others.length === 0) return { ...base, width: Math.max(260, 90 * order.length), height: 240, layer };
+  if (others.length === 0) return { ...base, width: Math.max(260, (long ? 130 : 90) * order.length), height: 260, layer };
   return { ...base, facet: { column: { field: 'other', type: 'nominal', title: others.join(', ') } }, spec: { width: Math.max(200, 70 * order.length), height: 220, layer } };
 }
 
