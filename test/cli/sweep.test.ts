@@ -28,25 +28,41 @@ function readStore(dir: string) {
   return { trials, metrics };
 }
 
-/** Start the runner in its own process group, SIGKILL the whole group (runner and workers) after `ms`. */
-function runAndKill(spec: string, dir: string, ms: number): Promise<void> {
+const doneCount = (dir: string) => {
+  try {
+    const db = new Database(path.join(dir, 'sweep.db'), { readonly: true, fileMustExist: true });
+    const n = (db.prepare("SELECT count(*) AS n FROM trials WHERE status = 'done'").get() as { n: number }).n;
+    db.close();
+    return n;
+  } catch {
+    return 0;
+  }
+};
+
+/**
+ * Start the runner in its own process group and SIGKILL the whole group (runner and workers): after
+ * `ms`, or, with `whenDone`, `ms` after the store shows that many trials done (a kill mid-sweep
+ * whatever the machine's speed).
+ */
+function runAndKill(spec: string, dir: string, ms: number, whenDone?: number): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, 'sweep', spec, '--workers', '2', '--out', dir], { detached: true, stdio: 'ignore' });
-    const timer = setTimeout(() => {
+    const kill = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         // already finished
       }
-    }, ms);
+    };
+    let timer = whenDone === undefined ? setTimeout(kill, ms) : undefined;
+    const poll = whenDone === undefined ? undefined : setInterval(() => {
+      if (timer === undefined && doneCount(dir) >= whenDone) timer = setTimeout(kill, ms);
+    }, 50);
     child.on('exit', () => {
       clearTimeout(timer);
+      clearInterval(poll);
       // the workers are in the same group: make sure none survives the runner
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // none left
-      }
+      kill();
       resolve();
     });
   });
@@ -120,10 +136,15 @@ describe('selfsup sweep', () => {
 
     const rng = Rng.fromSeed(11, 'kills');
     const doneAfterKill: number[] = [];
-    const delays: number[] = [];
+    const delays: string[] = [];
     for (let k = 0; k < kills; k++) {
-      delays.push(Math.round(rng.uniform(300, 3500)));
-      await runAndKill(spec, dir, delays[k]);
+      // alternately: at a random moment from the start (start-up, planning, first trials), and a random
+      // moment after one more trial is done than before (mid-sweep, trials done and running)
+      const ms = Math.round(k % 2 === 0 ? rng.uniform(300, 3500) : rng.uniform(0, 1500));
+      const before = doneCount(dir);
+      const whenDone = k % 2 === 1 && before < n - 1 ? before + 1 : undefined;
+      delays.push(whenDone === undefined ? `${ms}ms` : `${whenDone} done+${ms}ms`);
+      await runAndKill(spec, dir, ms, whenDone);
       if (!fs.existsSync(path.join(dir, 'sweep.db'))) continue;
       // after any kill, a trial is either done with all its metrics, or has none
       const s = readStore(dir);
@@ -140,7 +161,7 @@ describe('selfsup sweep', () => {
     expect(resumed.trials.map((t) => [t.hash, t.status])).toEqual(reference.trials.map((t) => [t.hash, 'done']));
     expect(summary.done + summary.skipped).toBe(n);
     // the kills did land mid-sweep: some trial was interrupted while running and run again
-    expect(doneAfterKill.some((d) => d < n), `done after each kill: ${doneAfterKill}`).toBe(true);
+    expect(doneAfterKill.some((d) => d > 0 && d < n), `done after each kill: ${doneAfterKill}`).toBe(true);
     expect(resumed.trials.some((t) => t.attempts > 1), `attempts: ${resumed.trials.map((t) => t.attempts)}`).toBe(true);
     // identical results: same metrics rows with the same values (cpu backend, fixed seeds)
     expect(resumed.metrics).toEqual(reference.metrics);
