@@ -78,6 +78,7 @@ program
   .option('--steps <n>', 'timed steps', '10')
   .option('--warmup <n>', 'untimed steps first', '3')
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+  .option('--profile', 'also profile one step per case (tf.profile) and list the kernels by time')
   .option('--json', 'print the results as one JSON line on stdout')
   .addOption(new Option('--one <case>').hideHelp())
   .action((o) => benchCommand(o));

@@ -30,6 +30,16 @@ export interface StepBenchResult {
   /** live tensors after the first measured step and after the last: equal when nothing leaks */
   tensors: [number, number];
   peakRssMiB: number;
+  /** with `profile`: kernels of one extra step by total time (tf.profile), largest first */
+  kernels?: KernelTime[];
+}
+
+export interface KernelTime {
+  name: string;
+  calls: number;
+  ms: number;
+  /** the slowest call's input shapes */
+  slowest: string;
 }
 
 const median = (xs: number[]) => {
@@ -38,7 +48,10 @@ const median = (xs: number[]) => {
 };
 
 /** Time `steps` training steps after `warmup`, on fixed batches (augmentation inside the step, as in training). */
-export async function benchSteps(c: StepCase, opts: { registry: PluginRegistry; batch: number; steps: number; warmup: number; onStep?: (i: number, total: number, ms: number) => void }): Promise<StepBenchResult> {
+export async function benchSteps(
+  c: StepCase,
+  opts: { registry: PluginRegistry; batch: number; steps: number; warmup: number; profile?: boolean; onStep?: (i: number, total: number, ms: number) => void },
+): Promise<StepBenchResult> {
   const { config } = await resolveExperiment(c.preset, { registry: opts.registry, sets: [...c.sets, `train.batchSize=${opts.batch}`] });
   const parts = await buildRun(config, { registry: opts.registry });
   const rng = Rng.fromSeed(0, 'bench');
@@ -58,7 +71,26 @@ export async function benchSteps(c: StepCase, opts: { registry: PluginRegistry; 
     opts.onStep?.(i + 1, total, times[i]);
   }
   const med = median(times.slice(opts.warmup));
+  let kernels: KernelTime[] | undefined;
+  if (opts.profile) {
+    const b = makeBatch(parts.data.train, parts.info, Rng.fromSeed(total, 'bench/batch').permutation(parts.data.train.count).subarray(0, opts.batch));
+    const info = await tf.profile(() => {
+      trainStep(parts, b, rng, 1e-3, { step: total, totalSteps: total + 1, epoch: 0, stepsPerEpoch: total + 1 });
+    });
+    b.x.dispose();
+    const by = new Map<string, KernelTime & { worst: number }>();
+    for (const k of info.kernels) {
+      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      const e = by.get(k.name) ?? { name: k.name, calls: 0, ms: 0, slowest: '', worst: -1 };
+      e.calls++;
+      e.ms += ms;
+      if (ms > e.worst) Object.assign(e, { worst: ms, slowest: JSON.stringify(k.inputShapes) });
+      by.set(k.name, e);
+    }
+    kernels = [...by.values()].sort((a, b) => b.ms - a.ms).map(({ worst: _w, ...k }) => k);
+  }
   return {
+    kernels,
     case: c.name,
     batch: opts.batch,
     views,

@@ -10,6 +10,7 @@ export interface BenchFlags {
   warmup: string;
   backend: string;
   json?: boolean;
+  profile?: boolean;
   /** internal: run one case in this process and print its result as JSON */
   one?: string;
 }
@@ -29,7 +30,7 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
     if (!c) throw new SelfsupError(`unknown case '${o.one}'`, 2);
     const registry = createRegistry();
     const b = await selectBackend(registry, o.backend, log);
-    const r = await benchSteps(c, { registry, ...opts, onStep: (i, n, ms) => log(`${c.name}: step ${i}/${n} ${ms.toFixed(0)} ms`) });
+    const r = await benchSteps(c, { registry, ...opts, profile: o.profile, onStep: (i, n, ms) => log(`${c.name}: step ${i}/${n} ${ms.toFixed(0)} ms`) });
     process.stdout.write(JSON.stringify({ ...r, backend: b.name, details: b.details ?? '' }) + '\n');
     return;
   }
@@ -38,7 +39,7 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
   const rows: Row[] = [];
   for (const name of names) {
     log(`== ${name}, batch ${opts.batch}: ${opts.warmup} warm-up + ${opts.steps} timed steps`);
-    const r = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', name, '--batch', o.batch, '--steps', o.steps, '--warmup', o.warmup, '--backend', o.backend], {
+    const r = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', name, '--batch', o.batch, '--steps', o.steps, '--warmup', o.warmup, '--backend', o.backend, ...(o.profile ? ['--profile'] : [])], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -58,4 +59,10 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
       rows.map((r) => ('error' in r ? [r.case, '-', r.error, '-', '-', '-'] : [r.case, r.views, r.medianMs.toFixed(0), Math.round(r.viewsPerSecond), Math.round(r.peakRssMiB), `${r.tensors[0]}, ${r.tensors[1]}`])),
     ) + '\n',
   );
+  for (const r of rows) {
+    if (!('kernels' in r) || !r.kernels) continue;
+    const total = r.kernels.reduce((a, k) => a + k.ms, 0);
+    process.stdout.write(`\n${r.case}: kernels of one profiled step (tf.profile), ${total.toFixed(0)} ms in kernels\n\n`);
+    process.stdout.write(table(['kernel', 'calls', 'ms', 'share', 'slowest call inputs'], r.kernels.slice(0, 15).map((k) => [k.name, k.calls, k.ms.toFixed(1), `${((100 * k.ms) / total).toFixed(1)}%`, k.slowest])) + '\n');
+  }
 }

@@ -92,6 +92,25 @@ describe('selfsup CLI', () => {
     expect(r.err).toMatch(/backend 'tensorflow' is not available here: tensorflow: @tensorflow\/tfjs-node-gpu not installed, @tensorflow\/tfjs-node not installed/);
   });
 
+  it('bench times the step in its own process: median, views/s, flat tensor count, and a kernel profile', () => {
+    const r = selfsup('bench', '--cases', 'simclr-smallcnn', '--batch', '8', '--steps', '3', '--warmup', '1', '--backend', 'wasm', '--profile', '--json');
+    expect(r.code, r.err).toBe(0);
+    const { results } = JSON.parse(r.out.trim().split('\n').pop()!);
+    expect(results).toHaveLength(1);
+    const b = results[0];
+    expect(b).toMatchObject({ case: 'simclr-smallcnn', batch: 8, views: 16, backend: 'wasm' });
+    expect(b.stepsMs).toHaveLength(4);
+    expect(b.medianMs).toBeGreaterThan(0);
+    expect(b.viewsPerSecond).toBeCloseTo((1000 * 16) / b.medianMs, 6);
+    expect(b.tensors[0]).toBe(b.tensors[1]);
+    expect(b.peakRssMiB).toBeGreaterThan(50);
+    const names = b.kernels.map((k: { name: string }) => k.name);
+    expect(names).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']));
+    const bad = selfsup('bench', '--cases', 'simclr-tiny');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown case 'simclr-tiny' \(cases: simclr-smallcnn, moco-smallcnn, simclr-resnet18, moco-resnet18\)/);
+  });
+
   it('plugins, presets and schema list what is registered', () => {
     const plugins = JSON.parse(selfsup('plugins', '--json').out) as Array<{ kind: string; name: string }>;
     expect(plugins.filter((p) => p.kind === 'loss').map((p) => p.name)).toEqual(['info-nce', 'cross-entropy', 'masked-l2', 'colorization']);
