@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, l2Normalize, tf, type Negatives, type Scalar, type Tensor, type Tensor2D } from '../../core/index.js';
+import { definePlugin, l2Normalize, logSumExpRows, tf, type Negatives, type Scalar, type Tensor, type Tensor2D } from '../../core/index.js';
 
 /**
  * InfoNCE (van den Oord et al. 2018), the contrastive loss of SimCLR, MoCo and NPID. For a query
@@ -46,7 +46,7 @@ export default definePlugin({
           if (mask) n = tf.add(n, mask);
           logits = tf.concat([p, n], 1);
         }
-        return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.reshape(p, [-1])));
+        return tf.mean(tf.sub(logSumExpRows(logits as Tensor2D), tf.reshape(p, [-1])));
       });
       return tf.div(tf.addN(losses as Tensor[]), losses.length) as Scalar;
     },
