@@ -171,6 +171,19 @@ describe('selfsup sweep', () => {
     if (process.env.SELFSUP_SWEEP_KILLS) console.log(JSON.stringify({ trials: n, kills, delays, doneAfterKill, attempts: resumed.trials.map((t) => t.attempts), metricRows: resumed.metrics.length }));
   });
 
+  it('the shipped sweeps (by name) plan into valid trials: projection head, batch size, temperature, MoCo queue size', () => {
+    const counts: Record<string, number> = { 'projection-head': 9, 'batch-size': 4, temperature: 5, 'moco-queue-size': 3 };
+    for (const [name, n] of Object.entries(counts)) {
+      const r = selfsup('sweep', name, '--dry-run', '--json');
+      expect(r.code, `${name}: ${r.err}`).toBe(0);
+      const plan = JSON.parse(r.out);
+      expect(plan.name).toBe(name);
+      expect(plan.trials).toHaveLength(n);
+    }
+    const presets = JSON.parse(selfsup('presets', '--json').out) as Array<{ name: string; kind: string }>;
+    expect(presets.filter((p) => p.kind === 'sweep').map((p) => p.name).sort()).toEqual(Object.keys(counts).sort());
+  });
+
   it('one runner per sweep directory: a live lock is refused, a stale one taken over', () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'sweep.lock'), String(process.pid));
