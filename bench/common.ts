@@ -23,15 +23,5 @@ export function ensureCifar(tar?: string): string {
   return root;
 }
 
-/** Markdown table. */
-export function markdownTable(header: string[], rows: Array<Array<string | number>>): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 export const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
 
-/** Median of numbers. */
-export const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};

@@ -10,8 +10,8 @@
  * large in-batch run is capped at --max-batch (512: 1,022 negatives), what fits in wasm's memory.
  */
 import { parseArgs } from 'node:util';
-import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train } from '../cli/api.js';
-import { log, markdownTable, pct } from './common.js';
+import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train, markdownTable } from '../cli/api.js';
+import { log, pct } from './common.js';
 
 const { values: a } = parseArgs({
   options: {

@@ -11,8 +11,8 @@
  * With --cifar: CIFAR-10 from ../shared/datasets/cifar10-jpeg.tar.gz (extracted into .bench/).
  */
 import { parseArgs } from 'node:util';
-import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train } from '../cli/api.js';
-import { ensureCifar, log, markdownTable, pct } from './common.js';
+import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train, markdownTable } from '../cli/api.js';
+import { ensureCifar, log, pct } from './common.js';
 
 const { values: a } = parseArgs({
   options: {

@@ -8,8 +8,8 @@
  * The archive is extracted once into .bench/ (git-ignored).
  */
 import { parseArgs } from 'node:util';
-import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train, type StepReport } from '../cli/api.js';
-import { ensureCifar, log, markdownTable, median, pct } from './common.js';
+import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train, type StepReport, markdownTable, median } from '../cli/api.js';
+import { ensureCifar, log, pct } from './common.js';
 
 const { values: a } = parseArgs({
   options: {

@@ -11,8 +11,8 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { createRegistry, loadDataset, progressCallback, linearProbeTop1, resolveExperiment, selectBackend, train, type FeatureSet } from '../cli/api.js';
-import { findDir, log, markdownTable, pct } from './common.js';
+import { createRegistry, loadDataset, progressCallback, linearProbeTop1, resolveExperiment, selectBackend, train, type FeatureSet, markdownTable } from '../cli/api.js';
+import { findDir, log, pct } from './common.js';
 
 const { values: a } = parseArgs({
   options: {

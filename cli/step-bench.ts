@@ -2,7 +2,7 @@
  * Training-step benchmark: the median time of the generic step (forward, backward, update, target and
  * negatives updates) for a preset and encoder, on the active backend. What `selfsup bench` runs.
  */
-import { buildRun, makeBatch, resolveExperiment, tf, trainStep, Rng, type PluginRegistry } from './api.js';
+import { buildRun, makeBatch, median, resolveExperiment, tf, trainStep, Rng, type PluginRegistry } from './api.js';
 
 /** One benchmark case: a preset with an encoder and data. */
 export interface StepCase {
@@ -41,11 +41,6 @@ export interface KernelTime {
   /** the slowest call's input shapes */
   slowest: string;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Time `steps` training steps after `warmup`, on fixed batches (augmentation inside the step, as in training). */
 export async function benchSteps(

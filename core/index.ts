@@ -60,3 +60,4 @@ export { rgbToLab, labToRgb } from './color/lab.js';
 export * from './sweep/index.js';
 export { patchForWasmThreads } from './engine/wasm-threads.js';
 export { registerSharedIdentity, sharedIdentity } from './engine/kernels/identity.js';
+export { markdownTable, median } from './util/text.js';

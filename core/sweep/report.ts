@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { writeAtomic } from '../train/checkpoint.js';
+import { markdownTable } from '../util/text.js';
 import { valueLabel } from './expand.js';
 import { SweepStore, type TrialRow } from './store.js';
 import { formatStat, summarize, type GroupSummary } from './summary.js';
@@ -15,11 +16,6 @@ export interface SweepReport {
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-function markdownTable(header: string[], rows: string[][]): string {
-  const line = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 /** The summary table: one row per axis combination, mean ± std over seeds of each metric. */
 function tableRows(groups: GroupSummary[], axes: string[], metrics: string[]): { header: string[]; rows: string[][] } {

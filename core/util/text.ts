@@ -1,0 +1,11 @@
+/** A Markdown table: header row, separator, rows (cells converted with String; `|` escaped). */
+export function markdownTable(header: string[], rows: Array<Array<string | number>>): string {
+  const line = (r: Array<string | number>) => `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Median of numbers (NaN for none). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+}
