@@ -72,7 +72,9 @@ export async function planSweep(specSource: string | Record<string, unknown>, op
   const plugins = Array.isArray(base.plugins) ? base.plugins.filter((p): p is string => typeof p === 'string') : [];
   await loadExternalPlugins(opts.registry, plugins);
   const points = expandTrials(spec);
+  const labels = points.map((p) => `${axesLabel(p.axes)} seed=${p.seed}`);
   const byProblem = new Map<string, { problem: ConfigProblem; trials: number[] }>();
+  const duplicates: ConfigProblem[] = [];
   const trials: PlannedTrial[] = [];
   const seenHash = new Map<string, number>();
   for (const point of points) {
@@ -81,14 +83,13 @@ export async function planSweep(specSource: string | Record<string, unknown>, op
     for (const [k, v] of typeFirst(Object.entries(point.axes))) setPath(raw, k, v);
     raw.seed = point.seed;
     raw.name = name;
-    const label = `${axesLabel(point.axes)} seed=${point.seed}`;
+    const label = labels[point.index];
     try {
       const config = validateConfig(raw, opts.registry);
       const hash = configHash(config);
       const twin = seenHash.get(hash);
       if (twin !== undefined) {
-        const problem = { path: '', message: `trial ${point.index} [${label}] resolves to the same config as trial ${twin} [${trials[twin].label}]`, hint: 'an axis value that changes nothing; drop it' };
-        byProblem.set(problem.message, { problem, trials: [point.index] });
+        duplicates.push({ path: '', message: `trial ${point.index} [${label}] resolves to the same config as trial ${twin} [${labels[twin]}]`, hint: 'an axis value that changes nothing; drop it' });
       } else seenHash.set(hash, point.index);
       trials.push({ ...point, hash, label, config });
     } catch (e) {
@@ -99,16 +100,14 @@ export async function planSweep(specSource: string | Record<string, unknown>, op
         entry.trials.push(point.index);
         byProblem.set(key, entry);
       }
-      trials.push({ ...point, hash: '', label, config: undefined as unknown as ResolvedConfig });
     }
   }
-  if (byProblem.size) {
+  if (byProblem.size || duplicates.length) {
     const problems = [...byProblem.values()].map(({ problem, trials: ts }) => {
-      if (problem.path === '' && ts.length === 1 && problem.message.startsWith('trial ')) return problem;
-      const which = ts.length === points.length ? 'every trial' : `trial${ts.length > 1 ? 's' : ''} ${ts.slice(0, 8).map((i) => `${i} [${points[i] && trials[i].label}]`).join(', ')}${ts.length > 8 ? `, ... (${ts.length} in all)` : ''}`;
+      const which = ts.length === points.length ? 'every trial' : `trial${ts.length > 1 ? 's' : ''} ${ts.slice(0, 8).map((i) => `${i} [${labels[i]}]`).join(', ')}${ts.length > 8 ? `, ... (${ts.length} in all)` : ''}`;
       return { ...problem, path: `${which}: ${problem.path || '/'}` };
     });
-    throw new ConfigError(problems, `sweep ${name} (nothing was run)`);
+    throw new ConfigError([...problems, ...duplicates], `sweep ${name} (nothing was run)`);
   }
   return { name, spec, file, trials };
 }
