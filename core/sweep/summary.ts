@@ -48,8 +48,13 @@ export function summarize(trials: TrialRow[], finals: Map<string, Record<string,
 /** `84.12 ± 0.31` for accuracies (metrics named *top1, shown in percent), 4 decimals otherwise. */
 export function formatStat(name: string, s: Stat): string {
   if (s.n === 0) return '-';
-  const pctScale = /top1$|accuracy$/.test(name) ? 100 : 1;
-  const digits = pctScale === 100 ? 2 : 4;
-  const mean = (s.mean * pctScale).toFixed(digits);
-  return s.n > 1 ? `${mean} ± ${(s.std * pctScale).toFixed(digits)}` : mean;
+  const mean = formatValue(name, s.mean);
+  return s.n > 1 ? `${mean} ± ${formatValue(name, s.std)}` : mean;
+}
+
+/** One value of a metric: accuracies (named *top1) in percent with 2 decimals, others with 4; '-' when absent. */
+export function formatValue(name: string, v: number | undefined): string {
+  if (v === undefined) return '-';
+  const percent = /top1$|accuracy$/.test(name);
+  return (percent ? 100 * v : v).toFixed(percent ? 2 : 4);
 }
