@@ -60,4 +60,5 @@ export { rgbToLab, labToRgb } from './color/lab.js';
 export * from './sweep/index.js';
 export { patchForWasmThreads } from './engine/wasm-threads.js';
 export { registerSharedIdentity, sharedIdentity } from './engine/kernels/identity.js';
+export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './engine/simd/index.js';
 export { markdownTable, median } from './util/text.js';

@@ -1,5 +1,6 @@
 import { tf, type Tensor, type Variable } from '../engine/tf.js';
 import { ParamStore, constant } from './params.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../engine/simd/batch-norm.js';
 
 export interface BatchNormOptions {
   channels: number;
@@ -15,10 +16,11 @@ export interface BatchNormOptions {
  * optional fused ReLU. In training mode it normalises with the batch's statistics and updates the
  * running ones; in eval mode it uses the running ones. Ioffe & Szegedy 2015.
  *
- * The training-mode op is one `tf.customGrad` whose reductions are `X^T @ ones` matmuls: tfjs's
- * stock FusedBatchNorm gradient tiles per-channel vectors to the activation's full shape, and a Sum
- * over the leading axis transposes the whole activation first; on wasm either costs more than the
- * convolution itself.
+ * The training-mode op is one `tf.customGrad`. Where the backend has selfsup's batch-norm kernels
+ * (`SelfsupBatchNormTrain` and its gradient: wasm, core/engine/simd) it runs them: three passes
+ * over x forward, two backward. Elsewhere it composes tfjs ops, with the reductions as `X^T @ ones`
+ * matmuls: tfjs's stock FusedBatchNorm gradient tiles per-channel vectors to the activation's full
+ * shape, and a Sum over the leading axis transposes the whole activation first.
  */
 export class BatchNorm {
   readonly gamma?: Variable;
@@ -76,6 +78,7 @@ function trainBatchNorm(
   relu: boolean,
   stats: { mean?: Tensor; variance?: Tensor },
 ): Tensor {
+  if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) && tf.getKernel(BATCH_NORM_TRAIN_GRAD, tf.getBackend())) return kernelBatchNorm(x, gamma, beta, eps, relu, stats);
   const shape = x.shape;
   const c = shape[shape.length - 1];
   const m = x.size / c;
@@ -102,6 +105,25 @@ function trainBatchNorm(
         // dx = gamma * rstd / m * (m * d - sum(d) - xhat * sum(d * xhat))
         const dx = tf.mul(tf.div(tf.mul(gg, rs), m), tf.sub(tf.sub(tf.mul(d, m), db), tf.mul(xh, dg)));
         return [tf.reshape(dx, shape), tf.reshape(dg, [c]), tf.reshape(db, [c])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, gamma, beta);
+}
+
+/** trainBatchNorm through the backend's batch-norm kernels */
+function kernelBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number, relu: boolean, stats: { mean?: Tensor; variance?: Tensor }): Tensor {
+  const attrs = { eps, relu };
+  const op = tf.customGrad(((xIn: Tensor, g: Tensor, b: Tensor, save: (ts: Tensor[]) => void) => {
+    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xIn, gamma: g, beta: b }, attrs as never) as Tensor[];
+    stats.mean = tf.keep(tf.clone(mean));
+    stats.variance = tf.keep(tf.clone(variance));
+    save([xIn, y, mean, variance, g]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const [xs, ys, mu, v, gg] = saved;
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dy as Tensor, x: xs, y: ys, mean: mu, variance: v, gamma: gg }, attrs as never) as Tensor[];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, registerSharedIdentity, tf } from '../../core/index.js';
+import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, registerSharedIdentity, registerSimdKernels, tf } from '../../core/index.js';
 
 /** Threads for the wasm backend: SELFSUP_WASM_THREADS, else every core this process may use. */
 export function wasmThreads(): number {
@@ -69,7 +69,18 @@ export default definePlugin({
       registerSharedIdentity('wasm');
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       const threads = wasm.getThreadsCount();
-      return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${note}` };
+      let kernels = '';
+      if (process.env.SELFSUP_SIMD_KERNELS === '0') kernels = ', SIMD kernels off (SELFSUP_SIMD_KERNELS=0)';
+      else if (!simd) kernels = ', SIMD kernels off (no wasm SIMD)';
+      else {
+        try {
+          const k = await registerSimdKernels('wasm', threads);
+          kernels = `, selfsup SIMD kernels on ${k.module.threads} thread${k.module.threads === 1 ? '' : 's'}`;
+        } catch (e) {
+          kernels = `, SIMD kernels off (${(e as Error).message})`;
+        }
+      }
+      return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${kernels}${note}` };
     },
   }),
 });

@@ -6,17 +6,18 @@ const PROBE = path.resolve('test/fixtures/wasm-threads-probe.mjs');
 const probe = (threads: number) => {
   const r = spawnSync(process.execPath, [PROBE], { encoding: 'utf8', env: { ...process.env, SELFSUP_WASM_THREADS: String(threads) }, timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { details: string; y: number[]; gx: number[]; gf: number[] };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { details: string; y: number[]; bn: number[]; gx: number[]; gf: number[] };
 };
 const maxRel = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]) / (Math.abs(b[i]) + 1e-3)));
 
 describe('wasm threads under Node', () => {
-  it('the threaded-SIMD build starts with the threads asked for and computes what the single-threaded one does', () => {
+  it("the threaded-SIMD build and selfsup's SIMD kernels start with the threads asked for and compute what the single-threaded ones do", () => {
     const one = probe(1);
     const two = probe(2);
-    expect(one.details).toMatch(/^SIMD on, 1 thread$/);
-    expect(two.details).toMatch(/^SIMD on, 2 threads$/);
+    expect(one.details).toMatch(/^SIMD on, 1 thread, selfsup SIMD kernels on 1 thread$/);
+    expect(two.details).toMatch(/^SIMD on, 2 threads, selfsup SIMD kernels on 2 threads$/);
     expect(maxRel(two.y, one.y)).toBeLessThan(1e-5);
+    expect(maxRel(two.bn, one.bn)).toBeLessThan(1e-5);
     expect(maxRel(two.gx, one.gx)).toBeLessThan(1e-5);
     expect(maxRel(two.gf, one.gf)).toBeLessThan(1e-5);
     expect(one.gf.some((v) => Math.abs(v) > 1e-3)).toBe(true);

@@ -1,0 +1,149 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BatchNorm, KERNELS_SOURCE_SHA256, ParamStore, Rng, conv2dBackpropFilterViaConv, createRegistry, tf } from '../../../cli/api.js';
+import { maxAbs, maxAbsDiff, randn, useBackend } from '../../helpers.js';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase { xs: [number, number, number, number]; fs: [number, number, number, number]; stride: [number, number]; pad: Pad }
+
+/** seeded random conv cases: odd sizes, channel counts that leave SIMD remainders, strides 1-3, all paddings */
+function randomConvCases(n: number, seed: number): ConvCase[] {
+  const r = Rng.fromSeed(seed, 'cases');
+  const int = (lo: number, hi: number) => lo + Math.floor(r.uniform() * (hi - lo + 1));
+  return Array.from({ length: n }, () => {
+    const kh = int(1, 5), kw = int(1, 4);
+    const h = int(kh, 17), w = int(kw, 15);
+    const kind = int(0, 2);
+    const pad: Pad = kind === 0 ? 'same' : kind === 1 ? 'valid' : [[0, 0], [int(0, kh - 1), int(0, kh - 1)], [int(0, kw - 1), int(0, kw - 1)], [0, 0]];
+    return { xs: [int(1, 4), h, w, int(1, 21)], fs: [kh, kw, 0, int(1, 19)], stride: [int(1, 3), int(1, 3)], pad } as ConvCase;
+  }).map((c) => ({ ...c, fs: [c.fs[0], c.fs[1], c.xs[3], c.fs[3]] }));
+}
+
+function filterGrad(backend: string, c: ConvCase, seed: number): Float32Array {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(randn(c.xs, seed), c.xs);
+    const f = tf.tensor4d(randn(c.fs, seed + 1), c.fs);
+    const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad as never);
+    const dy = tf.tensor(randn(conv(x, f).shape, seed + 2), conv(x, f).shape);
+    return tf.grads(conv)([x, f], dy)[1].dataSync().slice() as Float32Array;
+  });
+}
+
+describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
+  beforeAll(async () => {
+    const registry = createRegistry();
+    await useBackend('cpu', registry);
+    await useBackend('wasm', registry);
+  });
+
+  it('the committed wasm binary was built from kernels.c as it is (rebuild: bash core/engine/simd/build.sh)', () => {
+    const sha = crypto.createHash('sha256').update(fs.readFileSync('core/engine/simd/kernels.c')).digest('hex');
+    expect(KERNELS_SOURCE_SHA256).toBe(sha);
+  });
+
+  it('registers the SIMD Conv2DBackpropFilter and batch-norm kernels on wasm', () => {
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc.name).toBe('simdConv2DBackpropFilter');
+    expect(tf.getKernel('SelfsupBatchNormTrain', 'wasm')?.kernelFunc.name).toBe('simdBatchNormTrain');
+    expect(tf.getKernel('SelfsupBatchNormTrainGrad', 'wasm')?.kernelFunc.name).toBe('simdBatchNormTrainGrad');
+    expect(tf.getKernel('SelfsupBatchNormTrain', 'cpu')).toBeUndefined();
+  });
+
+  const cases = randomConvCases(24, 6);
+  it.each(cases.map((c, i) => [i, c.xs, c.fs, c.stride, c.pad] as const))('Conv2DBackpropFilter random case %i: x %j, filter %j, stride %j, pad %j equals cpu', (i) => {
+    const c = cases[i];
+    const ref = filterGrad('cpu', c, 100 + i);
+    const got = filterGrad('wasm', c, 100 + i);
+    expect(got.length).toBe(ref.length);
+    expect(maxAbs(ref)).toBeGreaterThan(0);
+    expect(maxAbsDiff(got, ref) / maxAbs(ref)).toBeLessThan(1e-5);
+  });
+
+  it('Conv2DBackpropFilter over many positions (one block boundary after another, two threads in the probe) equals cpu', () => {
+    const c: ConvCase = { xs: [6, 28, 28, 3], fs: [3, 3, 3, 16], stride: [1, 1], pad: 'same' };
+    const ref = filterGrad('cpu', c, 7);
+    expect(maxAbsDiff(filterGrad('wasm', c, 7), ref) / maxAbs(ref)).toBeLessThan(1e-5);
+  });
+
+  it('the composite fallback (Conv2DBackpropFilter from Conv2D, used without SIMD) still equals cpu', () => {
+    const simd = tf.getKernel('Conv2DBackpropFilter', 'wasm')!;
+    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+    tf.registerKernel(conv2dBackpropFilterViaConv('wasm'));
+    try {
+      for (const [i, c] of cases.slice(0, 8).entries()) {
+        const ref = filterGrad('cpu', c, 100 + i);
+        expect(maxAbsDiff(filterGrad('wasm', c, 100 + i), ref) / maxAbs(ref)).toBeLessThan(1e-5);
+      }
+    } finally {
+      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+      tf.registerKernel(simd);
+    }
+  });
+
+  /** BatchNorm in training mode: y, batch mean and variance, and the three gradients for a fixed dy */
+  function bnRun(backend: string, shape: number[], relu: boolean, seed: number) {
+    tf.setBackend(backend);
+    const c = shape[shape.length - 1];
+    const bn = new BatchNorm(new ParamStore('bn'), 'bn', { channels: c, momentum: 1 });
+    tf.tidy(() => {
+      bn.gamma!.assign(tf.tensor1d(randn([c], seed + 1)));
+      bn.beta!.assign(tf.tensor1d(randn([c], seed + 2)));
+    });
+    // an offset mean and a spread per channel, as activations have
+    const x = tf.tidy(() => tf.add(tf.mul(tf.tensor(randn(shape, seed), shape), 3), 5));
+    const dy = tf.tensor(randn(shape, seed + 3), shape);
+    const y = tf.tidy(() => bn.apply(x, true, relu).dataSync().slice());
+    const n = x.size / c;
+    const mean = bn.runningMean.dataSync().slice();
+    const variance = tf.tidy(() => tf.mul(bn.runningVar, (n - 1) / n).dataSync().slice());
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(bn.apply(x, true, relu), dy)) as tf.Scalar, [bn.gamma!, bn.beta!]);
+    const dx = tf.tidy(() => tf.grad((a: tf.Tensor) => bn.apply(a, true, relu))(x, dy).dataSync().slice());
+    const out = { y, mean, variance, dx, dgamma: grads[bn.gamma!.name].dataSync().slice(), dbeta: grads[bn.beta!.name].dataSync().slice() };
+    tf.dispose([x, dy, grads[bn.gamma!.name], grads[bn.beta!.name]]);
+    bn.gamma!.dispose();
+    bn.beta!.dispose();
+    bn.runningMean.dispose();
+    bn.runningVar.dispose();
+    return out;
+  }
+
+  const bnCases: Array<[number[], boolean]> = [
+    [[4, 6, 6, 8], true],
+    [[4, 6, 6, 8], false],
+    [[3, 5, 7, 5], true],
+    [[2, 9, 9, 37], true],
+    [[513, 13], false],
+    [[64, 28, 28, 4], true],
+  ];
+  it.each(bnCases.map((c, i) => [i, ...c] as const))('batch norm case %i: x %j, relu %s: outputs, statistics and gradients equal the composed ops on cpu', (i, shape, relu) => {
+    const ref = bnRun('cpu', shape, relu, 10 * i);
+    const got = bnRun('wasm', shape, relu, 10 * i);
+    for (const k of ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'] as const) {
+      expect(got[k].length, k).toBe(ref[k].length);
+      expect(maxAbs(ref[k]), k).toBeGreaterThan(0);
+      expect(maxAbsDiff(got[k], ref[k]) / maxAbs(ref[k]), k).toBeLessThan(2e-5);
+    }
+  });
+
+  it('batch norm gradient check on wasm: dx and dgamma match finite differences of the loss', () => {
+    tf.setBackend('wasm');
+    const shape = [3, 4, 4, 6];
+    const bn = new BatchNorm(new ParamStore('bn'), 'bn', { channels: 6 });
+    tf.tidy(() => bn.gamma!.assign(tf.tensor1d([1.5, -0.5, 2, 0.7, 1, -1.2])));
+    const x0 = randn(shape, 3);
+    const w = tf.tensor(randn(shape, 4), shape);
+    const loss = (xv: Float32Array) => tf.tidy(() => tf.sum(tf.mul(tf.square(bn.apply(tf.tensor(xv, shape), true, true)), w)).dataSync()[0]);
+    const g = tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.square(bn.apply(a, true, true)), w)))(tf.tensor(x0, shape)).dataSync().slice());
+    for (const idx of [0, 13, 41, 77, 200, 287]) {
+      const eps = 1e-2;
+      const p = x0.slice();
+      const m = x0.slice();
+      p[idx] += eps;
+      m[idx] -= eps;
+      const fd = (loss(p) - loss(m)) / (2 * eps);
+      expect(Math.abs(fd - g[idx])).toBeLessThan(3e-2 * Math.max(1, Math.abs(g[idx])));
+    }
+    w.dispose();
+  });
+});
