@@ -2,7 +2,9 @@
  * Training-step benchmark: the median time of the generic step (forward, backward, update, target and
  * negatives updates) for a preset and encoder, on the active backend. What `selfsup bench` runs.
  */
-import { buildRun, makeBatch, median, resolveExperiment, tf, trainStep, Rng, type PluginRegistry } from './api.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildRun, makeBatch, median, packageRoot, resolveExperiment, tf, trainStep, Rng, type PluginRegistry } from './api.js';
 
 /** One benchmark case: a preset with an encoder and data. */
 export interface StepCase {
@@ -11,12 +13,30 @@ export interface StepCase {
   sets: string[];
 }
 
+/**
+ * The MoCo step of ../shared/bench's PyTorch peer: queries from one view, keys from the other with
+ * plain batch norm (no Shuffle BN groups), the queue of 4096, T = 0.2, the SimCLR preset's
+ * augmentation. The shipped moco-v2 preset also symmetrises the loss (queries from both views:
+ * twice the backward work), emulates Shuffle BN and blurs: that is the `moco-v2-preset` case.
+ */
+const MOCO_AS_PEER = ['loss.symmetric=false', 'target.shuffleGroups=1', '@simclr-augmenter'];
+
+/** `@simclr-augmenter` in a case's sets: the SimCLR preset's augmenter, as a `--set` */
+function expandSets(sets: string[]): string[] {
+  return sets.map((s) => {
+    if (s !== '@simclr-augmenter') return s;
+    const preset = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'presets', 'simclr.json'), 'utf8')) as { augmenter: unknown };
+    return `augmenter=${JSON.stringify(preset.augmenter)}`;
+  });
+}
+
 /** The small CNN on the embedded Fashion-MNIST (28x28x1), and ResNet-18 on 32x32x3 synthetic images (no download). */
 export const STEP_CASES: StepCase[] = [
   { name: 'simclr-smallcnn', preset: 'simclr', sets: [] },
-  { name: 'moco-smallcnn', preset: 'moco-v2', sets: [] },
+  { name: 'moco-smallcnn', preset: 'moco-v2', sets: MOCO_AS_PEER },
+  { name: 'moco-v2-preset-smallcnn', preset: 'moco-v2', sets: [] },
   { name: 'simclr-resnet18', preset: 'simclr', sets: ['data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}', 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512'] },
-  { name: 'moco-resnet18', preset: 'moco-v2', sets: ['data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}', 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512', 'negatives.size=1024'] },
+  { name: 'moco-resnet18', preset: 'moco-v2', sets: [...MOCO_AS_PEER, 'data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}', 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512', 'negatives.size=1024'] },
 ];
 
 export interface StepBenchResult {
@@ -47,7 +67,7 @@ export async function benchSteps(
   c: StepCase,
   opts: { registry: PluginRegistry; batch: number; steps: number; warmup: number; profile?: boolean; onStep?: (i: number, total: number, ms: number) => void },
 ): Promise<StepBenchResult> {
-  const { config } = await resolveExperiment(c.preset, { registry: opts.registry, sets: [...c.sets, `train.batchSize=${opts.batch}`] });
+  const { config } = await resolveExperiment(c.preset, { registry: opts.registry, sets: [...expandSets(c.sets), `train.batchSize=${opts.batch}`] });
   const parts = await buildRun(config, { registry: opts.registry });
   const rng = Rng.fromSeed(0, 'bench');
   const total = opts.warmup + opts.steps;

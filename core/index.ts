@@ -58,7 +58,8 @@ export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './eng
 export { randomWeightsBaseline } from './eval/baseline.js';
 export { rgbToLab, labToRgb } from './color/lab.js';
 export * from './sweep/index.js';
-export { patchForWasmThreads } from './engine/wasm-threads.js';
+export { patchForWasmThreads, unrefWasmThreads } from './engine/wasm-threads.js';
+export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './engine/kernels/batch-mat-mul.js';
 export { registerSharedIdentity, sharedIdentity } from './engine/kernels/identity.js';
 export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './engine/simd/index.js';
 export { markdownTable, median } from './util/text.js';

@@ -60,3 +60,16 @@ export function patchForWasmThreads(): () => void {
     (os as { cpus: typeof os.cpus }).cpus = origCpus;
   };
 }
+
+/**
+ * Let the process exit while tfjs-backend-wasm's pthreads idle: Emscripten `ref()`s a pthread's
+ * worker while it runs, and XNNPACK's pool threads run (wait for work) for the life of the backend,
+ * so a script that does not call `process.exit` never ends. Unrefs the running workers of the
+ * backend's Emscripten module (`backend.wasm.PThread`); returns how many.
+ */
+export function unrefWasmThreads(backend: object): number {
+  const pthread = (backend as { wasm?: { PThread?: { runningWorkers?: Array<{ unref?: () => void }> } } }).wasm?.PThread;
+  const workers = pthread?.runningWorkers ?? [];
+  for (const w of workers) w.unref?.();
+  return workers.length;
+}

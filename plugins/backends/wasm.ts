@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, registerSharedIdentity, registerSimdKernels, tf } from '../../core/index.js';
+import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, registerSharedIdentity, registerSimdKernels, registerUntransposedBatchMatMul, tf, unrefWasmThreads } from '../../core/index.js';
 
 /** Threads for the wasm backend: SELFSUP_WASM_THREADS, else every core this process may use. */
 export function wasmThreads(): number {
@@ -67,6 +67,7 @@ export default definePlugin({
       registerConv2DBackpropFilter('wasm');
       registerConv2DBackpropInput('wasm');
       registerSharedIdentity('wasm');
+      registerUntransposedBatchMatMul('wasm');
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       const threads = wasm.getThreadsCount();
       let kernels = '';
@@ -80,6 +81,7 @@ export default definePlugin({
           kernels = `, SIMD kernels off (${(e as Error).message})`;
         }
       }
+      unrefWasmThreads(tf.findBackend('wasm') as object);
       return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${kernels}${note}` };
     },
   }),

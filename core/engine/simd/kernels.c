@@ -274,3 +274,158 @@ void bn_grad_input(int tid, int nth, const f32 *dy, const f32 *x, const f32 *y, 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Conv2DBackpropInput, NHWC: dx = col2im(D Wt), with D = dy as [P, CO] and Wt the filter as
+// [CO, K] (transposed by transpose_2d). Each thread takes whole images (their dx rows are its
+// own), computes the columns of `chunk` positions at a time into its buffer (cols + tid*chunk*K),
+// 4 positions x 8 columns in registers, and adds them into dx where each tap reads.
+// ---------------------------------------------------------------------------------------------
+
+// A[n, K] = D[n, CO] Wt[CO, K] (D's rows CO apart)
+static void gemm_nn(const f32 *D, int CO, const f32 *Wt, int K, int n, f32 *A) {
+  int p = 0;
+  for (; p + 4 <= n; p += 4) {
+    const f32 *d0 = D + (long)p * CO, *d1 = d0 + CO, *d2 = d1 + CO, *d3 = d2 + CO;
+    f32 *o0 = A + (long)p * K, *o1 = o0 + K, *o2 = o1 + K, *o3 = o2 + K;
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+      v128_t a00 = wasm_f32x4_splat(0.f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+      const f32 *w = Wt + k;
+      for (int c = 0; c < CO; c++, w += K) {
+        const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+        v128_t s = wasm_v128_load32_splat(d0 + c);
+        a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, w0));
+        a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, w1));
+        s = wasm_v128_load32_splat(d1 + c);
+        a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, w0));
+        a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, w1));
+        s = wasm_v128_load32_splat(d2 + c);
+        a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, w0));
+        a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, w1));
+        s = wasm_v128_load32_splat(d3 + c);
+        a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s, w0));
+        a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s, w1));
+      }
+      wasm_v128_store(o0 + k, a00); wasm_v128_store(o0 + k + 4, a01);
+      wasm_v128_store(o1 + k, a10); wasm_v128_store(o1 + k + 4, a11);
+      wasm_v128_store(o2 + k, a20); wasm_v128_store(o2 + k + 4, a21);
+      wasm_v128_store(o3 + k, a30); wasm_v128_store(o3 + k + 4, a31);
+    }
+    for (; k < K; k++) {
+      f32 s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+      for (int c = 0; c < CO; c++) {
+        const f32 wv = Wt[(long)c * K + k];
+        s0 += d0[c] * wv; s1 += d1[c] * wv; s2 += d2[c] * wv; s3 += d3[c] * wv;
+      }
+      o0[k] = s0; o1[k] = s1; o2[k] = s2; o3[k] = s3;
+    }
+  }
+  for (; p < n; p++) {
+    const f32 *d = D + (long)p * CO;
+    f32 *o = A + (long)p * K;
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+      v128_t acc = wasm_f32x4_splat(0.f);
+      for (int c = 0; c < CO; c++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load32_splat(d + c), wasm_v128_load(Wt + (long)c * K + k)));
+      wasm_v128_store(o + k, acc);
+    }
+    for (; k < K; k++) {
+      f32 acc = 0.f;
+      for (int c = 0; c < CO; c++) acc += d[c] * Wt[(long)c * K + k];
+      o[k] = acc;
+    }
+  }
+}
+
+// dx[b, ih, iw, :] += A[q, (kh, kw), :] for the n positions from p0 (the inverse of im2col)
+static void col2im_add(const f32 *A, f32 *dx, int p0, int n, const ConvShape *s) {
+  const int K = s->KH * s->KW * s->CI, CI = s->CI;
+  int ow = p0 % s->OW, t = p0 / s->OW, oh = t % s->OH, b = t / s->OH;
+  for (int q = 0; q < n; q++) {
+    const f32 *row = A + (long)q * K;
+    for (int kh = 0; kh < s->KH; kh++) {
+      const int ih = oh * s->SH + kh * s->DH - s->PT;
+      if (ih < 0 || ih >= s->H) continue;
+      for (int kw = 0; kw < s->KW; kw++) {
+        const int iw = ow * s->SW + kw * s->DW - s->PL;
+        if (iw < 0 || iw >= s->W) continue;
+        const f32 *src = row + (kh * s->KW + kw) * CI;
+        f32 *dst = dx + (((long)b * s->H + ih) * s->W + iw) * CI;
+        int c = 0;
+        for (; c + 4 <= CI; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_v128_load(src + c)));
+        for (; c < CI; c++) dst[c] += src[c];
+      }
+    }
+    if (++ow == s->OW) {
+      ow = 0;
+      if (++oh == s->OH) { oh = 0; b++; }
+    }
+  }
+}
+
+EXPORT(conv_input_grad)
+void conv_input_grad(int tid, int nth, const f32 *dy, const f32 *wt, f32 *dx, f32 *cols, int chunk,
+                     int B, int H, int W, int CI, int OH, int OW, int CO, int KH, int KW,
+                     int SH, int SW, int DH, int DW, int PT, int PL) {
+  const ConvShape s = {B, H, W, CI, OH, OW, CO, KH, KW, SH, SW, DH, DW, PT, PL};
+  const int K = KH * KW * CI;
+  f32 *A = cols + (long)tid * chunk * K;
+  const int b0 = share_begin(B, tid, nth), b1 = share_begin(B, tid + 1, nth);
+  f32 *d = dx + (long)b0 * H * W * CI;
+  for (long i = 0, e = (long)(b1 - b0) * H * W * CI; i < e; i++) d[i] = 0.f;
+  const int p1 = b1 * OH * OW;
+  for (int p = b0 * OH * OW; p < p1; p += chunk) {
+    const int n = p1 - p < chunk ? p1 - p : chunk;
+    gemm_nn(dy + (long)p * CO, CO, wt, K, n, A);
+    col2im_add(A, dx, p, n, &s);
+  }
+}
+
+// dst[cols, rows] = src[rows, cols]^T, rows split between threads
+EXPORT(transpose_2d)
+void transpose_2d(int tid, int nth, const f32 *src, int rows, int cols, f32 *dst) {
+  const int r1 = share_begin(rows, tid + 1, nth);
+  for (int r = share_begin(rows, tid, nth); r < r1; r++)
+    for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reverse of a [D0, D1, D2, D3] tensor along the axes whose flag is set; rows (i0, i1, i2) split
+// between threads, each row copied (reversed when f3) from its mirrored source row.
+// ---------------------------------------------------------------------------------------------
+EXPORT(reverse_4d)
+void reverse_4d(int tid, int nth, const f32 *x, int D0, int D1, int D2, int D3, int f0, int f1, int f2, int f3, f32 *y) {
+  const int rows = D0 * D1 * D2, r1 = share_begin(rows, tid + 1, nth);
+  for (int r = share_begin(rows, tid, nth); r < r1; r++) {
+    const int i2 = r % D2, i1 = (r / D2) % D1, i0 = r / (D1 * D2);
+    const int j0 = f0 ? D0 - 1 - i0 : i0, j1 = f1 ? D1 - 1 - i1 : i1, j2 = f2 ? D2 - 1 - i2 : i2;
+    const f32 *src = x + (((long)j0 * D1 + j1) * D2 + j2) * D3;
+    f32 *dst = y + (long)r * D3;
+    if (f3) {
+      for (int c = 0; c < D3; c++) dst[c] = src[D3 - 1 - c];
+    } else {
+      int c = 0;
+      for (; c + 4 <= D3; c += 4) wasm_v128_store(dst + c, wasm_v128_load(src + c));
+      for (; c < D3; c++) dst[c] = src[c];
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slice of a [D0, D1, D2, D3] tensor: y[i] = x[b + i] for i < S; output rows (i0, i1, i2) split
+// between threads, each a contiguous copy of S3 floats.
+// ---------------------------------------------------------------------------------------------
+EXPORT(slice_4d)
+void slice_4d(int tid, int nth, const f32 *x, int D1, int D2, int D3, int b0, int b1, int b2, int b3,
+              int S0, int S1, int S2, int S3, f32 *y) {
+  const int rows = S0 * S1 * S2, r1 = share_begin(rows, tid + 1, nth);
+  for (int r = share_begin(rows, tid, nth); r < r1; r++) {
+    const int i2 = r % S2, i1 = (r / S2) % S1, i0 = r / (S1 * S2);
+    const f32 *src = x + (((long)(b0 + i0) * D1 + b1 + i1) * D2 + b2 + i2) * D3 + b3;
+    f32 *dst = y + (long)r * S3;
+    int c = 0;
+    for (; c + 4 <= S3; c += 4) wasm_v128_store(dst + c, wasm_v128_load(src + c));
+    for (; c < S3; c++) dst[c] = src[c];
+  }
+}

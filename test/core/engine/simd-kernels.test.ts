@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchNorm, KERNELS_SOURCE_SHA256, ParamStore, Rng, conv2dBackpropFilterViaConv, createRegistry, tf } from '../../../cli/api.js';
+import { BatchNorm, KERNELS_SOURCE_SHA256, ParamStore, Rng, conv2dBackpropFilterViaConv, conv2dBackpropInputViaPhases, createRegistry, tf } from '../../../cli/api.js';
 import { maxAbs, maxAbsDiff, randn, useBackend } from '../../helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -20,16 +20,33 @@ function randomConvCases(n: number, seed: number): ConvCase[] {
   }).map((c) => ({ ...c, fs: [c.fs[0], c.fs[1], c.xs[3], c.fs[3]] }));
 }
 
-function filterGrad(backend: string, c: ConvCase, seed: number): Float32Array {
+/** the input and filter gradients of a convolution for a fixed random dy */
+function convGrads(backend: string, c: ConvCase, seed: number): { dx: Float32Array; dw: Float32Array } {
   tf.setBackend(backend);
   return tf.tidy(() => {
     const x = tf.tensor4d(randn(c.xs, seed), c.xs);
     const f = tf.tensor4d(randn(c.fs, seed + 1), c.fs);
     const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad as never);
     const dy = tf.tensor(randn(conv(x, f).shape, seed + 2), conv(x, f).shape);
-    return tf.grads(conv)([x, f], dy)[1].dataSync().slice() as Float32Array;
+    const [dx, dw] = tf.grads(conv)([x, f], dy);
+    return { dx: dx.dataSync().slice() as Float32Array, dw: dw.dataSync().slice() as Float32Array };
   });
 }
+
+/** replace `name` on wasm by `config` while `fn` runs */
+function withKernel(name: string, config: tf.KernelConfig, fn: () => void): void {
+  const current = tf.getKernel(name, 'wasm')!;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel(config);
+  try {
+    fn();
+  } finally {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(current);
+  }
+}
+
+const relErr = (got: ArrayLike<number>, ref: ArrayLike<number>) => maxAbsDiff(got, ref) / maxAbs(ref);
 
 describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
   beforeAll(async () => {
@@ -43,41 +60,110 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
     expect(KERNELS_SOURCE_SHA256).toBe(sha);
   });
 
-  it('registers the SIMD Conv2DBackpropFilter and batch-norm kernels on wasm', () => {
+  it('registers the SIMD convolution-gradient, batch-norm and Reverse kernels on wasm', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc.name).toBe('simdConv2DBackpropFilter');
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc.name).toBe('simdConv2DBackpropInput');
+    expect(tf.getKernel('Reverse', 'wasm')?.kernelFunc.name).toBe('simdReverse');
+    expect(tf.getKernel('Slice', 'wasm')?.kernelFunc.name).toBe('simdSlice');
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc.name).toBe('untransposedBatchMatMul');
     expect(tf.getKernel('SelfsupBatchNormTrain', 'wasm')?.kernelFunc.name).toBe('simdBatchNormTrain');
     expect(tf.getKernel('SelfsupBatchNormTrainGrad', 'wasm')?.kernelFunc.name).toBe('simdBatchNormTrainGrad');
     expect(tf.getKernel('SelfsupBatchNormTrain', 'cpu')).toBeUndefined();
   });
 
   const cases = randomConvCases(24, 6);
-  it.each(cases.map((c, i) => [i, c.xs, c.fs, c.stride, c.pad] as const))('Conv2DBackpropFilter random case %i: x %j, filter %j, stride %j, pad %j equals cpu', (i) => {
+  it.each(cases.map((c, i) => [i, c.xs, c.fs, c.stride, c.pad] as const))('Conv2DBackprop{Filter,Input} random case %i: x %j, filter %j, stride %j, pad %j equal cpu', (i) => {
     const c = cases[i];
-    const ref = filterGrad('cpu', c, 100 + i);
-    const got = filterGrad('wasm', c, 100 + i);
-    expect(got.length).toBe(ref.length);
-    expect(maxAbs(ref)).toBeGreaterThan(0);
-    expect(maxAbsDiff(got, ref) / maxAbs(ref)).toBeLessThan(1e-5);
+    const ref = convGrads('cpu', c, 100 + i);
+    const got = convGrads('wasm', c, 100 + i);
+    expect(got.dw.length).toBe(ref.dw.length);
+    expect(got.dx.length).toBe(ref.dx.length);
+    expect(maxAbs(ref.dw)).toBeGreaterThan(0);
+    expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-5);
+    expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-5);
   });
 
-  it('Conv2DBackpropFilter over many positions (one block boundary after another, two threads in the probe) equals cpu', () => {
-    const c: ConvCase = { xs: [6, 28, 28, 3], fs: [3, 3, 3, 16], stride: [1, 1], pad: 'same' };
-    const ref = filterGrad('cpu', c, 7);
-    expect(maxAbsDiff(filterGrad('wasm', c, 7), ref) / maxAbs(ref)).toBeLessThan(1e-5);
+  it('both convolution gradients over many positions (one block boundary after another) equal cpu', () => {
+    for (const c of [
+      { xs: [6, 28, 28, 3], fs: [3, 3, 3, 16], stride: [1, 1], pad: 'same' },
+      { xs: [5, 14, 14, 32], fs: [3, 3, 32, 64], stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+    ] as ConvCase[]) {
+      const ref = convGrads('cpu', c, 7);
+      const got = convGrads('wasm', c, 7);
+      expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-5);
+      expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-5);
+    }
   });
 
-  it('the composite fallback (Conv2DBackpropFilter from Conv2D, used without SIMD) still equals cpu', () => {
-    const simd = tf.getKernel('Conv2DBackpropFilter', 'wasm')!;
-    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-    tf.registerKernel(conv2dBackpropFilterViaConv('wasm'));
-    try {
-      for (const [i, c] of cases.slice(0, 8).entries()) {
-        const ref = filterGrad('cpu', c, 100 + i);
-        expect(maxAbsDiff(filterGrad('wasm', c, 100 + i), ref) / maxAbs(ref)).toBeLessThan(1e-5);
+  it('the composite fallbacks (the gradients from XNNPACK Conv2Ds, used without SIMD) still equal cpu', () => {
+    withKernel('Conv2DBackpropFilter', conv2dBackpropFilterViaConv('wasm'), () =>
+      withKernel('Conv2DBackpropInput', conv2dBackpropInputViaPhases('wasm'), () => {
+        for (const [i, c] of cases.slice(0, 10).entries()) {
+          const ref = convGrads('cpu', c, 100 + i);
+          const got = convGrads('wasm', c, 100 + i);
+          expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-5);
+          expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-5);
+        }
+      }),
+    );
+  });
+
+  it('Reverse equals cpu for every axis subset of ranks 1-4 (negative axes too), and int32 falls back to the stock kernel', () => {
+    const shapes = [[7], [3, 5], [2, 3, 5], [256, 28, 28, 1], [2, 3, 4, 5]];
+    for (const shape of shapes) {
+      const rank = shape.length;
+      for (let mask = 1; mask < 1 << rank; mask++) {
+        const axes = [...Array(rank).keys()].filter((a) => mask & (1 << a)).map((a, j) => (j % 2 ? a - rank : a));
+        const run = (b: string) => {
+          tf.setBackend(b);
+          return tf.tidy(() => tf.reverse(tf.tensor(randn(shape, mask), shape), axes).dataSync().slice());
+        };
+        expect(maxAbsDiff(run('wasm'), run('cpu')), `${shape} ${axes}`).toBe(0);
       }
-    } finally {
-      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-      tf.registerKernel(simd);
+    }
+    tf.setBackend('wasm');
+    expect(Array.from(tf.reverse(tf.tensor1d([1, 2, 3], 'int32')).dataSync())).toEqual([3, 2, 1]);
+  });
+
+  it('Slice equals cpu for random begins and sizes of ranks 1-4, and int32 falls back to the stock kernel', () => {
+    const r = Rng.fromSeed(3, 'slices');
+    const shapes = [[9], [5, 7], [3, 6, 5], [4, 28, 30, 1], [3, 4, 5, 6]];
+    for (const shape of shapes) {
+      for (let trial = 0; trial < 6; trial++) {
+        const begin = shape.map((d) => Math.floor(r.uniform() * d));
+        const size = shape.map((d, i) => (trial === 0 && i === 0 ? -1 : 1 + Math.floor(r.uniform() * (d - begin[i]))));
+        const run = (b: string) => {
+          tf.setBackend(b);
+          return tf.tidy(() => {
+            const y = tf.slice(tf.tensor(randn(shape, trial), shape), begin, size);
+            return { shape: y.shape, v: y.dataSync().slice() };
+          });
+        };
+        const [got, ref] = [run('wasm'), run('cpu')];
+        expect(got.shape, `${shape} ${begin} ${size}`).toEqual(ref.shape);
+        expect(maxAbsDiff(got.v, ref.v), `${shape} ${begin} ${size}`).toBe(0);
+      }
+    }
+    tf.setBackend('wasm');
+    expect(Array.from(tf.slice(tf.tensor1d([1, 2, 3, 4], 'int32'), 1, 2).dataSync())).toEqual([2, 3]);
+  });
+
+  it('BatchMatMul with transposed operands (pre-transposed for XNNPACK) equals cpu, batched and not', () => {
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[37, 19], [37, 23], true, false],
+      [[19, 37], [23, 37], false, true],
+      [[37, 19], [23, 37], true, true],
+      [[3, 8, 5], [3, 6, 8], true, true],
+      [[2, 5, 8], [2, 7, 8], false, true],
+      [[19, 37], [37, 23], false, false],
+    ];
+    for (const [as, bs, ta, tb] of cases) {
+      const run = (b: string) => {
+        tf.setBackend(b);
+        return tf.tidy(() => tf.matMul(tf.tensor(randn(as, 1), as as never) as tf.Tensor2D, tf.tensor(randn(bs, 2), bs as never) as tf.Tensor2D, ta, tb).dataSync().slice());
+      };
+      const ref = run('cpu');
+      expect(relErr(run('wasm'), ref), `${as} ${bs} ${ta} ${tb}`).toBeLessThan(1e-5);
     }
   });
 
