@@ -36,7 +36,7 @@ withConfigOptions(
     .option('--preset <name|file>', 'preset name (selfsup presets) or config file', 'simclr')
     .option('--out <dir>', 'output directory for checkpoints, metrics.jsonl and result.json (default runs/<name>-<time>)')
     .option('--resume <dir>', 'continue the run whose checkpoint is in <dir>')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds'))
     .option('--json', 'print the result as one JSON line on stdout (last line)'),
 ).action((o) => trainCommand(o));
 
@@ -57,7 +57,7 @@ withConfigOptions(
     .command('eval')
     .description("evaluate a checkpoint's encoder (kNN, linear probe)")
     .requiredOption('--checkpoint <dir>', 'a run directory holding checkpoint.json')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds'))
     .option('--json', 'print the result as one JSON line on stdout'),
 ).action((o) => evalCommand(o));
 
@@ -77,7 +77,7 @@ program
   .option('--batch <n>', 'images per step (2 views each)', '256')
   .option('--steps <n>', 'timed steps', '10')
   .option('--warmup <n>', 'untimed steps first', '3')
-  .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+  .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds').default('auto'))
   .option('--profile', 'also profile one step per case (tf.profile) and list the kernels by time')
   .option('--json', 'print the results as one JSON line on stdout')
   .addOption(new Option('--one <case>').hideHelp())

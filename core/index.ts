@@ -60,6 +60,7 @@ export { rgbToLab, labToRgb } from './color/lab.js';
 export * from './sweep/index.js';
 export { patchForWasmThreads, unrefWasmThreads } from './engine/wasm-threads.js';
 export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './engine/kernels/batch-mat-mul.js';
+export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerWebGpuKernels } from './engine/kernels/conv2d-backprop-filter-split.js';
 export { registerSharedIdentity, sharedIdentity } from './engine/kernels/identity.js';
 export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './engine/simd/index.js';
 export { markdownTable, median } from './util/text.js';

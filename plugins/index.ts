@@ -16,6 +16,7 @@ import solarize from './augmenters/solarize.js';
 import cpuBackend from './backends/cpu.js';
 import tensorflowBackend from './backends/tensorflow.js';
 import wasmBackend from './backends/wasm.js';
+import webgpuBackend from './backends/webgpu.js';
 import imageGrid from './callbacks/image-grid.js';
 import progress from './callbacks/progress.js';
 import fashionMnist from './datasets/fashion-mnist.js';
@@ -59,7 +60,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   sgd, adam, adamw, lars,
   cosine, stepSchedule, constant,
   knn, linearProbe,
-  tensorflowBackend, wasmBackend, cpuBackend,
+  tensorflowBackend, webgpuBackend, wasmBackend, cpuBackend,
   progress, imageGrid,
 ];
 

@@ -90,6 +90,9 @@ describe('selfsup CLI', () => {
     const r = selfsup('train', '--preset', 'simclr', '--backend', 'tensorflow');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/backend 'tensorflow' is not available here: tensorflow: @tensorflow\/tfjs-node-gpu not installed, @tensorflow\/tfjs-node not installed/);
+    const w = selfsup('train', '--preset', 'simclr', '--backend', 'webgpu');
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/backend 'webgpu' is not available here: webgpu: webgpu not installed/);
   });
 
   it('bench times the step in its own process: median, views/s, flat tensor count, and a kernel profile', () => {

@@ -1,0 +1,81 @@
+import { Type } from '@sinclair/typebox';
+import { definePlugin, registerWebGpuKernels, tf } from '../../core/index.js';
+
+const BACKEND_PKG = '@tensorflow/tfjs-backend-webgpu';
+const DAWN_PKG = 'webgpu';
+
+interface GpuAdapterLike {
+  info?: Record<string, string>;
+  requestAdapterInfo?: () => Promise<Record<string, string>>;
+}
+interface GpuLike {
+  requestAdapter(opts?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
+}
+
+const missing = (e: unknown, pkg: string) => {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? `${pkg} not installed` : `${pkg}: ${(e as Error).message.split('\n')[0]}`;
+};
+
+/**
+ * WebGPU through tfjs-backend-webgpu, in Node on Dawn (the `webgpu` npm package, which needs a
+ * Vulkan loader, `libvulkan1`, and a GPU driver): GPUs of any vendor without CUDA. Both packages are
+ * optional peers (`npm install webgpu @tensorflow/tfjs-backend-webgpu@4.22.0`). tfjs-backend-webgpu
+ * reads `navigator.gpu` (and expects a `window`) when its module loads, so the probe creates the
+ * Dawn GPU and sets those globals first, then asks for an adapter: no adapter (no GPU, no Vulkan)
+ * is a skip reason under `auto`, not a crash. Reports the adapter. selfsup's kernels for it are in
+ * core/engine/webgpu (registerWebGpuKernels).
+ *
+ * @example npm install webgpu @tensorflow/tfjs-backend-webgpu@4.22.0 && selfsup bench --backend webgpu
+ */
+export default definePlugin({
+  kind: 'backend',
+  name: 'webgpu',
+  description: 'WebGPU on Dawn (npm webgpu + @tensorflow/tfjs-backend-webgpu, if installed): GPUs of any vendor',
+  options: Type.Object({
+    powerPreference: Type.Union([Type.Literal('high-performance'), Type.Literal('low-power')], { default: 'high-performance', description: 'which adapter to ask Dawn for' }),
+  }),
+  create: (o) => {
+    let adapterText = '';
+    return {
+      priority: 15,
+      async probe() {
+        let dawn: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
+        try {
+          dawn = (await import(/* @vite-ignore */ DAWN_PKG as string)) as typeof dawn;
+        } catch (e) {
+          return { ok: false as const, reason: missing(e, DAWN_PKG) };
+        }
+        const g = globalThis as Record<string, unknown>;
+        let gpu = (g.navigator as { gpu?: GpuLike } | undefined)?.gpu;
+        if (!gpu) {
+          try {
+            gpu = dawn.create([]);
+          } catch (e) {
+            return { ok: false as const, reason: `Dawn could not start (${(e as Error).message.split('\n')[0]}): is a Vulkan loader (libvulkan1) installed?` };
+          }
+          for (const [k, v] of Object.entries(dawn.globals)) if (!(k in g)) g[k] = v;
+          // Node 21+ has a read-only navigator: add gpu to it; Node 20 has none
+          if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+          else g.navigator = { gpu };
+        }
+        g.window ??= globalThis;
+        const adapter = await gpu.requestAdapter({ powerPreference: o.powerPreference });
+        if (!adapter) return { ok: false as const, reason: 'no WebGPU adapter (no GPU, or no Vulkan driver for it)' };
+        const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
+        adapterText = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
+        try {
+          await import(/* @vite-ignore */ BACKEND_PKG as string);
+        } catch (e) {
+          return { ok: false as const, reason: missing(e, BACKEND_PKG) };
+        }
+        return { ok: true as const };
+      },
+      async init() {
+        if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
+        const kernels = registerWebGpuKernels('webgpu');
+        return { name: 'webgpu', details: `${adapterText}; selfsup kernels: ${kernels.join(', ') || 'none'}` };
+      },
+    };
+  },
+});
