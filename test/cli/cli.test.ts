@@ -111,7 +111,7 @@ describe('selfsup CLI', () => {
     expect(names).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']));
     const bad = selfsup('bench', '--cases', 'simclr-tiny');
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/unknown case 'simclr-tiny' \(cases: simclr-smallcnn, moco-smallcnn, simclr-resnet18, moco-resnet18\)/);
+    expect(bad.err).toMatch(/unknown case 'simclr-tiny' \(cases: simclr-smallcnn, moco-smallcnn, moco-v2-preset-smallcnn, simclr-resnet18, moco-resnet18\)/);
   });
 
   it('plugins, presets and schema list what is registered', () => {
