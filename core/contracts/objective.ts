@@ -32,6 +32,12 @@ export interface NegativeInput {
 export interface NegativeSource extends Partial<NamedState> {
   negatives(input: NegativeInput): Negatives | undefined;
   update?(input: NegativeInput): void;
+  /**
+   * false when neither `negatives` nor `update` reads `queries` (a momentum queue reads keys only).
+   * Only then may the step skip encoding views the loss does not read (`Loss.viewsRead`), and the
+   * `queries` and `keys` it passes may have holes (undefined) at the skipped views. Default: true.
+   */
+  readsQueries?: boolean;
 }
 
 /**
@@ -52,11 +58,17 @@ export interface TargetBranch extends Partial<NamedState> {
   ): Tensor2D[] | undefined;
   /** after the optimizer step (EMA update) */
   update?(progress: Progress): void;
+  /** true when the keys are the online outputs themselves (`shared`): every view is then encoded online */
+  readsOnline?: boolean;
 }
 
 export interface LossInput {
-  /** online head outputs, one per view: `[N, D]` embeddings, `[N, C]` logits or `[N, H, W, C]` pixels */
+  /**
+   * online head outputs, one per view: `[N, D]` embeddings, `[N, C]` logits or `[N, H, W, C]` pixels.
+   * With `Loss.viewsRead`, views it does not list may be undefined (not encoded).
+   */
   outputs: Tensor[];
+  /** target outputs, one per view (with `Loss.viewsRead`: undefined where not listed) */
   keys?: Tensor2D[];
   negatives?: Negatives;
   targets?: Record<string, Tensor>;
@@ -66,4 +78,11 @@ export interface LossInput {
 /** Loss plugin: outputs (+ keys, negatives, targets) -> scalar. Losses with state (a colour prior, DINO's centre) expose it for checkpoints. */
 export interface Loss extends Partial<NamedState> {
   compute(input: LossInput): Scalar;
+  /**
+   * Which views `compute` reads, by index: online `outputs` and target `keys` (default: every view
+   * of both). When the target does not read the online outputs and the negative source does not
+   * read queries, the step encodes only these views (MoCo with one query view: half the online
+   * work, half the key work).
+   */
+  viewsRead?(views: number): { outputs: number[]; keys: number[] };
 }

@@ -41,15 +41,17 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lr: number, p
       parts.tasks.forEach((task, i) => {
         const { views: vs, targets } = augmented[i];
         views += vs.reduce((n, v) => n + v.shape[0], 0);
-        const outputs = forwardViews(task.branch, vs, info, true, concat);
+        const { online, keyed } = viewsToEncode(task, vs.length);
+        const outputs = scatter(vs.length, online, forwardViews(task.branch, pick(vs, online), info, true, concat));
         const forward = (branch: typeof task.branch, xs: Tensor[]) => as2d(forwardViews(branch, xs, info, true, concat));
-        const keys = task.target.keys(vs, as2d(outputs), forward);
+        const picked = task.target.keys(pick(vs, keyed), as2d(pick(outputs, keyed)), forward);
+        const keys = picked && (scatter(vs.length, keyed, picked) as Tensor2D[]);
         const input = { queries: as2d(outputs), keys, index: batch.index };
         const negatives = task.negatives.negatives(input);
         const loss = task.loss.compute({ outputs, keys, negatives, targets, index: batch.index });
         perTask[task.name] = tf.keep(loss);
         if (task.negatives.update) {
-          forUpdate[i] = { queries: input.queries.map((q) => tf.keep(q)), keys: keys?.map((k) => tf.keep(k)) };
+          forUpdate[i] = { queries: input.queries.map((q) => q && tf.keep(q)), keys: keys?.map((k) => k && tf.keep(k)) };
         }
         total = tf.add(total, tf.mul(loss, task.weight));
       });
@@ -74,10 +76,34 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lr: number, p
     const u = forUpdate[i];
     if (u) {
       task.negatives.update!({ queries: u.queries, keys: u.keys, index: batch.index });
-      tf.dispose([...u.queries, ...(u.keys ?? [])]);
+      tf.dispose([...u.queries, ...(u.keys ?? [])].filter((t) => t !== undefined));
     }
     tasks[task.name] = perTask[task.name].dataSync()[0];
     perTask[task.name].dispose();
   });
   return { loss: lossValue, tasks, views };
+}
+
+type Task = RunParts['tasks'][number];
+
+/**
+ * The views to encode online and through the target: all of them, unless the loss says which it
+ * reads (`Loss.viewsRead`) and nothing else needs the rest (a target that is not the online branch
+ * itself, a negative source that reads only keys): MoCo with one query view encodes view 0 online
+ * and view 1 through the momentum encoder, as the paper's pseudo-code does.
+ */
+function viewsToEncode(task: Task, n: number): { online: number[]; keyed: number[] } {
+  const all = [...Array(n).keys()];
+  const reads = task.loss.viewsRead?.(n);
+  if (!reads || task.target.readsOnline || task.negatives.readsQueries !== false) return { online: all, keyed: all };
+  return { online: reads.outputs, keyed: reads.keys };
+}
+
+const pick = <T>(xs: T[], idx: number[]): T[] => idx.map((i) => xs[i]);
+
+/** an array of length n with `values` at `idx` and undefined elsewhere (views not encoded) */
+function scatter<T>(n: number, idx: number[], values: T[]): T[] {
+  const out = new Array<T>(n).fill(undefined as T);
+  idx.forEach((i, j) => (out[i] = values[j]));
+  return out;
 }

@@ -26,9 +26,11 @@ export default definePlugin({
     symmetric: Type.Boolean({ default: true, description: 'every view is a query against every other view (false: view 0 vs view 1 only)' }),
   }),
   create: (o) => ({
+    // without symmetric, only view 0's queries and view 1's keys are read (when there is a key per view)
+    viewsRead: (views: number) => (o.symmetric || views < 2 ? { outputs: [...Array(views).keys()], keys: [...Array(views).keys()] } : { outputs: [0], keys: [1] }),
     compute({ outputs, keys, negatives, index }) {
-      const qs = outputs.map((t) => l2Normalize(t) as Tensor2D);
-      const ks = keys?.map((t) => l2Normalize(t) as Tensor2D);
+      const qs = outputs.map((t) => t && (l2Normalize(t) as Tensor2D));
+      const ks = keys?.map((t) => t && (l2Normalize(t) as Tensor2D));
       const pos = negatives?.positives ? (l2Normalize(negatives.positives) as Tensor2D) : undefined;
       const negs = negatives ? (l2Normalize(negatives.keys) as Tensor2D) : undefined;
       const mask = negatives && negatives.owner ? ownerMask(index, negatives) : undefined;

@@ -29,9 +29,11 @@ export default definePlugin({
     const queue: Variable = tf.variable(l2Normalize(tf.tensor2d(init, [o.size, dim])), false);
     const pointer: Variable = tf.variable(tf.scalar(0), false);
     return {
+      readsQueries: false,
       negatives: () => ({ keys: queue as unknown as Tensor2D }),
       update({ keys, queries }) {
-        const src = keys ?? queries;
+        // the views that were encoded (a step may skip views its loss does not read)
+        const src = (keys ?? queries).filter((t) => t !== undefined);
         const ptr0 = pointer.dataSync()[0];
         const { rows, next } = tf.tidy(() => {
           let k = l2Normalize(tf.concat(src, 0)) as Tensor2D;

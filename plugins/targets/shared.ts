@@ -17,6 +17,7 @@ export default definePlugin({
     stopGradient: Type.Boolean({ default: false, description: 'detach the keys (SimSiam)' }),
   }),
   create: (o) => ({
+    readsOnline: true,
     attach: async () => {},
     keys: (_views, online) => (o.stopGradient ? online.map((t) => stopGradient(t) as Tensor2D) : online),
   }),

@@ -107,3 +107,42 @@ describe('presets with negative sources', () => {
     expect(new Set(r.losses.map(([, l]) => l)).size).toBeGreaterThan(1);
   });
 });
+
+describe('views encoded by a MoCo step', () => {
+  it('asymmetric InfoNCE with a momentum queue encodes only view 0 online and enqueues the N keys of view 1; symmetric encodes both views and enqueues 2N', async () => {
+    const { resolveExperiment, buildRun, makeBatch, trainStep } = await import('../../../cli/api.js');
+    await useBackend('cpu', registry);
+    const N = 8; // queue of 32: 8 keys enqueued for one key view, 16 for two
+    const run = async (symmetric: boolean) => {
+      const { config } = await resolveExperiment('moco-v2', {
+        registry,
+        sets: [`loss.symmetric=${symmetric}`, 'target.shuffleGroups=1', 'data.trainLimit=64', 'encoder.widths=[4,8]', `train.batchSize=${N}`, 'negatives.size=32', 'eval.baseline=false'],
+      });
+      const parts = await buildRun(config, { registry });
+      const task = parts.tasks[0];
+      const seen: Record<string, number[]> = { online: [], key: [] };
+      const wrap = (enc: { forward: (x: tf.Tensor, t: boolean) => unknown }, name: string) => {
+        const f = enc.forward.bind(enc);
+        enc.forward = (x, t) => (seen[name].push(x.shape[0]), f(x, t));
+      };
+      wrap(task.branch.encoder as never, 'online');
+      const pointer = () => task.negatives.state!().get('pointer')!.dataSync()[0];
+      const p0 = pointer();
+      const order = Int32Array.from({ length: N }, (_, i) => i);
+      const b = makeBatch(parts.data.train, parts.info, order);
+      const before = tf.memory().numTensors;
+      const r = trainStep(parts, b, Rng.fromSeed(0, 's'), 1e-3, { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1 });
+      b.x.dispose();
+      expect(Number.isFinite(r.loss)).toBe(true);
+      // nothing leaked by the sparse views
+      expect(tf.memory().numTensors - before).toBeLessThanOrEqual(0);
+      return { online: seen.online, enqueued: (pointer() - p0 + 32) % 32 };
+    };
+    const asym = await run(false);
+    expect(asym.online).toEqual([N]);
+    expect(asym.enqueued).toBe(N);
+    const sym = await run(true);
+    expect(sym.online).toEqual([2 * N]);
+    expect(sym.enqueued).toBe(2 * N);
+  });
+});
