@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelRunner, type ConvGradAttrs } from './kernel-runner.js';
+import { KernelRunner, convGradInfo, type ConvGradAttrs } from './kernel-runner.js';
 
 /** rows of the reduction each batched-matmul slice takes (the split's target) */
 const ROWS_PER_SPLIT = 4096;
@@ -20,10 +20,9 @@ export function conv2dBackpropFilterSplit(backendName: string): KernelConfig {
     backendName,
     kernelFunc: function splitConv2DBackpropFilter({ inputs, backend, attrs }) {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-      const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
-      if (dataFormat && dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter: only NHWC is supported');
+      const { filterShape } = attrs as unknown as { filterShape: [number, number, number, number] };
       const [b, , , ci] = x.shape as [number, number, number, number];
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      const info = convGradInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs as unknown as ConvGradAttrs);
       const { top, bottom, left, right } = info.padInfo;
       const [kh, kw, , co] = filterShape;
       const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;

@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelRunner, type ConvGradAttrs } from './kernel-runner.js';
+import { KernelRunner, convGradInfo, type ConvGradAttrs } from './kernel-runner.js';
 
 /**
  * `Conv2DBackpropFilter` (the filter gradient of a 2-D convolution) built from the backend's own
@@ -21,9 +21,8 @@ export function conv2dBackpropFilterViaConv(backendName: string): KernelConfig {
     backendName,
     kernelFunc: function convConv2DBackpropFilter({ inputs, backend, attrs }) {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-      const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
-      if (dataFormat && dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter: only NHWC is supported');
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      const { filterShape } = attrs as unknown as { filterShape: [number, number, number, number] };
+      const info = convGradInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs as unknown as ConvGradAttrs);
       const { top, bottom, left, right } = info.padInfo;
       const r = new KernelRunner(backendName, backend);
       const [kh, kw, ci, co] = filterShape;

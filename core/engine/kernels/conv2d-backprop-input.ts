@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelRunner, type ConvGradAttrs } from './kernel-runner.js';
+import { KernelRunner, convGradInfo, type ConvGradAttrs } from './kernel-runner.js';
 
 /**
  * `Conv2DBackpropInput` (the input gradient of a 2-D convolution) as a sub-pixel ("phase")
@@ -25,10 +25,9 @@ export function conv2dBackpropInputViaPhases(backendName: string): KernelConfig 
     backendName,
     kernelFunc: function phaseConv2DBackpropInput({ inputs, backend, attrs }) {
       const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
-      if (dataFormat && dataFormat !== 'NHWC') throw new Error('Conv2DBackpropInput: only NHWC is supported');
+      const { inputShape } = attrs as unknown as { inputShape: [number, number, number, number] };
       const [KH, KW, , CO] = filter.shape;
-      const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      const info = convGradInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs as unknown as ConvGradAttrs);
       const [B, H, W, CI] = inputShape;
       const sh = info.strideHeight;
       const sw = info.strideWidth;
