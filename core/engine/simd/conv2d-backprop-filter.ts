@@ -22,7 +22,7 @@ export function conv2dBackpropFilterSimd(backendName: string, mod: SimdKernelMod
       const k = kh * kw * ci;
       const out = mod.output([kh, kw, ci, co]);
       const nth = mod.threads;
-      const chunk = im2colBlockRows(k, co);
+      const chunk = im2colBlockRows(k, co, 'filter');
       mod.scratch(nth * k * co + nth * chunk * k, (scratch) => {
         const parts = scratch;
         const cols = scratch + 4 * nth * k * co;

@@ -21,7 +21,7 @@ export function conv2dBackpropInputSimd(backendName: string, mod: SimdKernelModu
       const k = kh * kw * ci;
       const out = mod.output(inputShape.slice());
       const nth = mod.threads;
-      const chunk = im2colBlockRows(k, co);
+      const chunk = im2colBlockRows(k, co, 'input');
       mod.scratch(k * co + nth * chunk * k, (scratch) => {
         const wt = scratch;
         const cols = scratch + 4 * k * co;

@@ -282,58 +282,65 @@ void bn_grad_input(int tid, int nth, const f32 *dy, const f32 *x, const f32 *y, 
 // 4 positions x 8 columns in registers, and adds them into dx where each tap reads.
 // ---------------------------------------------------------------------------------------------
 
-// A[n, K] = D[n, CO] Wt[CO, K] (D's rows CO apart)
+// columns of A per pass of gemm_nn: the [CO, NN_BLOCK] panel of Wt it reads stays in L2 while
+// every row of the block is formed (deep layers: Wt is MBs, and streaming it per 4 rows is slow)
+#define NN_BLOCK 64
+
+// A[n, K] = D[n, CO] Wt[CO, K] (D's rows CO apart), NN_BLOCK columns at a time
 static void gemm_nn(const f32 *D, int CO, const f32 *Wt, int K, int n, f32 *A) {
-  int p = 0;
-  for (; p + 4 <= n; p += 4) {
-    const f32 *d0 = D + (long)p * CO, *d1 = d0 + CO, *d2 = d1 + CO, *d3 = d2 + CO;
-    f32 *o0 = A + (long)p * K, *o1 = o0 + K, *o2 = o1 + K, *o3 = o2 + K;
-    int k = 0;
-    for (; k + 8 <= K; k += 8) {
-      v128_t a00 = wasm_f32x4_splat(0.f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-      const f32 *w = Wt + k;
-      for (int c = 0; c < CO; c++, w += K) {
-        const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
-        v128_t s = wasm_v128_load32_splat(d0 + c);
-        a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, w0));
-        a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, w1));
-        s = wasm_v128_load32_splat(d1 + c);
-        a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, w0));
-        a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, w1));
-        s = wasm_v128_load32_splat(d2 + c);
-        a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, w0));
-        a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, w1));
-        s = wasm_v128_load32_splat(d3 + c);
-        a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s, w0));
-        a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s, w1));
+  for (int k0 = 0; k0 < K; k0 += NN_BLOCK) {
+    const int k1 = K - k0 < NN_BLOCK ? K : k0 + NN_BLOCK;
+    int p = 0;
+    for (; p + 4 <= n; p += 4) {
+      const f32 *d0 = D + (long)p * CO, *d1 = d0 + CO, *d2 = d1 + CO, *d3 = d2 + CO;
+      f32 *o0 = A + (long)p * K, *o1 = o0 + K, *o2 = o1 + K, *o3 = o2 + K;
+      int k = k0;
+      for (; k + 8 <= k1; k += 8) {
+        v128_t a00 = wasm_f32x4_splat(0.f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        const f32 *w = Wt + k;
+        for (int c = 0; c < CO; c++, w += K) {
+          const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+          v128_t s = wasm_v128_load32_splat(d0 + c);
+          a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, w0));
+          a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(d1 + c);
+          a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, w0));
+          a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(d2 + c);
+          a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, w0));
+          a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(d3 + c);
+          a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s, w0));
+          a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s, w1));
+        }
+        wasm_v128_store(o0 + k, a00); wasm_v128_store(o0 + k + 4, a01);
+        wasm_v128_store(o1 + k, a10); wasm_v128_store(o1 + k + 4, a11);
+        wasm_v128_store(o2 + k, a20); wasm_v128_store(o2 + k + 4, a21);
+        wasm_v128_store(o3 + k, a30); wasm_v128_store(o3 + k + 4, a31);
       }
-      wasm_v128_store(o0 + k, a00); wasm_v128_store(o0 + k + 4, a01);
-      wasm_v128_store(o1 + k, a10); wasm_v128_store(o1 + k + 4, a11);
-      wasm_v128_store(o2 + k, a20); wasm_v128_store(o2 + k + 4, a21);
-      wasm_v128_store(o3 + k, a30); wasm_v128_store(o3 + k + 4, a31);
-    }
-    for (; k < K; k++) {
-      f32 s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
-      for (int c = 0; c < CO; c++) {
-        const f32 wv = Wt[(long)c * K + k];
-        s0 += d0[c] * wv; s1 += d1[c] * wv; s2 += d2[c] * wv; s3 += d3[c] * wv;
+      for (; k < k1; k++) {
+        f32 s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+        for (int c = 0; c < CO; c++) {
+          const f32 wv = Wt[(long)c * K + k];
+          s0 += d0[c] * wv; s1 += d1[c] * wv; s2 += d2[c] * wv; s3 += d3[c] * wv;
+        }
+        o0[k] = s0; o1[k] = s1; o2[k] = s2; o3[k] = s3;
       }
-      o0[k] = s0; o1[k] = s1; o2[k] = s2; o3[k] = s3;
     }
-  }
-  for (; p < n; p++) {
-    const f32 *d = D + (long)p * CO;
-    f32 *o = A + (long)p * K;
-    int k = 0;
-    for (; k + 4 <= K; k += 4) {
-      v128_t acc = wasm_f32x4_splat(0.f);
-      for (int c = 0; c < CO; c++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load32_splat(d + c), wasm_v128_load(Wt + (long)c * K + k)));
-      wasm_v128_store(o + k, acc);
-    }
-    for (; k < K; k++) {
-      f32 acc = 0.f;
-      for (int c = 0; c < CO; c++) acc += d[c] * Wt[(long)c * K + k];
-      o[k] = acc;
+    for (; p < n; p++) {
+      const f32 *d = D + (long)p * CO;
+      f32 *o = A + (long)p * K;
+      int k = k0;
+      for (; k + 4 <= k1; k += 4) {
+        v128_t acc = wasm_f32x4_splat(0.f);
+        for (int c = 0; c < CO; c++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load32_splat(d + c), wasm_v128_load(Wt + (long)c * K + k)));
+        wasm_v128_store(o + k, acc);
+      }
+      for (; k < k1; k++) {
+        f32 acc = 0.f;
+        for (int c = 0; c < CO; c++) acc += d[c] * Wt[(long)c * K + k];
+        o[k] = acc;
+      }
     }
   }
 }
