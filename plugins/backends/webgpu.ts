@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin, registerWebGpuKernels, tf } from '../../core/index.js';
 
+// literal imports (optional peer dependencies, external in the build): a bundler that has them
+// installed bundles them, evaluated lazily, so tfjs-backend-webgpu still loads after the globals
 const BACKEND_PKG = '@tensorflow/tfjs-backend-webgpu';
 const DAWN_PKG = 'webgpu';
 
@@ -45,7 +47,7 @@ export default definePlugin({
       async probe() {
         let dawn: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
         try {
-          dawn = (await import(/* @vite-ignore */ DAWN_PKG as string)) as typeof dawn;
+          dawn = (await import('webgpu')) as unknown as typeof dawn;
         } catch (e) {
           return { ok: false as const, reason: missing(e, DAWN_PKG) };
         }
@@ -68,7 +70,7 @@ export default definePlugin({
         const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
         adapterText = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
         try {
-          await import(/* @vite-ignore */ BACKEND_PKG as string);
+          await import('@tensorflow/tfjs-backend-webgpu');
         } catch (e) {
           return { ok: false as const, reason: missing(e, BACKEND_PKG) };
         }
