@@ -9,6 +9,7 @@
 #   .gpu/selfsup.mjs              dist/cli/main.js bundled with its dependencies (esbuild)
 #   .gpu/node_modules/webgpu      Dawn for Node (dawn.node), the one native part
 #   .gpu/node_modules/better-sqlite3 (+ bindings): the sweep store, imported by the bundle
+#   (tfjs-backend-wasm's .wasm files stay behind: --backend wasm is not available there)
 #   .gpu/torch_step.py            the same SimCLR step in PyTorch on CUDA
 #   .gl/*.deb                     Vulkan loader and GL dispatch libraries (Dawn needs libvulkan1)
 set -euo pipefail
@@ -25,8 +26,6 @@ npx esbuild dist/cli/main.js --bundle --platform=node --format=esm --ignore-anno
   --outfile=.gpu/selfsup.mjs --log-level=warning
 # the bundle resolves packageRoot() from its own path: .gpu/ sits in the repository, whose package.json and presets/ travel
 for m in webgpu better-sqlite3 bindings file-uri-to-path; do cp -r "node_modules/$m" .gpu/node_modules/; done
-# tfjs-backend-wasm's .wasm files, for the CPU comparison on the same machine
-mkdir -p .gpu/node_modules/@tensorflow && cp -r node_modules/@tensorflow/tfjs-backend-wasm .gpu/node_modules/@tensorflow/
 # only Linux x64 of Dawn
 find .gpu/node_modules/webgpu/dist -mindepth 1 -maxdepth 1 -type d ! -name linux-x64 -exec rm -rf {} +
 xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > .gpu/node.xz
