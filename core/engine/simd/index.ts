@@ -1,3 +1,4 @@
+import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
 import { SimdKernelModule } from './kernel-module.js';
 import { conv2dBackpropFilterSimd } from './conv2d-backprop-filter.js';
@@ -10,20 +11,36 @@ export { SimdKernelModule } from './kernel-module.js';
 export { KERNELS_SOURCE_SHA256 } from './kernels-binary.js';
 export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, type BatchNormTrainAttrs } from './batch-norm.js';
 
+interface Attached {
+  module: SimdKernelModule;
+  /** the backend's own kernels the SIMD ones fall back to (captured before the first registration) */
+  stock: { Reverse?: KernelConfig; Slice?: KernelConfig };
+}
+const attached = new WeakMap<object, Attached>();
+
 /**
  * Attach selfsup's SIMD kernels to the active tfjs-backend-wasm backend `backendName` and register
  * them, replacing the backend's (or selfsup's composite) kernels of the same names. Returns the
- * module (its `threads`) and the names registered.
+ * module (its `threads`) and the names registered. One module (and one set of worker threads) per
+ * backend instance, however often the backend is selected.
  */
 export async function registerSimdKernels(backendName: string, threads: number): Promise<{ module: SimdKernelModule; kernels: string[] }> {
-  const module = await SimdKernelModule.attach(tf.findBackend(backendName) as object, threads);
+  const backend = tf.findBackend(backendName) as object;
+  let a = attached.get(backend);
+  if (!a || a.module.threads !== threads) {
+    await a?.module.close();
+    const stock = a?.stock ?? { Reverse: tf.getKernel('Reverse', backendName), Slice: tf.getKernel('Slice', backendName) };
+    a = { module: await SimdKernelModule.attach(backend, threads), stock };
+    attached.set(backend, a);
+  }
+  const { module, stock } = a;
   const configs = [
     conv2dBackpropFilterSimd(backendName, module),
     conv2dBackpropInputSimd(backendName, module),
     batchNormTrainSimd(backendName, module),
     batchNormTrainGradSimd(backendName, module),
-    reverseSimd(backendName, module, tf.getKernel('Reverse', backendName)),
-    sliceSimd(backendName, module, tf.getKernel('Slice', backendName)),
+    reverseSimd(backendName, module, stock.Reverse),
+    sliceSimd(backendName, module, stock.Slice),
   ];
   for (const c of configs) {
     if (tf.getKernel(c.kernelName, backendName)) tf.unregisterKernel(c.kernelName, backendName);

@@ -1,4 +1,5 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { tf } from '../tf.js';
 import type { SimdKernelModule } from './kernel-module.js';
 
 /**
@@ -18,8 +19,8 @@ export function reverseSimd(backendName: string, mod: SimdKernelModule, fallback
         if (!fallback) throw new Error(`Reverse: ${x.dtype} rank ${rank} not supported`);
         return fallback.kernelFunc(args);
       }
-      const dims = (args.attrs as { dims: number | number[] }).dims;
-      const axes = (Array.isArray(dims) ? dims : [dims]).map((a) => (a < 0 ? a + rank : a));
+      // no dims: every axis (tfjs's parseAxisParam), negative ones counted from the end
+      const axes = tf.util.parseAxisParam((args.attrs as { dims?: number | number[] }).dims ?? (null as unknown as number[]), x.shape);
       const shape4 = [...Array(4 - rank).fill(1), ...x.shape];
       const flags = [0, 1, 2, 3].map((i) => (axes.includes(i - (4 - rank)) ? 1 : 0));
       const out = mod.output(x.shape.slice());

@@ -123,6 +123,8 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
     }
     tf.setBackend('wasm');
     expect(Array.from(tf.reverse(tf.tensor1d([1, 2, 3], 'int32')).dataSync())).toEqual([3, 2, 1]);
+    // no axis: every axis
+    expect(Array.from(tf.reverse(tf.tensor2d([1, 2, 3, 4], [2, 2])).dataSync())).toEqual([4, 3, 2, 1]);
   });
 
   it('Slice equals cpu for random begins and sizes of ranks 1-4, and int32 falls back to the stock kernel', () => {
@@ -165,6 +167,18 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
       const ref = run('cpu');
       expect(relErr(run('wasm'), ref), `${as} ${bs} ${ta} ${tb}`).toBeLessThan(1e-5);
     }
+  });
+
+  it('selecting wasm again keeps one kernel module, and int32 Reverse and Slice still reach the stock kernels', async () => {
+    const { registerSimdKernels } = await import('../../../cli/api.js');
+    await useBackend('wasm');
+    const a = await registerSimdKernels('wasm', 2);
+    const b = await registerSimdKernels('wasm', 2);
+    expect(b.module).toBe(a.module);
+    tf.setBackend('wasm');
+    expect(Array.from(tf.reverse(tf.tensor1d([1, 2, 3], 'int32')).dataSync())).toEqual([3, 2, 1]);
+    expect(Array.from(tf.slice(tf.tensor1d([1, 2, 3, 4], 'int32'), 1, 2).dataSync())).toEqual([2, 3]);
+    expect(Array.from(tf.reverse(tf.tensor1d([1, 2, 3])).dataSync())).toEqual([3, 2, 1]);
   });
 
   /** BatchNorm in training mode: y, batch mean and variance, and the three gradients for a fixed dy */
