@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, registerSharedIdentity, registerSimdKernels, registerUntransposedBatchMatMul, tf, unrefWasmThreads } from '../../core/index.js';
+import { definePlugin, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, registerSharedIdentity, registerSimdKernels, registerUntransposedBatchMatMul, tf, unrefWasmThreads, guardWasmMalloc } from '../../core/index.js';
 
 /** Threads for the wasm backend: SELFSUP_WASM_THREADS, else every core this process may use. */
 export function wasmThreads(): number {
@@ -82,6 +82,7 @@ export default definePlugin({
         }
       }
       unrefWasmThreads(tf.findBackend('wasm') as object);
+      guardWasmMalloc(tf.findBackend('wasm') as object);
       return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${kernels}${note}` };
     },
   }),

@@ -58,7 +58,8 @@ export class SimdKernelModule {
   ptr(t: TensorInfo): number {
     const d = this.backend.dataIdMap.get(t.dataId);
     if (!d) throw new Error('tensor is not on this wasm backend');
-    return d.memoryOffset;
+    // Emscripten hands pointers to JS as signed int32: past 2 GiB they are negative
+    return d.memoryOffset >>> 0;
   }
 
   /** a new float32 tensor on the backend (contents undefined) and its byte offset */
@@ -69,12 +70,12 @@ export class SimdKernelModule {
 
   /** a float32 view of `n` floats at byte offset `ptr` (short-lived: the memory may grow) */
   f32(ptr: number, n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, ptr, n);
+    return new Float32Array(this.memory.buffer, ptr >>> 0, n);
   }
 
   /** run `fn` with `floats` float32s of scratch memory (byte offset), freed afterwards */
   scratch<T>(floats: number, fn: (ptr: number) => T): T {
-    const p = this.backend.wasm._malloc(Math.max(16, floats * 4));
+    const p = this.backend.wasm._malloc(Math.max(16, floats * 4)) >>> 0;
     if (!p) throw new Error(`out of wasm memory for ${floats * 4} bytes of kernel scratch`);
     try {
       return fn(p);
