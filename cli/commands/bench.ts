@@ -30,8 +30,14 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
     if (!c) throw new SelfsupError(`unknown case '${o.one}'`, 2);
     const registry = createRegistry();
     const b = await selectBackend(registry, o.backend, log);
-    const r = await benchSteps(c, { registry, ...opts, profile: o.profile, onStep: (i, n, ms) => log(`${c.name}: step ${i}/${n} ${ms.toFixed(0)} ms`) });
-    process.stdout.write(JSON.stringify({ ...r, backend: b.name, details: b.details ?? '' }) + '\n');
+    try {
+      const r = await benchSteps(c, { registry, ...opts, profile: o.profile, onStep: (i, n, ms) => log(`${c.name}: step ${i}/${n} ${ms.toFixed(0)} ms`) });
+      process.stdout.write(JSON.stringify({ ...r, backend: b.name, details: b.details ?? '' }) + '\n');
+    } catch (e) {
+      // the parent puts the reason in its table (wasm memory exhausted, ...)
+      process.stdout.write(JSON.stringify({ case: c.name, error: (e as Error).message }) + '\n');
+      process.exitCode = 1;
+    }
     return;
   }
   const names = o.cases === 'all' ? STEP_CASES.map((c) => c.name) : o.cases.split(',');
@@ -44,7 +50,8 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const last = r.stdout.trim().split('\n').pop() ?? '';
-    if (r.status === 0 && last.startsWith('{')) rows.push(JSON.parse(last));
+    const parsed = last.startsWith('{') ? (JSON.parse(last) as Row) : undefined;
+    if (parsed && (r.status === 0 || 'error' in parsed)) rows.push(parsed);
     else rows.push({ case: name, error: r.status === 7 || /memory/i.test(last) ? `failed (exit ${r.status}): out of memory?` : `failed (exit ${r.status ?? r.signal})` });
   }
   if (o.json) {
