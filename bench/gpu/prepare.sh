@@ -17,15 +17,24 @@ cd "$(dirname "$0")/../.."
 [ -f dist/cli/main.js ] || { echo "run npm run build first" >&2; exit 2; }
 for p in .gpu .gl; do grep -qx "/$p/" .git/info/exclude 2>/dev/null || echo "/$p/" >> .git/info/exclude; done
 rm -rf .gpu && mkdir -p .gpu/node_modules .gl
-echo "== optional peers: webgpu, @tensorflow/tfjs-backend-webgpu (not saved to package.json)"
-npm install --no-save --no-audit --no-fund webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0
+# the optional peers go into their own folder (npm leaves a root project's own optional peers
+# uninstalled), without their copies of tfjs-core and tfjs-backend-cpu: resolved from there, the
+# bundle's tfjs-backend-webgpu finds the project's, so one tfjs-core is bundled
+PEERS=.gpu/peers
+echo "== optional peers into $PEERS: webgpu, @tensorflow/tfjs-backend-webgpu"
+mkdir -p $PEERS && echo '{"private":true}' > $PEERS/package.json
+npm install --prefix $PEERS --no-save --no-package-lock --no-audit --no-fund webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0
+rm -rf $PEERS/node_modules/@tensorflow/tfjs-core $PEERS/node_modules/@tensorflow/tfjs-backend-cpu
 echo "== bundle"
 npx esbuild dist/cli/main.js --bundle --platform=node --format=esm --ignore-annotations \
+  --alias:@tensorflow/tfjs-backend-webgpu=./$PEERS/node_modules/@tensorflow/tfjs-backend-webgpu \
   --external:webgpu --external:better-sqlite3 --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
   --outfile=.gpu/selfsup.mjs --log-level=warning
 # the bundle resolves packageRoot() from its own path: .gpu/ sits in the repository, whose package.json and presets/ travel
-for m in webgpu better-sqlite3 bindings file-uri-to-path; do cp -r "node_modules/$m" .gpu/node_modules/; done
+cp -r $PEERS/node_modules/webgpu .gpu/node_modules/
+for m in better-sqlite3 bindings file-uri-to-path; do cp -r "node_modules/$m" .gpu/node_modules/; done
+rm -rf $PEERS
 # only Linux x64 of Dawn
 find .gpu/node_modules/webgpu/dist -mindepth 1 -maxdepth 1 -type d ! -name linux-x64 -exec rm -rf {} +
 xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > .gpu/node.xz
