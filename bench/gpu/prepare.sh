@@ -33,7 +33,11 @@ npx esbuild dist/cli/main.js --bundle --platform=node --format=esm --ignore-anno
   --outfile=.gpu/selfsup.mjs --log-level=warning
 # the bundle resolves packageRoot() from its own path: .gpu/ sits in the repository, whose package.json and presets/ travel
 cp -r $PEERS/node_modules/webgpu .gpu/node_modules/
-for m in better-sqlite3 bindings file-uri-to-path; do cp -r "node_modules/$m" .gpu/node_modules/; done
+for m in bindings file-uri-to-path; do cp -r "node_modules/$m" .gpu/node_modules/; done
+# better-sqlite3: its JS and the built addon only (its sources are 30 MB)
+mkdir -p .gpu/node_modules/better-sqlite3/build/Release
+cp -r node_modules/better-sqlite3/package.json node_modules/better-sqlite3/lib .gpu/node_modules/better-sqlite3/
+cp node_modules/better-sqlite3/build/Release/better_sqlite3.node .gpu/node_modules/better-sqlite3/build/Release/
 rm -rf $PEERS
 # only Linux x64 of Dawn
 find .gpu/node_modules/webgpu/dist -mindepth 1 -maxdepth 1 -type d ! -name linux-x64 -exec rm -rf {} +
@@ -45,4 +49,7 @@ o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp
 apt-get $o update -qq
 (cd .gl && rm -f ./*.deb && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 du -sh .gpu .gl
+total=$(( $(du -sb .gpu | cut -f1) + $(du -sb .gl | cut -f1) + $(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1) ))
+echo "what travels: $((total / 1048576)) MiB of 64"
+[ "$total" -lt $((64 * 1048576)) ] || { echo "over the device's 64 MiB: trim .gpu" >&2; exit 1; }
 echo "ready: carry [\".gpu\", \".gl\"] and run: bash bench/gpu/run.sh"
