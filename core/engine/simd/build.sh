@@ -17,9 +17,11 @@ FLAGS=(--target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -ffreestanding -fno
 # the linker always defines __stack_pointer; the code must never use it (a stack would live in
 # tfjs's heap), nor any other global
 for m in plain shared; do
-  if wasm-objdump -d "$TMP/$m.wasm" | grep -qE 'global\.(get|set)'; then
+  # (disassembled to a file first: `objdump | grep -q` under pipefail reports the pipe's SIGPIPE, not the match)
+  wasm-objdump -d "$TMP/$m.wasm" > "$TMP/$m.dis"
+  if grep -qE 'global\.(get|set)' "$TMP/$m.dis"; then
     echo "kernels.c uses the stack or a global ($m build): keep every kernel's locals in registers" >&2
-    wasm-objdump -d "$TMP/$m.wasm" | grep -nE 'global\.(get|set)|^[0-9a-f]+ func' | grep -B1 global >&2
+    grep -nE 'global\.(get|set)|^[0-9a-f]+ func' "$TMP/$m.dis" | grep -B1 global >&2
     exit 1
   fi
 done

@@ -6,6 +6,7 @@ import { batchNormTrainGradSimd, batchNormTrainSimd } from './batch-norm.js';
 import { conv2dBackpropInputSimd } from './conv2d-backprop-input.js';
 import { reverseSimd } from './reverse.js';
 import { sliceSimd } from './slice.js';
+import { conv2dSimd } from './conv2d.js';
 
 export { SimdKernelModule } from './kernel-module.js';
 export { KERNELS_SOURCE_SHA256 } from './kernels-binary.js';
@@ -14,7 +15,7 @@ export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, type BatchNormTrainAttrs } fro
 interface Attached {
   module: SimdKernelModule;
   /** the backend's own kernels the SIMD ones fall back to (captured before the first registration) */
-  stock: { Reverse?: KernelConfig; Slice?: KernelConfig };
+  stock: { Reverse?: KernelConfig; Slice?: KernelConfig; Conv2D?: KernelConfig };
 }
 const attached = new WeakMap<object, Attached>();
 
@@ -29,12 +30,13 @@ export async function registerSimdKernels(backendName: string, threads: number):
   let a = attached.get(backend);
   if (!a || a.module.threads !== threads) {
     await a?.module.close();
-    const stock = a?.stock ?? { Reverse: tf.getKernel('Reverse', backendName), Slice: tf.getKernel('Slice', backendName) };
+    const stock = a?.stock ?? { Reverse: tf.getKernel('Reverse', backendName), Slice: tf.getKernel('Slice', backendName), Conv2D: tf.getKernel('Conv2D', backendName) };
     a = { module: await SimdKernelModule.attach(backend, threads), stock };
     attached.set(backend, a);
   }
   const { module, stock } = a;
   const configs = [
+    ...(process.env.SELFSUP_SIMD_CONV2D === '0' ? [] : [conv2dSimd(backendName, module, stock.Conv2D)]),
     conv2dBackpropFilterSimd(backendName, module),
     conv2dBackpropInputSimd(backendName, module),
     batchNormTrainSimd(backendName, module),

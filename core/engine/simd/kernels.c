@@ -32,8 +32,9 @@ typedef struct {
   int B, H, W, CI, OH, OW, CO, KH, KW, SH, SW, DH, DW, PT, PL;
 } ConvShape;
 
-// im2col rows for positions [p0, p0 + n) into A [n, K]; zero where the tap falls in the padding
-static void im2col(const f32 *x, f32 *A, int p0, int n, const ConvShape *s) {
+// im2col rows for positions [p0, p0 + n) into A [n, K]; zero where the tap falls in the padding.
+// Always inlined: the shape struct must stay in registers (the module has no stack of its own)
+static inline __attribute__((always_inline)) void im2col(const f32 *x, f32 *A, int p0, int n, const ConvShape *s) {
   const int K = s->KH * s->KW * s->CI, CI = s->CI;
   int ow = p0 % s->OW, t = p0 / s->OW, oh = t % s->OH, b = t / s->OH;
   for (int q = 0; q < n; q++) {
@@ -346,7 +347,7 @@ static void gemm_nn(const f32 *D, int CO, const f32 *Wt, int K, int n, f32 *A) {
 }
 
 // dx[b, ih, iw, :] += A[q, (kh, kw), :] for the n positions from p0 (the inverse of im2col)
-static void col2im_add(const f32 *A, f32 *dx, int p0, int n, const ConvShape *s) {
+static inline __attribute__((always_inline)) void col2im_add(const f32 *A, f32 *dx, int p0, int n, const ConvShape *s) {
   const int K = s->KH * s->KW * s->CI, CI = s->CI;
   int ow = p0 % s->OW, t = p0 / s->OW, oh = t % s->OH, b = t / s->OH;
   for (int q = 0; q < n; q++) {
@@ -434,5 +435,25 @@ void slice_4d(int tid, int nth, const f32 *x, int D1, int D2, int D3, int b0, in
     int c = 0;
     for (; c + 4 <= S3; c += 4) wasm_v128_store(dst + c, wasm_v128_load(src + c));
     for (; c < S3; c++) dst[c] = src[c];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv2D forward, NHWC: y = im2col(x) W, W as [K, CO] (tfjs's filter layout). Each thread takes a
+// range of output positions and im2cols `chunk` of them at a time into its buffer
+// (cols + tid*chunk*K), then multiplies straight into y's rows.
+// ---------------------------------------------------------------------------------------------
+EXPORT(conv_forward)
+void conv_forward(int tid, int nth, const f32 *x, const f32 *w, f32 *y, f32 *cols, int chunk,
+                  int B, int H, int W, int CI, int OH, int OW, int CO, int KH, int KW,
+                  int SH, int SW, int DH, int DW, int PT, int PL) {
+  const ConvShape s = {B, H, W, CI, OH, OW, CO, KH, KW, SH, SW, DH, DW, PT, PL};
+  const int K = KH * KW * CI, P = B * OH * OW;
+  f32 *A = cols + (long)tid * chunk * K;
+  const int p1 = share_begin(P, tid + 1, nth);
+  for (int p = share_begin(P, tid, nth); p < p1; p += chunk) {
+    const int n = p1 - p < chunk ? p1 - p : chunk;
+    im2col(x, A, p, n, &s);
+    gemm_nn(A, K, w, CO, n, y + (long)p * CO);
   }
 }

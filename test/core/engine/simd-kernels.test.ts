@@ -61,6 +61,7 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
   });
 
   it('registers the SIMD convolution-gradient, batch-norm and Reverse kernels on wasm', () => {
+    expect(tf.getKernel('Conv2D', 'wasm')?.kernelFunc.name).toBe('simdConv2D');
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc.name).toBe('simdConv2DBackpropFilter');
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc.name).toBe('simdConv2DBackpropInput');
     expect(tf.getKernel('Reverse', 'wasm')?.kernelFunc.name).toBe('simdReverse');
@@ -92,6 +93,36 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
       const got = convGrads('wasm', c, 7);
       expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-5);
       expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-5);
+    }
+  });
+
+  it.each(cases.map((c, i) => [i, c.xs, c.fs, c.stride, c.pad] as const))('Conv2D random case %i: x %j, filter %j, stride %j, pad %j, dilation 1 and 2 (stride 1) equals cpu', (i) => {
+    const c = cases[i];
+    const run = (b: string, dilation: number) => {
+      tf.setBackend(b);
+      return tf.tidy(() => {
+        const stride = dilation > 1 ? 1 : c.stride;
+        if (dilation > 1 && (c.xs[1] < 2 * c.fs[0] || c.xs[2] < 2 * c.fs[1])) return new Float32Array([1]);
+        return tf.conv2d(tf.tensor4d(randn(c.xs, i), c.xs), tf.tensor4d(randn(c.fs, i + 1), c.fs), stride, c.pad as never, 'NHWC', dilation).dataSync().slice() as Float32Array;
+      });
+    };
+    for (const d of [1, 2]) {
+      const ref = run('cpu', d);
+      expect(maxAbs(ref)).toBeGreaterThan(0);
+      expect(relErr(run('wasm', d), ref), `dilation ${d}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('Conv2D with a filter over 512 KB (the backend kernel) and on many positions (the SIMD kernel) equals cpu', () => {
+    for (const [xs, fs] of [
+      [[2, 6, 6, 256], [3, 3, 256, 128]],
+      [[9, 28, 28, 8], [3, 3, 8, 16]],
+    ] as Array<[[number, number, number, number], [number, number, number, number]]>) {
+      const run = (b: string) => {
+        tf.setBackend(b);
+        return tf.tidy(() => tf.conv2d(tf.tensor4d(randn(xs, 1), xs), tf.tensor4d(randn(fs, 2), fs), 1, 'same').dataSync().slice());
+      };
+      expect(relErr(run('wasm'), run('cpu'))).toBeLessThan(1e-5);
     }
   });
 
