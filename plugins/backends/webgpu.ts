@@ -41,7 +41,7 @@ export default definePlugin({
     let adapterText = '';
     return {
       // below wasm: measured, tfjs-backend-webgpu on an H100 took 619 ms for the small-CNN SimCLR
-      // step that wasm does in 334 ms on 2 CPU cores with selfsup's kernels; `auto` takes the
+      // step that wasm does in about 310 ms on 2 CPU cores with selfsup's kernels; `auto` takes the
       // fastest backend, so WebGPU is chosen by name (--backend webgpu) until bench/gpu shows better
       priority: 5,
       async probe() {
