@@ -32,6 +32,11 @@ typedef struct {
   int B, H, W, CI, OH, OW, CO, KH, KW, SH, SW, DH, DW, PT, PL;
 } ConvShape;
 
+// the convolution kernels' shape parameters (in ConvShape's order: conv-args.ts passes them so)
+#define CONV_SHAPE_PARAMS int B, int H, int W, int CI, int OH, int OW, int CO, int KH, int KW, \
+                          int SH, int SW, int DH, int DW, int PT, int PL
+#define CONV_SHAPE {B, H, W, CI, OH, OW, CO, KH, KW, SH, SW, DH, DW, PT, PL}
+
 // im2col rows for positions [p0, p0 + n) into A [n, K]; zero where the tap falls in the padding.
 // Always inlined: the shape struct must stay in registers (the module has no stack of its own)
 static inline __attribute__((always_inline)) void im2col(const f32 *x, f32 *A, int p0, int n, const ConvShape *s) {
@@ -123,10 +128,8 @@ static void gemm_tn_acc(const f32 *A, int K, const f32 *D, int CO, int n, f32 *G
 }
 
 EXPORT(conv_filter_grad_part)
-void conv_filter_grad_part(int tid, int nth, const f32 *x, const f32 *dy, f32 *parts, f32 *cols, int chunk,
-                           int B, int H, int W, int CI, int OH, int OW, int CO, int KH, int KW,
-                           int SH, int SW, int DH, int DW, int PT, int PL) {
-  const ConvShape s = {B, H, W, CI, OH, OW, CO, KH, KW, SH, SW, DH, DW, PT, PL};
+void conv_filter_grad_part(int tid, int nth, const f32 *x, const f32 *dy, f32 *parts, f32 *cols, int chunk, CONV_SHAPE_PARAMS) {
+  const ConvShape s = CONV_SHAPE;
   const int K = KH * KW * CI, P = B * OH * OW;
   f32 *G = parts + (long)tid * K * CO;
   f32 *A = cols + (long)tid * chunk * K;
@@ -373,10 +376,8 @@ static inline __attribute__((always_inline)) void col2im_add(const f32 *A, f32 *
 }
 
 EXPORT(conv_input_grad)
-void conv_input_grad(int tid, int nth, const f32 *dy, const f32 *wt, f32 *dx, f32 *cols, int chunk,
-                     int B, int H, int W, int CI, int OH, int OW, int CO, int KH, int KW,
-                     int SH, int SW, int DH, int DW, int PT, int PL) {
-  const ConvShape s = {B, H, W, CI, OH, OW, CO, KH, KW, SH, SW, DH, DW, PT, PL};
+void conv_input_grad(int tid, int nth, const f32 *dy, const f32 *wt, f32 *dx, f32 *cols, int chunk, CONV_SHAPE_PARAMS) {
+  const ConvShape s = CONV_SHAPE;
   const int K = KH * KW * CI;
   f32 *A = cols + (long)tid * chunk * K;
   const int b0 = share_begin(B, tid, nth), b1 = share_begin(B, tid + 1, nth);
@@ -444,10 +445,8 @@ void slice_4d(int tid, int nth, const f32 *x, int D1, int D2, int D3, int b0, in
 // (cols + tid*chunk*K), then multiplies straight into y's rows.
 // ---------------------------------------------------------------------------------------------
 EXPORT(conv_forward)
-void conv_forward(int tid, int nth, const f32 *x, const f32 *w, f32 *y, f32 *cols, int chunk,
-                  int B, int H, int W, int CI, int OH, int OW, int CO, int KH, int KW,
-                  int SH, int SW, int DH, int DW, int PT, int PL) {
-  const ConvShape s = {B, H, W, CI, OH, OW, CO, KH, KW, SH, SW, DH, DW, PT, PL};
+void conv_forward(int tid, int nth, const f32 *x, const f32 *w, f32 *y, f32 *cols, int chunk, CONV_SHAPE_PARAMS) {
+  const ConvShape s = CONV_SHAPE;
   const int K = KH * KW * CI, P = B * OH * OW;
   f32 *A = cols + (long)tid * chunk * K;
   const int p1 = share_begin(P, tid + 1, nth);
