@@ -23,5 +23,5 @@ export function ensureCifar(tar?: string): string {
   return root;
 }
 
-export const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
+export { pct } from '../cli/api.js';
 

@@ -63,4 +63,4 @@ export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './engi
 export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerWebGpuKernels } from './engine/kernels/conv2d-backprop-filter-split.js';
 export { registerSharedIdentity, sharedIdentity } from './engine/kernels/identity.js';
 export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './engine/simd/index.js';
-export { markdownTable, median } from './util/text.js';
+export { markdownTable, median, pct } from './util/text.js';

@@ -1,3 +1,5 @@
+import { pct } from '../api.js';
+
 /** A plain text table: header row, then rows; columns padded to their widest cell. */
 export function table(header: string[], rows: Array<Array<string | number>>): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
@@ -6,7 +8,6 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }
 
-export const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 /** Metrics as a table (accuracies as percentages); `random_<k>` baselines go in their own column. */
 export function metricsTable(m: Record<string, number>): string {

@@ -9,3 +9,8 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 }
+
+/** A fraction as a percentage with two decimals (`0.7112` -> `71.12%`); `-` for none. */
+export function pct(v: number | undefined): string {
+  return v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
+}
