@@ -13,13 +13,17 @@ export function wasmThreads(): number {
 
 /**
  * tfjs-backend-wasm (XNNPACK, SIMD): the fast CPU path without native binaries. tfjs-backend-wasm
- * 4.22 has no Conv2DBackpropFilter kernel, so convnets cannot train on it as shipped; selfsup
- * registers one built from its Conv2D, and replaces its Conv2DBackpropInput (a plain loop) by a
- * phase decomposition into XNNPACK Conv2Ds, and its copying Identity by one that shares data
- (core/engine/kernels). Multi-threaded under Node too:
- * its threaded-SIMD build is started with core/engine/wasm-threads.ts (one thread per core by
- * default; SELFSUP_WASM_THREADS=N sets it, 1 keeps the single-threaded build). If the threaded
- * build fails to start, the single-threaded one is used and the reason is reported.
+ * 4.22 has no Conv2DBackpropFilter kernel, so convnets cannot train on it as shipped. selfsup adds:
+ * - its SIMD kernels (core/engine/simd: Conv2D for small filters, both convolution gradients,
+ *   training batch norm + ReLU, Reverse, Slice), on the backend's memory and threads;
+ *   SELFSUP_SIMD_KERNELS=0 turns them off, SELFSUP_SIMD_CONV2D=0 keeps XNNPACK's Conv2D;
+ * - composite kernels (core/engine/kernels): the convolution gradients from XNNPACK Conv2Ds (used
+ *   when the SIMD kernels are off), an Identity that shares data, a BatchMatMul that never
+ *   multiplies transposed operands;
+ * - threads under Node: the threaded-SIMD build is started with core/engine/wasm-threads.ts (one
+ *   thread per core by default; SELFSUP_WASM_THREADS=N sets it, 1 keeps the single-threaded
+ *   build; if the threaded build fails to start, the single-threaded one is used and the reason
+ *   is reported), its idle threads unref'd, and an allocation past 4 GiB made an error.
  *
  * @example SELFSUP_WASM_THREADS=2 selfsup train --preset simclr --backend wasm
  */

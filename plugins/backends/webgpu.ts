@@ -25,8 +25,8 @@ const missing = (e: unknown, pkg: string) => {
  * optional peers (`npm install webgpu @tensorflow/tfjs-backend-webgpu@4.22.0`). tfjs-backend-webgpu
  * reads `navigator.gpu` (and expects a `window`) when its module loads, so the probe creates the
  * Dawn GPU and sets those globals first, then asks for an adapter: no adapter (no GPU, no Vulkan)
- * is a skip reason under `auto`, not a crash. Reports the adapter. selfsup's kernels for it are in
- * core/engine/webgpu (registerWebGpuKernels).
+ * is a skip reason under `auto`, not a crash. Reports the adapter. selfsup's kernels for it:
+ * registerWebGpuKernels (core/engine/kernels/conv2d-backprop-filter-split.ts).
  *
  * @example npm install webgpu @tensorflow/tfjs-backend-webgpu@4.22.0 && selfsup bench --backend webgpu
  */

@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelRunner, convGradInfo, type ConvGradAttrs } from './kernel-runner.js';
+import { KernelRunner, conv2dInfo, type ConvGradAttrs } from './kernel-runner.js';
 
 /** rows of the reduction each batched-matmul slice takes (the split's target) */
 const ROWS_PER_SPLIT = 4096;
@@ -22,7 +22,7 @@ export function conv2dBackpropFilterSplit(backendName: string): KernelConfig {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
       const { filterShape } = attrs as unknown as { filterShape: [number, number, number, number] };
       const [b, , , ci] = x.shape as [number, number, number, number];
-      const info = convGradInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs as unknown as ConvGradAttrs);
+      const info = conv2dInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs as unknown as ConvGradAttrs);
       const { top, bottom, left, right } = info.padInfo;
       const [kh, kw, , co] = filterShape;
       const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;

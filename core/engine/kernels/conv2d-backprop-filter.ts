@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelRunner, convGradInfo, type ConvGradAttrs } from './kernel-runner.js';
+import { KernelRunner, conv2dInfo, type ConvGradAttrs } from './kernel-runner.js';
 
 /**
  * `Conv2DBackpropFilter` (the filter gradient of a 2-D convolution) built from the backend's own
@@ -22,7 +22,7 @@ export function conv2dBackpropFilterViaConv(backendName: string): KernelConfig {
     kernelFunc: function convConv2DBackpropFilter({ inputs, backend, attrs }) {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
       const { filterShape } = attrs as unknown as { filterShape: [number, number, number, number] };
-      const info = convGradInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs as unknown as ConvGradAttrs);
+      const info = conv2dInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs as unknown as ConvGradAttrs);
       const { top, bottom, left, right } = info.padInfo;
       const r = new KernelRunner(backendName, backend);
       const [kh, kw, ci, co] = filterShape;

@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelRunner, convGradInfo, type ConvGradAttrs } from './kernel-runner.js';
+import { KernelRunner, conv2dInfo, type ConvGradAttrs } from './kernel-runner.js';
 
 /**
  * `Conv2DBackpropInput` (the input gradient of a 2-D convolution) as a sub-pixel ("phase")
@@ -27,7 +27,7 @@ export function conv2dBackpropInputViaPhases(backendName: string): KernelConfig 
       const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
       const { inputShape } = attrs as unknown as { inputShape: [number, number, number, number] };
       const [KH, KW, , CO] = filter.shape;
-      const info = convGradInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs as unknown as ConvGradAttrs);
+      const info = conv2dInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs as unknown as ConvGradAttrs);
       const [B, H, W, CI] = inputShape;
       const sh = info.strideHeight;
       const sw = info.strideWidth;

@@ -1,5 +1,5 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { convGradInfo, type ConvGradAttrs } from '../kernels/kernel-runner.js';
+import { conv2dInfo, type ConvGradAttrs } from '../kernels/kernel-runner.js';
 import { convShapeArgs, im2colBlockRows } from './conv-args.js';
 import type { SimdKernelModule } from './kernel-module.js';
 
@@ -17,7 +17,7 @@ export function conv2dBackpropFilterSimd(backendName: string, mod: SimdKernelMod
     kernelFunc: function simdConv2DBackpropFilter({ inputs, attrs }) {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
       const { filterShape } = attrs as unknown as { filterShape: [number, number, number, number] };
-      const info = convGradInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs as unknown as ConvGradAttrs);
+      const info = conv2dInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs as unknown as ConvGradAttrs);
       const [kh, kw, ci, co] = filterShape;
       const k = kh * kw * ci;
       const out = mod.output([kh, kw, ci, co]);

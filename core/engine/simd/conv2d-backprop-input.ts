@@ -1,5 +1,5 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { convGradInfo, type ConvGradAttrs } from '../kernels/kernel-runner.js';
+import { conv2dInfo, type ConvGradAttrs } from '../kernels/kernel-runner.js';
 import { convShapeArgs, im2colBlockRows } from './conv-args.js';
 import type { SimdKernelModule } from './kernel-module.js';
 
@@ -16,7 +16,7 @@ export function conv2dBackpropInputSimd(backendName: string, mod: SimdKernelModu
     kernelFunc: function simdConv2DBackpropInput({ inputs, attrs }) {
       const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
       const { inputShape } = attrs as unknown as { inputShape: [number, number, number, number] };
-      const info = convGradInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs as unknown as ConvGradAttrs);
+      const info = conv2dInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs as unknown as ConvGradAttrs);
       const [kh, kw, ci, co] = filter.shape;
       const k = kh * kw * ci;
       const out = mod.output(inputShape.slice());

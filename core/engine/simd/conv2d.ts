@@ -1,5 +1,5 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { convGradInfo, type ConvGradAttrs } from '../kernels/kernel-runner.js';
+import { conv2dInfo, type ConvGradAttrs } from '../kernels/kernel-runner.js';
 import { convShapeArgs, im2colBlockRows } from './conv-args.js';
 import type { SimdKernelModule } from './kernel-module.js';
 
@@ -24,15 +24,14 @@ export function conv2dSimd(backendName: string, mod: SimdKernelModule, fallback?
     kernelFunc: function simdConv2D(args) {
       const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
       const attrs = args.attrs as unknown as ConvGradAttrs & { dilations?: number | [number, number] };
-      const [fh, fw, fi, fo] = filter.shape;
-      const wideFilter = fh * fw * fi * fo * 4 > FILTER_BYTES_MAX;
+      const [kh, kw, ci, co] = filter.shape;
+      const k = kh * kw * ci;
+      const wideFilter = k * co * 4 > FILTER_BYTES_MAX;
       if ((attrs.dataFormat && attrs.dataFormat !== 'NHWC') || x.dtype !== 'float32' || (wideFilter && fallback)) {
         if (!fallback) throw new Error('Conv2D: only NHWC float32 is supported');
         return fallback.kernelFunc(args);
       }
-      const info = convGradInfo('Conv2D', x.shape, filter.shape, attrs, attrs.dilations ?? 1);
-      const [kh, kw, ci, co] = filter.shape;
-      const k = kh * kw * ci;
+      const info = conv2dInfo('Conv2D', x.shape, filter.shape, attrs, attrs.dilations ?? 1);
       const out = mod.output([info.batchSize, info.outHeight, info.outWidth, co]);
       const nth = mod.threads;
       const chunk = im2colBlockRows(k, co, 'filter');
