@@ -34,10 +34,9 @@ export default definePlugin({
   kind: 'backend',
   name: 'webgpu',
   description: 'WebGPU on Dawn (npm webgpu + @tensorflow/tfjs-backend-webgpu, if installed): GPUs of any vendor',
-  options: Type.Object({
-    powerPreference: Type.Union([Type.Literal('high-performance'), Type.Literal('low-power')], { default: 'high-performance', description: 'which adapter to ask Dawn for' }),
-  }),
-  create: (o) => {
+  // backends are selected by name (config `backend`), so a backend plugin has no options to set
+  options: Type.Object({}),
+  create: () => {
     let adapterText = '';
     return {
       // below wasm: measured, tfjs-backend-webgpu on an H100 took 619 ms for the small-CNN SimCLR
@@ -65,7 +64,7 @@ export default definePlugin({
           else g.navigator = { gpu };
         }
         g.window ??= globalThis;
-        const adapter = await gpu.requestAdapter({ powerPreference: o.powerPreference });
+        const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
         if (!adapter) return { ok: false as const, reason: 'no WebGPU adapter (no GPU, or no Vulkan driver for it)' };
         const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
         adapterText = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
