@@ -58,7 +58,8 @@ export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './eng
 export { randomWeightsBaseline } from './eval/baseline.js';
 export { rgbToLab, labToRgb } from './color/lab.js';
 export * from './sweep/index.js';
-export { guardWasmMalloc, patchForWasmThreads, unrefWasmThreads } from './engine/wasm-threads.js';
+export { patchForWasmThreads, unrefWasmThreads } from './engine/wasm-threads.js';
+export { guardWasmMalloc } from './engine/wasm-memory.js';
 export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './engine/kernels/batch-mat-mul.js';
 export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerWebGpuKernels } from './engine/kernels/conv2d-backprop-filter-split.js';
 export { registerSharedIdentity, sharedIdentity } from './engine/kernels/identity.js';
