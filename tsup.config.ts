@@ -4,7 +4,7 @@ import { defineConfig } from 'tsup';
 // @tensorflow/tfjs-core is the one instance every backend registers into.
 export default defineConfig([
   {
-    entry: { index: 'cli/api.ts' },
+    entry: { index: 'cli/api.ts', sweep: 'cli/sweep-api.ts', engine: 'core/engine/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     shims: true,

@@ -33,7 +33,6 @@ import {
 import { registerBuiltins } from '../plugins/index.js';
 
 export * from '../core/index.js';
-export { runSweep, type SweepOptions, type SweepEvent, type SweepSummary } from './sweep/runner.js';
 export { builtinPlugins, registerBuiltins, knnTop1, linearProbeTop1, gamutBins } from '../plugins/index.js';
 
 /** A registry holding every built-in plugin. */

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildRun, makeBatch, median, packageRoot, resolveExperiment, tf, trainStep, Rng, type PluginRegistry } from './api.js';
+import { buildRun, makeBatch, median, packageRoot, progressAt, resolveExperiment, tf, trainStep, Rng, type PluginRegistry } from './api.js';
 
 /** One benchmark case: a preset with an encoder and data. */
 export interface StepCase {
@@ -14,7 +14,7 @@ export interface StepCase {
 }
 
 /**
- * The MoCo step of ../shared/bench's PyTorch peer: queries from one view, keys from the other with
+ * The MoCo step of the PyTorch peer benchmark (`peer_simclr_step.py --method moco`): queries from one view, keys from the other with
  * plain batch norm (no Shuffle BN groups), the queue of 4096, T = 0.2, the SimCLR preset's
  * augmentation. The shipped moco-v2 preset also symmetrises the loss (queries from both views:
  * twice the backward work), emulates Shuffle BN and blurs: that is the `moco-v2-preset` case.
@@ -78,7 +78,7 @@ export async function benchSteps(
     const order = Rng.fromSeed(i, 'bench/batch').permutation(parts.data.train.count).subarray(0, opts.batch);
     const b = makeBatch(parts.data.train, parts.info, order);
     const t = performance.now();
-    const r = trainStep(parts, b, rng, 1e-3, { step: i, totalSteps: total, epoch: 0, stepsPerEpoch: total });
+    const r = trainStep(parts, b, rng, 1, progressAt(i, total, total));
     times.push(performance.now() - t);
     views = r.views;
     b.x.dispose();
@@ -90,7 +90,7 @@ export async function benchSteps(
   if (opts.profile) {
     const b = makeBatch(parts.data.train, parts.info, Rng.fromSeed(total, 'bench/batch').permutation(parts.data.train.count).subarray(0, opts.batch));
     const info = await tf.profile(() => {
-      trainStep(parts, b, rng, 1e-3, { step: total, totalSteps: total + 1, epoch: 0, stepsPerEpoch: total + 1 });
+      trainStep(parts, b, rng, 1, progressAt(total, total + 1, total + 1));
     });
     b.x.dispose();
     const by = new Map<string, KernelTime & { worst: number }>();

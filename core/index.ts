@@ -1,7 +1,9 @@
 /**
  * selfsup core: the public API that built-in and third-party plugins alike use.
  * Contracts (the plugin kinds), definePlugin, the nn building blocks, the config machinery, the
- * training loop and evaluation. core never imports plugins/.
+ * training loop and evaluation. core never imports plugins/. Engine internals (kernels, wasm
+ * threads) are `core/engine/index.ts` (`selfsup/engine`), sweeps `core/sweep/index.ts`
+ * (`selfsup/sweep`): importing this module loads neither better-sqlite3 nor sharp.
  */
 export { tf } from './engine/tf.js';
 /** TypeBox, re-exported so plugin authors need only selfsup to write option schemas. */
@@ -18,6 +20,8 @@ export type * from './contracts/objective.js';
 export type * from './contracts/optimizer.js';
 export type * from './contracts/runtime.js';
 export type * from './contracts/schedule.js';
+export { progressAt } from './contracts/schedule.js';
+export { readOutputs } from './objective/read-outputs.js';
 export type * from './contracts/state.js';
 
 export { definePlugin, PLUGIN_KINDS } from './plugin/definition.js';
@@ -29,7 +33,8 @@ export * from './nn/index.js';
 export * from './augment/index.js';
 
 export { pluginRef, ExperimentSchema, TaskSchema } from './config/experiment.js';
-export type { ExperimentConfig, ResolvedConfig, TaskConfig, TrainConfig, EvalConfig } from './config/experiment.js';
+export { TASK_KEYS, taskPath } from './config/experiment.js';
+export type { ExperimentConfig, ResolvedConfig, TaskConfig, TrainConfig, EvalConfig, ParamGroup, ScheduledValue } from './config/experiment.js';
 export { composeSchema } from './config/schema.js';
 export { validateConfig, schemaOf, EXISTS_KEYWORD } from './config/validate.js';
 export { loadConfig, mergeConfig, applyOverrides, setPath, listPresets, locateConfig } from './config/load.js';
@@ -38,11 +43,12 @@ export { closest } from './config/did-you-mean.js';
 
 export { selectBackend } from './engine/backend.js';
 export type { BackendChoice } from './engine/backend.js';
-export { registerConv2DBackpropFilter, conv2dBackpropFilterViaConv } from './engine/kernels/conv2d-backprop-filter.js';
 
 export { gatherImages, makeBatch, normalizeImages, limitSet, channelStats } from './data/batch.js';
 export { readIdx, readIdxFile } from './data/idx.js';
-export { forwardViews } from './train/branch.js';
+export { encodeViews, runBranch, addHeadOutputs } from './train/branch.js';
+export { ParamGroups, globToRegExp } from './train/param-groups.js';
+export { ScalarSchedules } from './train/scalar-schedules.js';
 export { buildRun, loadDataset, stateTensors, evalViewOf } from './train/build.js';
 export type { RunParts, TaskRuntime, KeyedParam } from './train/build.js';
 export { trainStep } from './train/step.js';
@@ -54,14 +60,6 @@ export type { CheckpointMeta } from './train/checkpoint.js';
 export { extractFeatures } from './eval/features.js';
 export { runEvaluators } from './eval/evaluate.js';
 export { packageRoot } from './package-root.js';
-export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './engine/kernels/conv2d-backprop-input.js';
 export { randomWeightsBaseline } from './eval/baseline.js';
 export { rgbToLab, labToRgb } from './color/lab.js';
-export * from './sweep/index.js';
-export { patchForWasmThreads, unrefWasmThreads } from './engine/wasm-threads.js';
-export { guardWasmMalloc } from './engine/wasm-memory.js';
-export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './engine/kernels/batch-mat-mul.js';
-export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerWebGpuKernels } from './engine/kernels/conv2d-backprop-filter-split.js';
-export { registerSharedIdentity, sharedIdentity } from './engine/kernels/identity.js';
-export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './engine/simd/index.js';
 export { markdownTable, median, pct } from './util/text.js';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SelfsupError, STORE_FILE, writeReport } from '../api.js';
+import { SelfsupError } from '../api.js';
+import { STORE_FILE, writeReport } from '../sweep-api.js';
 
 /** `selfsup report DIR`: rebuild report.md and report.html from a sweep's store and print the table. */
 export async function reportCommand(dir: string, o: { json?: boolean }): Promise<void> {

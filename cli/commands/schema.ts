@@ -1,4 +1,5 @@
-import { createRegistry, loadExternalPlugins, schemaOf, sweepSchema } from '../api.js';
+import { createRegistry, loadExternalPlugins, schemaOf } from '../api.js';
+import { sweepSchema } from '../sweep-api.js';
 
 export async function schemaCommand(o: { plugin: string[]; sweep?: boolean }): Promise<void> {
   if (o.sweep) {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { builtinPresets, createRegistry, locateConfig, planSweep } from '../api.js';
+import { builtinPresets, createRegistry, locateConfig } from '../api.js';
+import { planSweep } from '../sweep-api.js';
 import { builtinSweeps } from './presets.js';
 import { SweepProgress } from '../sweep/progress.js';
 import { runSweep } from '../sweep/runner.js';

@@ -1,4 +1,4 @@
-import type { PlannedTrial } from '../../core/index.js';
+import type { PlannedTrial } from '../../core/sweep/index.js';
 import type { SweepEvent } from './runner.js';
 
 const clock = (s: number) => {

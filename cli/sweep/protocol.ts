@@ -1,4 +1,5 @@
-import type { ResolvedConfig, TrialOutcome } from '../../core/index.js';
+import type { ResolvedConfig } from '../../core/index.js';
+import type { TrialOutcome } from '../../core/sweep/index.js';
 
 /** Runner -> worker: train this trial's config into `outDir`. */
 export interface RunTrialMessage {

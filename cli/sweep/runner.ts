@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SweepStore, packageRoot, writeReport, type PlannedTrial, type SweepPlan, type TrialOutcome } from '../../core/index.js';
+import { packageRoot } from '../../core/index.js';
+import { SweepStore, writeReport, type PlannedTrial, type SweepPlan, type TrialOutcome } from '../../core/sweep/index.js';
 import { acquireLock } from './lock.js';
 import type { RunTrialMessage, WorkerMessage } from './protocol.js';
 

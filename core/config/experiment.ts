@@ -18,10 +18,47 @@ export const TaskSchema = Type.Object(
   {
     augmenter: pluginRef('augmenter', { description: 'batch -> views (+ targets)' }),
     head: pluginRef('head', { description: 'h (or the spatial map) -> z / logits / pixels; default identity' }),
+    predictor: Type.Optional(pluginRef('head', { description: 'online branch only: z -> p (BYOL, SimSiam, MoCo v3); a momentum target never copies it. Default: none' })),
     target: pluginRef('target', { description: 'key branch: shared | momentum | none; default none' }),
     negatives: pluginRef('negatives', { description: 'where negatives come from: in-batch | none | ...; default none' }),
     loss: pluginRef('loss'),
     weight: Type.Number({ default: 1, minimum: 0, description: 'weight of this task in the summed loss' }),
+  },
+  { additionalProperties: false },
+);
+
+/** The keys of a task, which the single-task form writes at the top level of a config. */
+export const TASK_KEYS = ['augmenter', 'head', 'predictor', 'target', 'negatives', 'loss', 'weight'] as const;
+
+/**
+ * A parameter group: the trainable parameters whose key matches (`encoder/conv1.weight`,
+ * `tasks/main/head/fc1.bias`, `tasks/main/predictor/fc1.weight`; in globs `*` is one segment or
+ * part of it, `**` any number of segments), and what applies to them. The first group that matches
+ * a parameter wins; parameters no group matches keep the optimizer's settings.
+ */
+export const ParamGroupSchema = Type.Object(
+  {
+    match: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'glob(s) over parameter keys, e.g. "tasks/*/predictor/**" or "**/*.bias"; absent: every parameter (with `decay`)' })),
+    decay: Type.Optional(Type.Boolean({ description: 'select only parameters that take weight decay (true) or only biases and batch-norm parameters (false)' })),
+    lrScale: Type.Number({ default: 1, minimum: 0, description: 'multiplies the learning rate of these parameters' }),
+    scheduled: Type.Boolean({ default: true, description: 'false: the learning rate schedule does not apply (SimSiam fixes the predictor\'s learning rate)' }),
+    weightDecay: Type.Optional(Type.Number({ minimum: 0, description: 'weight decay of these parameters (default: the optimizer\'s for parameters that take decay, 0 for the others)' })),
+    lars: Type.Optional(Type.Boolean({ description: 'LARS adaptation applies (default: for parameters that take decay)' })),
+    frozenUntil: Type.Integer({ default: 0, minimum: 0, description: 'no update before this step (SwAV freezes its prototypes for the first epoch)' }),
+    frozenEpochs: Type.Number({ default: 0, minimum: 0, description: 'no update during the first N epochs (fractions allowed); the later of this and frozenUntil applies' }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A scheduled value: the option at `path` goes from its configured value (where the schedule's
+ * multiplier is 1) to `to` (where it is 0): value = to + (configured - to) * multiplier. The plugin
+ * must declare the option schedulable.
+ */
+export const ScheduledValueSchema = Type.Object(
+  {
+    to: Type.Number({ description: 'the value where the multiplier is 0 (the end of a cosine schedule)' }),
+    schedule: pluginRef('schedule', { description: 'the multiplier over training, e.g. { "type": "cosine" }' }),
   },
   { additionalProperties: false },
 );
@@ -33,7 +70,8 @@ export const TrainSchema = Type.Object(
     maxSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'stop after this much training time; the schedule is fitted to it (from the measured step rate), `epochs` stays the upper bound' })),
     maxSteps: Type.Optional(Type.Integer({ minimum: 1, description: 'stop once the run has made this many steps in all (the schedule still spans `epochs`)' })),
     checkpointEvery: Type.Integer({ default: 1, minimum: 0, description: 'write a checkpoint every N epochs (0: only at the end); needs an output directory' }),
-    concatViews: Type.Boolean({ default: true, description: 'encode all views as one batch (batch-norm statistics over all views, as SimCLR does)' }),
+    concatViews: Type.Boolean({ default: true, description: 'encode all views of one size as one batch (batch-norm statistics over all of them, as SimCLR does)' }),
+    clipGradNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'scale the gradients down when their global L2 norm exceeds this (DINO: 3)' })),
   },
   { additionalProperties: false },
 );
@@ -63,6 +101,7 @@ const ExperimentProperties = {
   encoder: pluginRef('encoder'),
   augmenter: Type.Optional(TaskSchema.properties.augmenter),
   head: Type.Optional(TaskSchema.properties.head),
+  predictor: Type.Optional(TaskSchema.properties.predictor),
   target: Type.Optional(TaskSchema.properties.target),
   negatives: Type.Optional(TaskSchema.properties.negatives),
   loss: Type.Optional(TaskSchema.properties.loss),
@@ -74,6 +113,11 @@ const ExperimentProperties = {
   ),
   optimizer: pluginRef('optimizer'),
   schedule: refWithDefault('schedule', { type: 'constant' }, 'learning-rate schedule'),
+  schedules: Type.Record(Type.String(), ScheduledValueSchema, {
+    default: {},
+    description: 'schedules for other numeric options, by config path: { "target.momentum": { "to": 1, "schedule": { "type": "cosine" } } }',
+  }),
+  paramGroups: Type.Array(ParamGroupSchema, { default: [], description: 'per-parameter learning rate, weight decay, LARS exclusion and freezing, by parameter key' }),
   train: Type.Object(TrainSchema.properties, { additionalProperties: false, default: {} }),
   eval: Type.Object(EvalSchema.properties, { additionalProperties: false, default: {} }),
   callbacks: Type.Array(pluginRef('callback'), { default: [], description: 'extra callbacks (the CLI adds its progress bar)' }),
@@ -88,8 +132,17 @@ export type TrainConfig = Static<typeof TrainSchema>;
 export type EvalConfig = Static<typeof EvalSchema>;
 
 /** A validated config with its tasks normalised: the single-task form becomes `tasks.main`. */
-export interface ResolvedConfig extends Omit<ExperimentConfig, 'augmenter' | 'head' | 'target' | 'negatives' | 'loss' | 'weight' | 'tasks' | 'extends'> {
+export interface ResolvedConfig extends Omit<ExperimentConfig, (typeof TASK_KEYS)[number] | 'tasks' | 'extends'> {
   name: string;
   tasks: Record<string, TaskConfig>;
 }
 
+export type ParamGroup = Static<typeof ParamGroupSchema>;
+export type ScheduledValue = Static<typeof ScheduledValueSchema>;
+
+
+/** JSON path of a task's plugins: '' for the single-task form (`/head`), `/tasks/<name>` otherwise. */
+export function taskPath(config: Pick<ResolvedConfig, 'tasks'>, name: string): string {
+  const single = Object.keys(config.tasks).length === 1 && config.tasks.main !== undefined;
+  return single ? '' : `/tasks/${name}`;
+}

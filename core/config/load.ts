@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { closest } from './did-you-mean.js';
+import { TASK_KEYS } from './experiment.js';
 
 type Json = Record<string, unknown>;
 
@@ -100,11 +101,10 @@ export function loadConfig(source: string | Json, presets: PresetSource, seen: s
   return { config: merged, file };
 }
 
-const TASK_KEYS = ['augmenter', 'head', 'target', 'negatives', 'loss', 'weight'];
 
 /** Move a single-task config's task keys into `tasks.main`. */
 function toTaskForm(cfg: Json): Json {
-  const present = TASK_KEYS.filter((k) => k in cfg);
+  const present = TASK_KEYS.filter((k) => k in cfg) as string[];
   if (present.length === 0) return cfg;
   const out: Json = { ...cfg };
   const main: Json = {};

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import type { PluginKind } from '../plugin/definition.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import type { ExperimentConfig, ResolvedConfig, TaskConfig } from './experiment.js';
+import { TASK_KEYS, taskPath, type ExperimentConfig, type ResolvedConfig, type TaskConfig } from './experiment.js';
 import { composeSchema } from './schema.js';
 import { closest } from './did-you-mean.js';
 
@@ -63,7 +64,68 @@ export function validateConfig(raw: unknown, registry: PluginRegistry, source?: 
   if (!validate(data)) problems.push(...dedupe((validate.errors ?? []).map((e) => describe(e, registry))));
   if (problems.length === 0) problems.push(...taskProblems(data as ExperimentConfig));
   if (problems.length) throw new ConfigError(problems, source);
-  return normalise(data as ExperimentConfig, source);
+  const resolved = normalise(data as ExperimentConfig, source);
+  const semantic = [...predictorProblems(resolved), ...scheduleProblems(resolved, registry)];
+  if (semantic.length) throw new ConfigError(semantic, source);
+  return resolved;
+}
+
+/** A predictor predicts the target branch's output: without a target branch it has nothing to predict. */
+function predictorProblems(c: ResolvedConfig): ConfigProblem[] {
+  return Object.entries(c.tasks)
+    .filter(([, t]) => t.predictor && t.target.type === 'none')
+    .map(([name]) => ({
+      path: `${taskPath(c, name)}/predictor`,
+      message: "a predictor runs on the online branch only and predicts the target branch's output, but this task's target is 'none'",
+      hint: 'use target "momentum" (BYOL, MoCo v3) or "shared" with stopGradient (SimSiam)',
+    }));
+}
+
+/** Where each task slot's plugin kind is, and the top-level plugin slots, for `schedules` paths. */
+const SLOT_KINDS: Record<string, PluginKind> = { augmenter: 'augmenter', head: 'head', predictor: 'head', target: 'target', negatives: 'negatives', loss: 'loss' };
+const TOP_KINDS: Record<string, PluginKind> = { data: 'dataset', encoder: 'encoder', optimizer: 'optimizer', schedule: 'schedule' };
+
+/**
+ * Resolve a `schedules` key (`target.momentum`, `tasks.main.loss.temperature`, `optimizer.weightDecay`)
+ * to the plugin slot it names and the option: `{ slot: ['tasks', 'main', 'target'], kind, option }`.
+ */
+export function resolveScheduledPath(c: ResolvedConfig, key: string): { slot: string[]; kind: PluginKind; option: string } | string {
+  const segs = key.split('.');
+  const option = segs.pop()!;
+  if (segs.length === 1 && TOP_KINDS[segs[0]]) return { slot: segs, kind: TOP_KINDS[segs[0]], option };
+  let [task, slot] = segs.length === 3 && segs[0] === 'tasks' ? [segs[1], segs[2]] : segs.length === 1 ? ['main', segs[0]] : [undefined, undefined];
+  if (!task || !slot || !SLOT_KINDS[slot]) return `'${key}' names no plugin option: use <slot>.<option> (slots: ${[...Object.keys(TOP_KINDS), ...Object.keys(SLOT_KINDS)].join(', ')}) or tasks.<task>.<slot>.<option>`;
+  if (!c.tasks[task]) return `'${key}': there is no task '${task}' (tasks: ${Object.keys(c.tasks).join(', ')})`;
+  return { slot: ['tasks', task, slot], kind: SLOT_KINDS[slot], option };
+}
+
+function scheduleProblems(c: ResolvedConfig, registry: PluginRegistry): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const key of Object.keys(c.schedules)) {
+    const at = `/schedules/${key}`;
+    const r = resolveScheduledPath(c, key);
+    if (typeof r === 'string') {
+      problems.push({ path: at, message: r });
+      continue;
+    }
+    const ref = r.slot.reduce<any>((o, s) => o?.[s], c) as { type: string; [k: string]: unknown } | undefined;
+    if (!ref) {
+      problems.push({ path: at, message: `the task has no ${r.slot.at(-1)}` });
+      continue;
+    }
+    const def = registry.get(r.kind, ref.type);
+    const allowed = (def.schedulable ?? []) as string[];
+    if (!allowed.includes(r.option)) {
+      problems.push({
+        path: at,
+        message: `${r.kind} '${ref.type}' does not declare '${r.option}' schedulable`,
+        hint: allowed.length ? `schedulable: ${allowed.join(', ')}` : `it has no schedulable option`,
+      });
+    } else if (typeof ref[r.option] !== 'number') {
+      problems.push({ path: at, message: `${r.kind} '${ref.type}' has no numeric '${r.option}' to start from`, hint: `set ${r.slot.join('.')}.${r.option}` });
+    }
+  }
+  return problems;
 }
 
 /**
@@ -83,7 +145,6 @@ export function validateRef<T>(registry: PluginRegistry, kind: string, ref: T, p
   return data;
 }
 
-const TASK_KEYS = ['augmenter', 'head', 'target', 'negatives', 'loss', 'weight'] as const;
 
 function taskProblems(c: ExperimentConfig): ConfigProblem[] {
   const top = TASK_KEYS.filter((k) => c[k] !== undefined);
@@ -104,6 +165,7 @@ function normalise(c: ExperimentConfig, source?: string): ResolvedConfig {
   const fill = (t: Partial<TaskConfig>): TaskConfig => ({
     augmenter: t.augmenter!,
     head: t.head ?? { type: 'identity' },
+    predictor: t.predictor,
     target: t.target ?? { type: 'none' },
     negatives: t.negatives ?? { type: 'none' },
     loss: t.loss!,
@@ -112,9 +174,10 @@ function normalise(c: ExperimentConfig, source?: string): ResolvedConfig {
   const tasks = c.tasks
     ? Object.fromEntries(Object.entries(c.tasks).map(([k, t]) => [k, fill(t)]))
     : { main: fill(c as Partial<TaskConfig>) };
-  const { augmenter: _a, head: _h, target: _t, negatives: _n, loss: _l, weight: _w, tasks: _ts, extends: _e, ...rest } = c;
+  const rest: Record<string, unknown> = { ...c };
+  for (const k of [...TASK_KEYS, 'tasks', 'extends']) delete rest[k];
   const name = c.name ?? (source ? path.basename(source).replace(/\.json$/, '') : 'experiment');
-  return { ...rest, name, tasks };
+  return { ...(rest as Omit<ResolvedConfig, 'name' | 'tasks'>), name, tasks };
 }
 
 /** One ajv error as a problem a person reads: its JSON path, a sentence, and a did-you-mean hint where one helps. */

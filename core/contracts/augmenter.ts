@@ -2,14 +2,14 @@ import type { Tensor, Tensor4D } from '../engine/tf.js';
 import type { Rng } from '../rng.js';
 
 export interface AugmentResult {
-  /** one or more views, each `[N, H', W', C]` in [0, 1] (unnormalised) */
+  /** one or more views, each `[N, H', W', C]` in [0, 1] (unnormalised); views may differ in size (multi-crop) */
   views: Tensor4D[];
-  /** targets for predictive tasks, e.g. `labels` `[N*V]` for rotate4 or `mask` for inpainting */
-  targets?: Record<string, Tensor>;
+  /** what a predictive task predicts, e.g. `labels` `[N*V]` for rotate4 or `image` and `mask` for inpainting */
+  supervision?: Record<string, Tensor>;
 }
 
 /**
- * Augmenter plugin: a batch of images `[N, H, W, C]` in [0, 1] -> views (+ targets). Every random
+ * Augmenter plugin: a batch of images `[N, H, W, C]` in [0, 1] -> views (+ supervision). Every random
  * draw comes from `rng` (the run's seeded augmentation stream), and the work is batched tensor ops.
  * A single transform returns one view; `multi-view` composes transforms into N independent views.
  */

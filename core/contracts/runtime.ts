@@ -22,6 +22,10 @@ export interface StepReport {
   totalSteps: number;
   stepsPerEpoch: number;
   loss: number;
+  /** the losses' named terms (VICReg's invariance, variance, covariance) */
+  terms: Record<string, number>;
+  /** the collapse monitor (`z_std`) and other per-step statistics */
+  monitor: Record<string, number>;
   lr: number;
   viewsPerSecond: number;
   elapsedSeconds: number;

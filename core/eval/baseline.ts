@@ -6,6 +6,7 @@ import { Rng } from '../rng.js';
 import { gatherImages, normalizeImages } from '../data/batch.js';
 import { evalViewOf, mapShapeOf, taskPath, type RunParts } from '../train/build.js';
 import { runEvaluators } from './evaluate.js';
+import { runBranch } from '../train/branch.js';
 
 /**
  * The "random weights" baseline: a fresh copy of the run's encoder and first head, built from the
@@ -18,7 +19,7 @@ export async function randomWeightsBaseline(parts: RunParts, config: ResolvedCon
   const headPath = `${taskPath(config, parts.tasks[0].name)}/head`;
   const ctx = (path: string) => ({ seed: config.seed, rng: Rng.fromSeed(config.seed, path), path, registry, log, dataset: parts.info });
   const encoder = await registry.create('encoder', config.encoder, ctx('/encoder'));
-  const head = await registry.create('head', task.head, { ...ctx(headPath), encoder: { dim: encoder.dim, mapShape: mapShapeOf(encoder, parts.info) }, inputDim: encoder.dim });
+  const head = await registry.create('head', task.head, { ...ctx(headPath), encoder: { dim: encoder.dim, mapShape: mapShapeOf(encoder, parts.info) }, input: 'h', inputDim: encoder.dim });
   const branch: Branch = { encoder, head };
   const { train } = parts.data;
   const bs = config.eval.batchSize;
@@ -26,7 +27,7 @@ export async function randomWeightsBaseline(parts: RunParts, config: ResolvedCon
   for (let s = 0; s < train.count; s += bs) {
     const idx = Int32Array.from({ length: Math.min(bs, train.count - s) }, (_, i) => s + i);
     tf.tidy(() => {
-      head.forward(encoder.forward(normalizeImages(evalView(gatherImages(train, parts.info, idx)), parts.info), true), true);
+      runBranch(branch, normalizeImages(evalView(gatherImages(train, parts.info, idx)), parts.info), true, false);
     });
   }
   const m = await runEvaluators(parts.final, branch, parts.data, { batchSize: bs, trainLimit: config.eval.trainLimit, seed: config.seed, log, evalView });

@@ -4,6 +4,7 @@ import type { FeatureSet } from '../contracts/evaluator.js';
 import type { Branch } from '../contracts/modules.js';
 import type { Tensor4D } from '../engine/tf.js';
 import { gatherImages, normalizeImages } from '../data/batch.js';
+import { runBranch } from '../train/branch.js';
 
 /**
  * Frozen features of a labelled set: eval mode (batch-norm running statistics), un-augmented,
@@ -17,8 +18,8 @@ export function extractFeatures(branch: Branch, set: ImageSet, info: DatasetInfo
     const n = Math.min(batchSize, set.count - start);
     const idx = Int32Array.from({ length: n }, (_, i) => start + i);
     const out = tf.tidy(() => {
-      const enc = branch.encoder.forward(normalizeImages(view(gatherImages(set, info, idx)), info), false);
-      const f = which === 'h' ? enc.h : branch.head.forward(enc, false);
+      const x = normalizeImages(view(gatherImages(set, info, idx)), info);
+      const f = which === 'h' ? branch.encoder.forward(x, false).h : runBranch(branch, x, false, false).z;
       return tf.reshape(f, [n, -1]);
     });
     if (start === 0) {

@@ -53,6 +53,18 @@ export class ParamStore {
     return variable;
   }
 
+  /**
+   * Take the parameters of `other` into this store as `<prefix>/<name>` (the same variables, not
+   * copies): a module made of other modules (a `sequence` head) exposes them all as its own.
+   */
+  include(prefix: string, other: ParamStore): void {
+    for (const p of other.list()) {
+      const name = `${prefix}/${p.name}`;
+      if (this.params.has(name)) throw new Error(`parameter '${name}' defined twice in ${this.scope}`);
+      this.params.set(name, { ...p, name });
+    }
+  }
+
   get(name: string): Param | undefined {
     return this.params.get(name);
   }

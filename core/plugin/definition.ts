@@ -55,7 +55,9 @@ export interface PluginContext {
   dataset?: DatasetInfo;
   /** for heads: the encoder they sit on */
   encoder?: { dim: number; mapShape: number[] };
-  /** for heads: the size of `h`; for negative sources and losses: the size of the head's output */
+  /** for heads: the output they read by default (`h` for a task's head, `z` for its predictor) */
+  input?: string;
+  /** for heads: the size of that output; for negative sources and losses: the size of the head's output */
   inputDim?: number;
   /** number of training images (memory banks size themselves by it; queues check against it) */
   trainCount?: number;
@@ -87,6 +89,12 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends T
   reference?: string;
   /** options schema (without `type`), `additionalProperties: false` is applied by the framework */
   options: S;
+  /**
+   * Numeric options a config's `schedules` may drive (`"target.momentum": { "to": 1, ... }`). The
+   * framework writes the scheduled value into the options object before every step, so the plugin
+   * must read such an option from `options` when it uses it, not copy it at `create`.
+   */
+  schedulable?: Array<keyof Static<S> & string>;
   create(options: Static<S>, ctx: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
 }
 

@@ -24,6 +24,8 @@ export class PluginRegistry {
   private readonly names = new Map<PluginKind, string[]>(PLUGIN_KINDS.map((k) => [k, []]));
   /** where each plugin came from (`built-in` or a module path) */
   private readonly origins = new Map<string, string>();
+  /** the validated options object each instance was created with (scheduled values are written into it) */
+  private readonly options = new WeakMap<object, Record<string, unknown>>();
 
   register(def: PluginDefinition<any, any>, origin = 'built-in'): this {
     const problem = checkDefinition(def);
@@ -68,6 +70,11 @@ export class PluginRegistry {
     );
   }
 
+  /** The options object an instance built by `create` received: a schedule writes scheduled values into it. */
+  optionsOf(instance: object): Record<string, unknown> | undefined {
+    return this.options.get(instance);
+  }
+
   /**
    * Build an instance from a reference (`type` + options). The options are validated against the
    * plugin's schema and defaults are filled, so partial references work from code as from configs.
@@ -76,7 +83,9 @@ export class PluginRegistry {
     const def = this.get(kind, ref.type);
     const { type: _type, ...options } = validateRef(this, kind, ref, ctx.path);
     try {
-      return await def.create(options as never, ctx);
+      const instance = await def.create(options as never, ctx);
+      if (instance && typeof instance === 'object') this.options.set(instance, options);
+      return instance;
     } catch (err) {
       if (err instanceof SelfsupError) throw err;
       const msg = err instanceof Error ? err.message : String(err);

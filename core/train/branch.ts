@@ -1,21 +1,77 @@
-import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../engine/tf.js';
+import { tf, type Tensor, type Tensor4D } from '../engine/tf.js';
 import type { DatasetInfo } from '../contracts/data.js';
-import type { Branch } from '../contracts/modules.js';
+import type { Branch, Head, Outputs } from '../contracts/modules.js';
 import { normalizeImages } from '../data/batch.js';
 
-/**
- * Run a branch (encoder + head) on views. With `concat` and views of equal shape, all views go
- * through as one batch (batch-norm statistics over every view, as SimCLR's implementation does);
- * otherwise view by view. Returns one output per view.
- */
-export function forwardViews(branch: Branch, views: Tensor[], info: DatasetInfo, training: boolean, concat: boolean): Tensor[] {
-  const norm = views.map((v) => normalizeImages(v as Tensor4D, info));
-  const sameShape = norm.every((v) => v.shape.join() === norm[0].shape.join());
-  if (concat && sameShape && norm.length > 1) {
-    const out = branch.head.forward(branch.encoder.forward(tf.concat(norm, 0), training), training);
-    return tf.split(out, norm.length, 0);
-  }
-  return norm.map((v) => branch.head.forward(branch.encoder.forward(v, training), training));
+/** Run a head on the outputs so far and add what it gives: one tensor under `name`, or its named outputs. */
+export function addHeadOutputs(head: Head, outputs: Outputs, training: boolean, name: 'z' | 'p'): Outputs {
+  const r = head.forward(outputs, training);
+  if (r instanceof tf.Tensor) return { ...outputs, [name]: r };
+  if (!r[name]) throw new Error(`a head in the ${name === 'z' ? 'head' : 'predictor'} slot returned ${Object.keys(r).join(', ')}, without '${name}'`);
+  return { ...outputs, ...r };
 }
 
-export const as2d = (ts: Tensor[]): Tensor2D[] => ts as Tensor2D[];
+/**
+ * One batch through a branch: the encoder's `h` and `map`, the head's `z` (and whatever else it
+ * names), and with `predictor` the predictor's `p`.
+ */
+export function runBranch(branch: Branch, x: Tensor4D, training: boolean, predictor = true): Outputs {
+  let out: Outputs = branch.encoder.forward(x, training);
+  out = addHeadOutputs(branch.head, out, training, 'z');
+  if (predictor && branch.predictor) out = addHeadOutputs(branch.predictor, out, training, 'p');
+  return out;
+}
+
+/**
+ * Run a branch on views (un-normalised images): one forward pass per resolution. With `concat`,
+ * the views of one size go through as one batch (batch-norm statistics over all of them, as
+ * SimCLR's implementation does), and each output is split back per view when it is first read;
+ * otherwise view by view. Multi-crop's 2 large and N small crops take two forward passes.
+ * Returns the named outputs of each view, in view order.
+ */
+export function encodeViews(branch: Branch, views: Tensor[], info: DatasetInfo, training: boolean, concat: boolean, predictor = true): Outputs[] {
+  const norm = views.map((v) => normalizeImages(v as Tensor4D, info));
+  if (!concat) return norm.map((v) => runBranch(branch, v, training, predictor));
+  const out = new Array<Outputs>(views.length);
+  for (const group of bySize(norm)) {
+    if (group.length === 1) {
+      out[group[0]] = runBranch(branch, norm[group[0]], training, predictor);
+      continue;
+    }
+    const joint = runBranch(branch, tf.concat(group.map((i) => norm[i]), 0) as Tensor4D, training, predictor);
+    group.forEach((i, j) => (out[i] = lazySlices(joint, j, group.length)));
+  }
+  return out;
+}
+
+/** Indices of the views grouped by their shape, in order of first appearance. */
+function bySize(views: Tensor[]): number[][] {
+  const groups = new Map<string, number[]>();
+  views.forEach((v, i) => {
+    const k = v.shape.join('x');
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  });
+  return [...groups.values()];
+}
+
+/**
+ * View `j` of `n` of every output of a joint forward pass, split along the batch axis when first
+ * read (an output no plugin reads, such as `map` for a contrastive loss, is never copied).
+ */
+function lazySlices(joint: Outputs, j: number, n: number): Outputs {
+  const view: Outputs = {};
+  for (const [name, t] of Object.entries(joint)) {
+    let slice: Tensor | undefined;
+    Object.defineProperty(view, name, {
+      enumerable: true,
+      get: () => {
+        if (!slice) {
+          const size = t.shape[0] / n;
+          slice = tf.slice(t, [j * size, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
+        }
+        return slice;
+      },
+    });
+  }
+  return view;
+}

@@ -3,12 +3,15 @@ import type { Augmenter } from '../contracts/augmenter.js';
 import type { DatasetInfo, LoadedDataset } from '../contracts/data.js';
 import type { Evaluator } from '../contracts/evaluator.js';
 import type { Branch, Encoder, Head } from '../contracts/modules.js';
+export type { KeyedParam } from './param-groups.js';
 import type { Loss, NegativeSource, TargetBranch } from '../contracts/objective.js';
 import type { Optimizer } from '../contracts/optimizer.js';
 import type { Callback } from '../contracts/runtime.js';
 import type { Schedule } from '../contracts/schedule.js';
-import type { ResolvedConfig, TaskConfig } from '../config/experiment.js';
-import type { Param } from '../nn/params.js';
+import { taskPath, type ResolvedConfig, type TaskConfig } from '../config/experiment.js';
+import type { ParamStore } from '../nn/params.js';
+import { ParamGroups, type KeyedParam } from './param-groups.js';
+import { ScalarSchedules } from './scalar-schedules.js';
 import type { PluginContext, PluginRef } from '../plugin/definition.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { DataError } from '../errors.js';
@@ -20,17 +23,16 @@ export interface TaskRuntime {
   config: TaskConfig;
   augmenter: Augmenter;
   head: Head;
+  /** online only: reads the head's `z`, gives `p` */
+  predictor?: Head;
   target: TargetBranch;
   negatives: NegativeSource;
   loss: Loss;
   weight: number;
-  /** the online branch: the shared encoder with this task's head */
+  /** the online branch: the shared encoder with this task's head and predictor */
   branch: Branch;
-}
-
-/** A trainable parameter with its checkpoint key (`encoder/conv1.weight`, `tasks/main/head/fc1.weight`). */
-export interface KeyedParam extends Param {
-  key: string;
+  /** the JSON path of this task's plugins ('' or `/tasks/<name>`), for messages */
+  path: string;
 }
 
 /** Everything a run is made of, built from a validated config. */
@@ -42,8 +44,12 @@ export interface RunParts {
   tasks: TaskRuntime[];
   optimizer: Optimizer;
   schedule: Schedule;
-  /** trainable parameters (encoder + heads), each once */
+  /** trainable parameters (encoder, heads, predictors), each once */
   params: KeyedParam[];
+  /** each parameter's group (`paramGroups`): learning rate, decay, freezing */
+  groups: ParamGroups;
+  /** the config's `schedules` of plugin options other than the learning rate */
+  scalars: ScalarSchedules;
   monitor: Evaluator[];
   final: Evaluator[];
   callbacks: Callback[];
@@ -65,11 +71,7 @@ export function evalViewOf(parts: Pick<RunParts, 'tasks'>): ((x: Tensor4D) => Te
   return aug.evalView ? (x) => aug.evalView!(x) : undefined;
 }
 
-/** JSON path of a task's plugins: '' for the single-task form (`/head`), `/tasks/<name>` otherwise. */
-export function taskPath(config: ResolvedConfig, name: string): string {
-  const single = Object.keys(config.tasks).length === 1 && config.tasks.main !== undefined;
-  return single ? '' : `/tasks/${name}`;
-}
+export { taskPath };
 
 /** Load the config's dataset (its plugin seeded as in a run), e.g. once for several runs on the same data. */
 export async function loadDataset(config: ResolvedConfig, registry: PluginRegistry, log: (m: string) => void = () => {}): Promise<LoadedDataset> {
@@ -107,13 +109,15 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
   }
   const encoder = await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info }));
   const mapShape = mapShapeOf(encoder, info);
-  const headCtx = (path: string) => ctx(path, { dataset: info, encoder: { dim: encoder.dim, mapShape }, inputDim: encoder.dim });
+  const headCtx = (path: string) => ctx(path, { dataset: info, encoder: { dim: encoder.dim, mapShape }, input: 'h', inputDim: encoder.dim });
 
   const tasks: TaskRuntime[] = [];
   for (const [name, t] of Object.entries(config.tasks)) {
     const base = taskPath(config, name);
     const head = await registry.create('head', t.head, headCtx(`${base}/head`));
-    const branch: Branch = { encoder, head };
+    const predictor = t.predictor && (await registry.create('head', t.predictor, ctx(`${base}/predictor`, { dataset: info, encoder: { dim: encoder.dim, mapShape }, input: 'z', inputDim: head.dim })));
+    const branch: Branch = { encoder, head, predictor };
+    // a copy of the encoder and the head, never the predictor (BYOL's target network)
     const makeCopy = async (): Promise<Branch> => {
       const e = await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info }));
       const h = await registry.create('head', t.head, headCtx(`${base}/head`));
@@ -133,16 +137,22 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
       loss: await registry.create('loss', t.loss, ctx(`${base}/loss`, { dataset: info, inputDim: head.dim })),
       weight: t.weight,
       branch,
+      predictor,
+      path: base,
     });
   }
 
-  const params: KeyedParam[] = [
-    ...encoder.params.trainable().map((p) => ({ ...p, key: `encoder/${p.name}` })),
-    ...tasks.flatMap((t) => t.head.params.trainable().map((p) => ({ ...p, key: `tasks/${t.name}/head/${p.name}` }))),
-  ];
+  const params: KeyedParam[] = [...modulesOf({ encoder, tasks })].flatMap(([prefix, store]) => store.trainable().map((p) => ({ ...p, key: `${prefix}/${p.name}` })));
+  const groups = new ParamGroups(params, config.paramGroups);
   const optimizer = await registry.create('optimizer', config.optimizer, ctx('/optimizer'));
   optimizer.init(params.map((p) => ({ ...p, name: p.key })));
   const schedule = await registry.create('schedule', config.schedule, ctx('/schedule'));
+  const instanceAt = (slot: string[]): object | undefined => {
+    if (slot[0] !== 'tasks') return ({ encoder, optimizer, schedule } as Record<string, object>)[slot[0]];
+    const t = tasks.find((x) => x.name === slot[1]);
+    return t && (t as unknown as Record<string, object>)[slot[2]];
+  };
+  const scalars = await ScalarSchedules.build(config, registry, instanceAt, (path) => ctx(path));
   const evaluators = (refs: PluginRef[], at: string) => Promise.all(refs.map((r, i) => registry.create('evaluator', r, ctx(`${at}/${i}`, { dataset: info }))));
   const callbacks = await Promise.all(config.callbacks.map((r, i) => registry.create('callback', r, ctx(`/callbacks/${i}`))));
   return {
@@ -154,6 +164,8 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
     optimizer,
     schedule,
     params,
+    groups,
+    scalars,
     monitor: await evaluators(config.eval.monitor, '/eval/monitor'),
     final: await evaluators(config.eval.final, '/eval/final'),
     callbacks,
@@ -169,12 +181,20 @@ export function mapShapeOf(encoder: Encoder, info: DatasetInfo): number[] {
   return shape;
 }
 
+/** The parameter stores of a run by key prefix: `encoder`, `tasks/<name>/head`, `tasks/<name>/predictor`. */
+function* modulesOf(parts: Pick<RunParts, 'encoder' | 'tasks'>): Generator<[string, ParamStore]> {
+  yield ['encoder', parts.encoder.params];
+  for (const t of parts.tasks) {
+    yield [`tasks/${t.name}/head`, t.head.params];
+    if (t.predictor) yield [`tasks/${t.name}/predictor`, t.predictor.params];
+  }
+}
+
 /** Every tensor a checkpoint holds, by a stable key: model parameters and buffers, optimizer slots, plugin state. */
 export function stateTensors(parts: RunParts): Map<string, Variable> {
   const m = new Map<string, Variable>();
-  for (const p of parts.encoder.params.list()) m.set(`encoder/${p.name}`, p.variable);
+  for (const [prefix, store] of modulesOf(parts)) for (const p of store.list()) m.set(`${prefix}/${p.name}`, p.variable);
   for (const t of parts.tasks) {
-    for (const p of t.head.params.list()) m.set(`tasks/${t.name}/head/${p.name}`, p.variable);
     for (const [k, v] of t.target.state?.() ?? []) m.set(`tasks/${t.name}/target/${k}`, v);
     for (const [k, v] of t.negatives.state?.() ?? []) m.set(`tasks/${t.name}/negatives/${k}`, v);
     for (const [k, v] of t.loss.state?.() ?? []) m.set(`tasks/${t.name}/loss/${k}`, v);

@@ -17,6 +17,8 @@ export interface CheckpointMeta {
   rng: object;
   /** states of the plugins' RNG streams (queue shuffles, bank sampling), by stream key */
   rngs?: Record<string, object>;
+  /** the scheduled option values at this step (`schedules`), for inspection: a resumed run recomputes them from the step */
+  scheduled?: Record<string, number>;
   config: ResolvedConfig;
   backend: string;
   createdAt: string;

@@ -1,58 +1,65 @@
 import { tf, type Scalar, type Tensor, type Tensor2D } from '../engine/tf.js';
 import type { Batch } from '../contracts/data.js';
+import type { Outputs } from '../contracts/modules.js';
+import type { EncodedViews, LossOutput } from '../contracts/objective.js';
 import type { Progress } from '../contracts/schedule.js';
-import { TrainingError } from '../errors.js';
+import { SelfsupError, TrainingError } from '../errors.js';
+import { l2Normalize } from '../nn/layers.js';
 import type { Rng } from '../rng.js';
-import { as2d, forwardViews } from './branch.js';
-import type { RunParts } from './build.js';
+import { encodeViews } from './branch.js';
+import type { RunParts, TaskRuntime } from './build.js';
 
 export interface StepResult {
   /** the summed, weighted loss */
   loss: number;
   /** each task's unweighted loss */
   tasks: Record<string, number>;
+  /** each loss's named terms (`invariance`, ...; `<task>/<term>` with several tasks) */
+  terms: Record<string, number>;
+  /**
+   * the collapse monitor: mean over dimensions of the standard deviation of the L2-normalised
+   * online `z` of view 0 over the batch (`z_std`, `<task>/z_std` with several tasks). Collapsed:
+   * 0; spread evenly over the sphere: about 1/sqrt(D) (SimSiam, section 4.1).
+   */
+  monitor: Record<string, number>;
   /** views encoded by the online branch(es) */
   views: number;
 }
 
 /**
- * The one generic training step (DESIGN.md), for every preset and any number of tasks:
+ * The one generic training step, for every preset and any number of tasks, in named phases:
  *
- *   batch --Augmenter--> views (+ targets)
- *   views --Encoder--> h --Head--> z                     online branch, with gradient
- *   views --target--> k                                  shared | momentum (EMA, no grad) | none
- *   NegativeSource.negatives({z, k, index})
- *   Loss({z, k, negatives, targets}) * weight, summed over tasks -> Optimizer
- *   after: target.update(progress); NegativeSource.update({k, index})
+ *   augment     batch --Augmenter--> views (+ supervision)
+ *   target      views --target branch--> target outputs        (momentum: before the tape, no gradient)
+ *   encode      views --Encoder--> h --Head--> z --Predictor--> p   (online, with gradient; one pass per resolution)
+ *   negatives   NegativeSource.negatives({online, target, index})
+ *   loss        Loss({online, target, negatives, supervision, progress}) x weight, summed over tasks
+ *   apply       gradients -> clip -> drop frozen -> Optimizer, each parameter with its group's settings
+ *   after-step  target, negatives, loss, head and predictor `afterStep`/`update`, outside the tape
  */
-export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lr: number, progress: Progress): StepResult {
-  const { info, config } = parts;
-  const concat = config.train.concatViews;
+export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier: number, progress: Progress): StepResult {
   const trainable = parts.params.map((p) => p.variable);
   const keyOf = new Map(parts.params.map((p) => [p.variable.name, p.key]));
-  const perTask: Record<string, Scalar> = {};
-  const forUpdate: Array<{ queries: Tensor2D[]; keys?: Tensor2D[] }> = [];
+  const kept: Array<{ losses: Record<string, Scalar>; monitor?: Scalar; forUpdate?: EncodedViews }> = [];
   let views = 0;
 
   const lossValue = tf.tidy(() => {
     const augmented = parts.tasks.map((t) => t.augmenter.apply(batch.x, rng));
+    const targets = parts.tasks.map((task, i) => (task.target.readsOnline ? undefined : targetOutputs(parts, task, augmented[i].views, undefined)));
     const { value, grads } = tf.variableGrads(() => {
       let total: Scalar = tf.scalar(0);
       parts.tasks.forEach((task, i) => {
-        const { views: vs, targets } = augmented[i];
-        views += vs.reduce((n, v) => n + v.shape[0], 0);
-        const { online, keyed } = viewsToEncode(task, vs.length);
-        const outputs = scatter(vs.length, online, forwardViews(task.branch, pick(vs, online), info, true, concat));
-        const forward = (branch: typeof task.branch, xs: Tensor[]) => as2d(forwardViews(branch, xs, info, true, concat));
-        const picked = task.target.keys(pick(vs, keyed), as2d(pick(outputs, keyed)), forward);
-        const keys = picked && (scatter(vs.length, keyed, picked) as Tensor2D[]);
-        const input = { queries: as2d(outputs), keys, index: batch.index };
-        const negatives = task.negatives.negatives(input);
-        const loss = task.loss.compute({ outputs, keys, negatives, targets, index: batch.index });
-        perTask[task.name] = tf.keep(loss);
-        if (task.negatives.update) {
-          forUpdate[i] = { queries: input.queries.map((q) => q && tf.keep(q)), keys: keys?.map((k) => k && tf.keep(k)) };
-        }
+        const { views: vs, supervision } = augmented[i];
+        const { online: onlineIdx } = viewsToEncode(task, vs.length);
+        views += onlineIdx.reduce((n, v) => n + vs[v].shape[0], 0);
+        const online = scatter(vs.length, onlineIdx, encodeViews(task.branch, pick(vs, onlineIdx), parts.info, true, parts.config.train.concatViews));
+        const target = targets[i] ?? (task.target.readsOnline ? targetOutputs(parts, task, vs, online) : undefined);
+        const encoded: EncodedViews = { online, target, index: batch.index };
+        const negatives = withPlugin(task, 'negatives', () => task.negatives.negatives(encoded));
+        const out = withPlugin(task, 'loss', () => task.loss.compute({ ...encoded, negatives, supervision, progress }));
+        const { loss, terms } = splitLoss(out);
+        kept[i] = { losses: Object.fromEntries(Object.entries({ loss, ...terms }).map(([k, t]) => [k, tf.keep(t)])), monitor: collapseMonitor(online) };
+        if (task.negatives.update) kept[i].forUpdate = keepViews(encoded);
         total = tf.add(total, tf.mul(loss, task.weight));
       });
       return total;
@@ -65,38 +72,98 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lr: number, p
         `the loss became ${v} at step ${progress.step + 1} (epoch ${progress.epoch + 1}): lower the learning rate (optimizer.lr), add warmup (schedule), or check the data and the loss's temperature`,
       );
     }
-    parts.optimizer.apply(named, lr);
+    applyGradients(parts, named, lrMultiplier, progress);
     return v;
   });
 
-  const after = { ...progress, step: progress.step + 1 };
-  const tasks: Record<string, number> = {};
+  const after: Progress = { ...progress, step: progress.step + 1, fraction: Math.min(1, (progress.step + 1) / progress.totalSteps) };
+  const result: StepResult = { loss: lossValue, tasks: {}, terms: {}, monitor: {}, views };
+  const prefix = (task: TaskRuntime, name: string) => (parts.tasks.length > 1 ? `${task.name}/${name}` : name);
   parts.tasks.forEach((task, i) => {
-    task.target.update?.(after);
-    const u = forUpdate[i];
+    task.target.afterStep?.(after);
+    const u = kept[i].forUpdate;
     if (u) {
-      task.negatives.update!({ queries: u.queries, keys: u.keys, index: batch.index });
-      tf.dispose([...u.queries, ...(u.keys ?? [])].filter((t) => t !== undefined));
+      task.negatives.update!(u);
+      tf.dispose(tensorsOf(u));
     }
-    tasks[task.name] = perTask[task.name].dataSync()[0];
-    perTask[task.name].dispose();
+    task.loss.afterStep?.(after);
+    task.head.afterStep?.(after);
+    task.predictor?.afterStep?.(after);
+    const { loss, ...terms } = kept[i].losses;
+    result.tasks[task.name] = loss.dataSync()[0];
+    for (const [k, t] of Object.entries(terms)) result.terms[prefix(task, k)] = t.dataSync()[0];
+    const m = kept[i].monitor;
+    if (m) result.monitor[prefix(task, 'z_std')] = m.dataSync()[0];
+    tf.dispose([...Object.values(kept[i].losses), ...(m ? [m] : [])]);
   });
-  return { loss: lossValue, tasks, views };
+  return result;
 }
 
-type Task = RunParts['tasks'][number];
+/** The apply phase: clip the global norm (`train.clipGradNorm`), drop frozen parameters' gradients, and step the optimizer with each parameter's settings. */
+function applyGradients(parts: RunParts, grads: Map<string, Tensor>, lrMultiplier: number, progress: Progress): void {
+  const max = parts.config.train.clipGradNorm;
+  if (max !== undefined && grads.size > 0) {
+    const norm = Math.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
+    if (norm > max) for (const [k, g] of grads) grads.set(k, tf.mul(g, max / (norm + 1e-6)));
+  }
+  parts.groups.dropFrozen(grads, progress);
+  parts.optimizer.apply(grads, parts.groups.hyper(parts.optimizer, lrMultiplier));
+}
+
+/** The target phase for one task: its branch's outputs for the views it reads (undefined elsewhere). */
+function targetOutputs(parts: RunParts, task: TaskRuntime, vs: Tensor[], online: Outputs[] | undefined): Outputs[] | undefined {
+  const { target: idx } = viewsToEncode(task, vs.length);
+  const forward = (branch: typeof task.branch, xs: Tensor[]) => encodeViews(branch, xs, parts.info, true, parts.config.train.concatViews, false);
+  const out = withPlugin(task, 'target', () => task.target.outputs(pick(vs, idx), online && pick(online, idx), forward));
+  return out && scatter(vs.length, idx, out);
+}
 
 /**
  * The views to encode online and through the target: all of them, unless the loss says which it
  * reads (`Loss.viewsRead`) and nothing else needs the rest (a target that is not the online branch
- * itself, a negative source that reads only keys): MoCo with one query view encodes view 0 online
- * and view 1 through the momentum encoder, as the paper's pseudo-code does.
+ * itself, a negative source that reads only the target): MoCo with one query view encodes view 0
+ * online and view 1 through the momentum encoder, as the paper's pseudo-code does.
  */
-function viewsToEncode(task: Task, n: number): { online: number[]; keyed: number[] } {
+function viewsToEncode(task: TaskRuntime, n: number): { online: number[]; target: number[] } {
   const all = [...Array(n).keys()];
   const reads = task.loss.viewsRead?.(n);
-  if (!reads || task.target.readsOnline || task.negatives.readsQueries !== false) return { online: all, keyed: all };
-  return { online: reads.outputs, keyed: reads.keys };
+  if (!reads || task.target.readsOnline || task.negatives.readsOnline !== false) return { online: all, target: all };
+  return reads;
+}
+
+/** `{loss, terms}` from either form of a loss's value. */
+function splitLoss(out: LossOutput): { loss: Scalar; terms: Record<string, Scalar> } {
+  return out instanceof tf.Tensor ? { loss: out, terms: {} } : out;
+}
+
+/** SimSiam's collapse indicator on view 0's online `z`, when it is a batch of vectors. */
+function collapseMonitor(online: Outputs[]): Scalar | undefined {
+  const z = online.find((o) => o !== undefined)?.z;
+  if (!z || z.rank !== 2 || z.shape[0] < 2) return undefined;
+  return tf.keep(tf.tidy(() => tf.mean(tf.sqrt(tf.moments(l2Normalize(z), 0).variance)) as Scalar));
+}
+
+/** A plugin's own error, labelled with its kind, name and config path (a missing output name, a shape it did not expect). */
+function withPlugin<T>(task: TaskRuntime, slot: 'loss' | 'target' | 'negatives', run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof TrainingError) throw e;
+    const msg = e instanceof Error ? e.message.replace(/^invalid config:\n\s*\/?:?\s*/, '') : String(e);
+    const err = new SelfsupError(`${slot} '${task.config[slot].type}' at ${task.path}/${slot}: ${msg}`, e instanceof SelfsupError ? e.exitCode : 3);
+    (err as { cause?: unknown }).cause = e;
+    throw err;
+  }
+}
+
+/** Detached copies of the encoded views kept past the step's tidy, for `NegativeSource.update`. */
+function keepViews(e: EncodedViews): EncodedViews {
+  const keep = (os?: Outputs[]) => os?.map((o) => o && { z: tf.keep(o.z) as Tensor2D });
+  return { online: keep(e.online)!, target: keep(e.target), index: e.index };
+}
+
+function tensorsOf(e: EncodedViews): Tensor[] {
+  return [...e.online, ...(e.target ?? [])].filter((o) => o !== undefined).map((o) => o.z);
 }
 
 const pick = <T>(xs: T[], idx: number[]): T[] => idx.map((i) => xs[i]);

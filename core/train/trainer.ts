@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Callback, EpochReport } from '../contracts/runtime.js';
-import type { Progress } from '../contracts/schedule.js';
+import { progressAt, type Progress } from '../contracts/schedule.js';
 import type { ResolvedConfig } from '../config/experiment.js';
 import { makeBatch } from '../data/batch.js';
 import { runEvaluators } from '../eval/evaluate.js';
@@ -61,113 +61,187 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   const backend = opts.backendReady ?? (await selectBackend(opts.registry, config.backend, log));
   log(`backend: ${backend.name}${backend.details ? ` (${backend.details})` : ''}${backend.skipped.map((s) => `; skipped ${s.name}: ${s.reason}`).join('')}`);
   const parts = await buildRun(config, { registry: opts.registry, outDir: opts.outDir, log, data: opts.data });
-  const callbacks = [...parts.callbacks, ...(opts.callbacks ?? [])];
-  const { train: tc } = config;
-  const stepsPerEpoch = Math.floor(parts.data.train.count / tc.batchSize);
-  const totalSteps = stepsPerEpoch * tc.epochs;
+  const run = new RunState(parts, opts, backend.name);
+  if (opts.resume) run.resumeFrom(opts.resume, log);
+  if (opts.outDir) fs.mkdirSync(opts.outDir, { recursive: true });
+  const parameters = parts.params.reduce((n, p) => n + p.variable.size, 0);
+  for (const cb of run.callbacks) await cb.onTrainStart?.({ name: config.name, backend: backend.name, totalSteps: run.totalSteps, stepsPerEpoch: run.stepsPerEpoch, startStep: run.step, epochs: config.train.epochs, outDir: opts.outDir, parameters });
+
+  const t0 = performance.now();
+  for (let epoch = Math.floor(run.step / run.stepsPerEpoch); epoch < config.train.epochs && !run.stopped; epoch++) {
+    await runEpoch(run, epoch, log);
+  }
+  if (run.step === 0) throw new SelfsupError('no training step ran: the run was already complete', 1);
+  run.saveCheckpoint(Math.floor(run.step / run.stepsPerEpoch));
+  const evalResult = await finalEvaluation(run, opts, log);
+  const seconds = (performance.now() - t0) / 1000;
+  const { step, history, lastEpochLoss: loss } = run;
+  const result: TrainResult = { name: config.name, backend: backend.name, steps: step, epochs: step / run.stepsPerEpoch, seconds, trainSeconds: run.trainSeconds, loss, losses: run.losses, eval: evalResult, history, outDir: opts.outDir, parts };
+  if (opts.outDir) {
+    writeAtomic(path.join(opts.outDir, 'result.json'), JSON.stringify({ name: config.name, backend: backend.name, steps: step, seconds, loss, eval: evalResult, history }, null, 1));
+  }
+  for (const cb of run.callbacks) await cb.onTrainEnd?.({ loss, steps: step, seconds, eval: evalResult });
+  return result;
+}
+
+/** Where a run stands between steps: step count, RNG, history, timings; and what it writes. */
+class RunState {
+  readonly callbacks: Callback[];
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  step = 0;
+  rng: Rng;
+  history: Array<Record<string, number>> = [];
+  losses: Array<[number, number]> = [];
+  trainSeconds = 0;
+  lastEpochLoss = NaN;
+  stopped = false;
+  private firstStep = 0;
+  private savedAt = -1;
+
+  constructor(
+    readonly parts: RunParts,
+    readonly opts: TrainOptions,
+    readonly backend: string,
+  ) {
+    const { config } = parts;
+    this.callbacks = [...parts.callbacks, ...(opts.callbacks ?? [])];
+    this.stepsPerEpoch = Math.floor(parts.data.train.count / config.train.batchSize);
+    this.totalSteps = this.stepsPerEpoch * config.train.epochs;
+    this.rng = Rng.fromSeed(config.seed, 'augment');
+  }
+
+  resumeFrom(dir: string, log: (m: string) => void): void {
+    const { meta, values } = readCheckpoint(dir);
+    restoreTensors(meta, values, stateTensors(this.parts));
+    this.step = this.firstStep = meta.step;
+    this.rng = Rng.fromState(meta.rng);
+    for (const [key, state] of Object.entries(meta.rngs ?? {})) this.parts.rngs.get(key)?.restore(state);
+    this.history = meta.history;
+    log(`resumed from ${dir} at step ${this.step} (epoch ${meta.epoch})`);
+  }
+
   /**
-   * The step count the schedule spans. With `maxSeconds`, the run ends at the time budget, so the
+   * The step count the schedules span. With `maxSeconds`, the run ends at the time budget, so the
    * horizon is fitted to it from the steps per second so far (after 5 steps), never beyond `epochs`:
    * a cosine schedule then ends at the budget, as in a wall-clock-driven schedule.
    */
-  const horizon = (done: number, seconds: number) =>
-    tc.maxSeconds === undefined || done - firstStep < 5 ? totalSteps : Math.min(totalSteps, Math.max(done + 1, Math.round(firstStep + ((done - firstStep) * tc.maxSeconds) / seconds)));
-  let step = 0;
-  let rng = Rng.fromSeed(config.seed, 'augment');
-  let history: Array<Record<string, number>> = [];
-  if (opts.resume) {
-    const { meta, values } = readCheckpoint(opts.resume);
-    restoreTensors(meta, values, stateTensors(parts));
-    step = meta.step;
-    rng = Rng.fromState(meta.rng);
-    for (const [key, state] of Object.entries(meta.rngs ?? {})) parts.rngs.get(key)?.restore(state);
-    history = meta.history;
-    log(`resumed from ${opts.resume} at step ${step} (epoch ${meta.epoch})`);
+  horizon(): number {
+    const { maxSeconds } = this.parts.config.train;
+    const done = this.step;
+    if (maxSeconds === undefined || done - this.firstStep < 5) return this.totalSteps;
+    return Math.min(this.totalSteps, Math.max(done + 1, Math.round(this.firstStep + ((done - this.firstStep) * maxSeconds) / this.trainSeconds)));
   }
-  const firstStep = step;
-  if (opts.outDir) fs.mkdirSync(opts.outDir, { recursive: true });
-  const metricsFile = opts.outDir ? path.join(opts.outDir, 'metrics.jsonl') : undefined;
-  const writeMetric = (rec: Record<string, unknown>) => metricsFile && fs.appendFileSync(metricsFile, JSON.stringify(rec) + '\n');
-  const parameters = parts.params.reduce((n, p) => n + p.variable.size, 0);
-  for (const cb of callbacks) await cb.onTrainStart?.({ name: config.name, backend: backend.name, totalSteps, stepsPerEpoch, startStep: step, epochs: tc.epochs, outDir: opts.outDir, parameters });
 
-  let savedAt = -1;
-  const saveCkpt = (epoch: number) => {
-    if (!opts.outDir || savedAt === step) return;
-    savedAt = step;
-    const rngs = Object.fromEntries([...parts.rngs].map(([k, r]) => [k, r.state()]));
-    saveCheckpoint(opts.outDir, { step, epoch, rng: rng.state(), rngs, config, backend: backend.name, history }, stateTensors(parts));
-  };
-  const evalOpts = { batchSize: config.eval.batchSize, trainLimit: config.eval.trainLimit, seed: config.seed, log, evalView: evalViewOf(parts) };
-  const branch0 = parts.tasks[0].branch;
-  const losses: Array<[number, number]> = [];
-  const t0 = performance.now();
-  let trainSeconds = 0;
-  let lastEpochLoss = NaN;
-  let stop = false;
-  for (let epoch = Math.floor(step / stepsPerEpoch); epoch < tc.epochs && !stop; epoch++) {
-    const order = Rng.fromSeed(config.seed, `shuffle/${epoch}`).permutation(parts.data.train.count);
-    const epochStart = performance.now();
-    let sum = 0;
-    let n = 0;
-    for (let s = step - epoch * stepsPerEpoch; s < stepsPerEpoch; s++) {
-      const tStep = performance.now();
-      const progress: Progress = { step, totalSteps: horizon(step, trainSeconds), epoch, stepsPerEpoch };
-      const lr = parts.optimizer.lr * parts.schedule.value(progress);
-      const batch = makeBatch(parts.data.train, parts.info, order.subarray(s * tc.batchSize, (s + 1) * tc.batchSize));
-      let r;
+  progress(): Progress {
+    return progressAt(this.step, this.horizon(), this.stepsPerEpoch);
+  }
+
+  /** true once `maxSteps` or `maxSeconds` is reached */
+  budgetSpent(): boolean {
+    const { maxSteps, maxSeconds } = this.parts.config.train;
+    return (maxSteps !== undefined && this.step >= maxSteps) || (maxSeconds !== undefined && this.trainSeconds >= maxSeconds);
+  }
+
+  writeMetric(rec: Record<string, unknown>): void {
+    if (this.opts.outDir) fs.appendFileSync(path.join(this.opts.outDir, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
+  }
+
+  saveCheckpoint(epoch: number): void {
+    if (!this.opts.outDir || this.savedAt === this.step) return;
+    this.savedAt = this.step;
+    const rngs = Object.fromEntries([...this.parts.rngs].map(([k, r]) => [k, r.state()]));
+    const scheduled = this.parts.scalars.values();
+    saveCheckpoint(this.opts.outDir, { step: this.step, epoch, rng: this.rng.state(), rngs, scheduled, config: this.parts.config, backend: this.backend, history: this.history }, stateTensors(this.parts));
+  }
+
+  evalOptions(log: (m: string) => void) {
+    const { config } = this.parts;
+    return { batchSize: config.eval.batchSize, trainLimit: config.eval.trainLimit, seed: config.seed, log, evalView: evalViewOf(this.parts) };
+  }
+}
+
+/** Means of per-step values (loss terms, the collapse monitor) over an epoch. */
+class EpochMeans {
+  private readonly sums = new Map<string, number>();
+  private count = 0;
+  add(values: Record<string, number>): void {
+    this.count++;
+    for (const [k, v] of Object.entries(values)) this.sums.set(k, (this.sums.get(k) ?? 0) + v);
+  }
+  means(): Record<string, number> {
+    return Object.fromEntries([...this.sums].map(([k, s]) => [k, s / Math.max(this.count, 1)]));
+  }
+}
+
+/** One epoch (or what is left of it after a resume): its steps, then monitoring, metrics and the checkpoint. */
+async function runEpoch(run: RunState, epoch: number, log: (m: string) => void): Promise<void> {
+  const { parts } = run;
+  const { config } = parts;
+  const tc = config.train;
+  const order = Rng.fromSeed(config.seed, `shuffle/${epoch}`).permutation(parts.data.train.count);
+  const epochStart = performance.now();
+  const means = new EpochMeans();
+  for (let s = run.step - epoch * run.stepsPerEpoch; s < run.stepsPerEpoch; s++) {
+    const tStep = performance.now();
+    const progress = run.progress();
+    parts.scalars.apply(progress);
+    const multiplier = parts.schedule.value(progress);
+    const batch = makeBatch(parts.data.train, parts.info, order.subarray(s * tc.batchSize, (s + 1) * tc.batchSize));
+    let r;
+    try {
+      r = trainStep(parts, batch, run.rng, multiplier, progress);
+    } catch (e) {
       try {
-        r = trainStep(parts, batch, rng, lr, progress);
-      } catch (e) {
-        try {
-          batch.x.dispose();
-        } catch {
-          // a backend that failed (out of memory) may fail again here: report the first error
-        }
-        throw explainStepFailure(e, backend.name, tc.batchSize);
+        batch.x.dispose();
+      } catch {
+        // a backend that failed (out of memory) may fail again here: report the first error
       }
-      batch.x.dispose();
-      step++;
-      sum += r.loss;
-      n++;
-      losses.push([step, r.loss]);
-      const dt = (performance.now() - tStep) / 1000;
-      trainSeconds += dt;
-      // let timers, signals and IPC run between steps (a progress display, a parent process going away)
-      await new Promise((resolve) => setImmediate(resolve));
-      for (const cb of callbacks) await cb.onStepEnd?.({ step, epoch, totalSteps: horizon(step, trainSeconds), stepsPerEpoch, loss: r.loss, lr, viewsPerSecond: r.views / dt, elapsedSeconds: trainSeconds });
-      if ((tc.maxSteps !== undefined && step >= tc.maxSteps) || (tc.maxSeconds !== undefined && trainSeconds >= tc.maxSeconds)) {
-        stop = true;
-        break;
-      }
+      throw explainStepFailure(e, run.backend, tc.batchSize);
     }
-    lastEpochLoss = sum / Math.max(n, 1);
-    const epochDone = !stop || step % stepsPerEpoch === 0;
-    const metrics: Record<string, number> = {};
-    if (epochDone && config.eval.every > 0 && (epoch + 1) % config.eval.every === 0 && epoch + 1 < tc.epochs) {
-      for (const cb of callbacks) await cb.onEvalStart?.('monitor');
-      Object.assign(metrics, await runEvaluators(parts.monitor, branch0, parts.data, evalOpts));
+    batch.x.dispose();
+    run.step++;
+    means.add({ loss: r.loss, ...r.terms, ...r.monitor });
+    run.losses.push([run.step, r.loss]);
+    const dt = (performance.now() - tStep) / 1000;
+    run.trainSeconds += dt;
+    // let timers, signals and IPC run between steps (a progress display, a parent process going away)
+    await new Promise((resolve) => setImmediate(resolve));
+    const report = { step: run.step, epoch, totalSteps: run.horizon(), stepsPerEpoch: run.stepsPerEpoch, loss: r.loss, terms: r.terms, monitor: r.monitor, lr: parts.optimizer.lr * multiplier, viewsPerSecond: r.views / dt, elapsedSeconds: run.trainSeconds };
+    for (const cb of run.callbacks) await cb.onStepEnd?.(report);
+    if (run.budgetSpent()) {
+      run.stopped = true;
+      break;
     }
-    const report: EpochReport = { epoch: epoch + 1, step, loss: lastEpochLoss, seconds: (performance.now() - epochStart) / 1000, metrics };
-    history.push({ epoch: epoch + 1, step, loss: lastEpochLoss, ...metrics });
-    writeMetric({ type: 'epoch', ...report });
-    for (const cb of callbacks) await cb.onEpochEnd?.(report, parts);
-    if (tc.checkpointEvery > 0 && (epoch + 1) % tc.checkpointEvery === 0) saveCkpt(epoch + 1);
   }
-  if (step === 0) throw new SelfsupError('no training step ran: the run was already complete', 1);
-  saveCkpt(Math.floor(step / stepsPerEpoch));
-  for (const cb of callbacks) await cb.onEvalStart?.('final');
-  const evalResult = await runEvaluators(parts.final, branch0, parts.data, evalOpts);
-  if (config.eval.baseline) {
-    for (const cb of callbacks) await cb.onEvalStart?.('random-weights baseline');
-    Object.assign(evalResult, await randomWeightsBaseline(parts, config, opts.registry, log));
+  const { loss, ...stepMeans } = means.means();
+  run.lastEpochLoss = loss ?? NaN;
+  const epochDone = !run.stopped || run.step % run.stepsPerEpoch === 0;
+  const metrics: Record<string, number> = { ...stepMeans };
+  if (epochDone && config.eval.every > 0 && (epoch + 1) % config.eval.every === 0 && epoch + 1 < tc.epochs) {
+    for (const cb of run.callbacks) await cb.onEvalStart?.('monitor');
+    Object.assign(metrics, await runEvaluators(parts.monitor, parts.tasks[0].branch, parts.data, run.evalOptions(log)));
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const result: TrainResult = { name: config.name, backend: backend.name, steps: step, epochs: step / stepsPerEpoch, seconds, trainSeconds, loss: lastEpochLoss, losses, eval: evalResult, history, outDir: opts.outDir, parts };
-  if (opts.outDir) {
-    writeAtomic(path.join(opts.outDir, 'result.json'), JSON.stringify({ name: config.name, backend: backend.name, steps: step, seconds, loss: lastEpochLoss, eval: evalResult, history }, null, 1));
+  const report: EpochReport = { epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, seconds: (performance.now() - epochStart) / 1000, metrics };
+  run.history.push({ epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, ...metrics });
+  run.writeMetric({ type: 'epoch', ...report });
+  for (const cb of run.callbacks) await cb.onEpochEnd?.(report, parts);
+  if (tc.checkpointEvery > 0 && (epoch + 1) % tc.checkpointEvery === 0) run.saveCheckpoint(epoch + 1);
+}
+
+/** The final evaluators, the collapse monitor on the test set, and the random-weights baseline. */
+async function finalEvaluation(run: RunState, opts: TrainOptions, log: (m: string) => void): Promise<Record<string, number>> {
+  const { parts } = run;
+  for (const cb of run.callbacks) await cb.onEvalStart?.('final');
+  const result = await runEvaluators(parts.final, parts.tasks[0].branch, parts.data, run.evalOptions(log));
+  const lastEpoch = run.history.at(-1) ?? {};
+  // the collapse monitor of the last epoch, beside its value for z spread evenly over the sphere
+  for (const [k, v] of Object.entries(lastEpoch)) if (k === 'z_std' || k.endsWith('/z_std')) result[k] = v;
+  if (result.z_std !== undefined) result.z_std_ref = 1 / Math.sqrt(parts.tasks[0].head.dim);
+  if (parts.config.eval.baseline) {
+    for (const cb of run.callbacks) await cb.onEvalStart?.('random-weights baseline');
+    Object.assign(result, await randomWeightsBaseline(parts, parts.config, opts.registry, log));
   }
-  for (const cb of callbacks) await cb.onTrainEnd?.({ loss: lastEpochLoss, steps: step, seconds, eval: evalResult });
   return result;
 }
 

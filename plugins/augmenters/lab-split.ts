@@ -33,7 +33,7 @@ export default definePlugin({
         const lightness = tf.div(l, 100) as Tensor4D;
         return {
           views: [tf.tile(lightness, [1, 1, 1, channels]) as Tensor4D],
-          targets: { ab: tf.div(tf.concat([a, b], 3), o.abScale), L: lightness },
+          supervision: { ab: tf.div(tf.concat([a, b], 3), o.abScale), L: lightness },
         };
       },
     };

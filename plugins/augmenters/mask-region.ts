@@ -34,7 +34,7 @@ export default definePlugin({
         const mask = tf.tensor4d(m, [n, h, w, 1]);
         const fill = o.fill !== undefined ? tf.fill([c], o.fill) : tf.tensor1d(c === mean.length ? mean : Array(c).fill(mean[0]));
         const view = tf.add(tf.mul(x, tf.sub(1, mask)), tf.mul(mask, fill)) as tf.Tensor4D;
-        return { views: [view], targets: { image: x, mask } };
+        return { views: [view], supervision: { image: x, mask } };
       },
     };
   },

@@ -11,7 +11,7 @@ export function rot90(x: Tensor4D, k: number): Tensor4D {
 /**
  * RotNet's pretext task (Gidaris et al. 2018): predict which of 0/90/180/270 degrees an image was
  * rotated by. `mode: "all"` gives four views, view r being every image rotated by r x 90 degrees
- * counter-clockwise (as RotNet trains), with `targets.labels` = [0 x N, 1 x N, 2 x N, 3 x N];
+ * counter-clockwise (as RotNet trains), with `supervision.labels` = [0 x N, 1 x N, 2 x N, 3 x N];
  * `mode: "random"` gives one view with a random rotation per image. `pipeline` runs first (RotNet:
  * a light crop and flip). `[N, H, W, C] -> 4 x [N, W?, H?, C]` (square images keep their shape).
  *
@@ -34,13 +34,13 @@ export default definePlugin({
         const n = y.shape[0];
         if (o.mode === 'all') {
           const labels = Int32Array.from({ length: 4 * n }, (_, i) => Math.floor(i / n));
-          return { views: [0, 1, 2, 3].map((k) => rot90(y, k)), targets: { labels: tf.tensor1d(labels, 'int32') } };
+          return { views: [0, 1, 2, 3].map((k) => rot90(y, k)), supervision: { labels: tf.tensor1d(labels, 'int32') } };
         }
         const k = Int32Array.from({ length: n }, () => rng.int(4));
         const rotated = [0, 1, 2, 3].map((r) => rot90(y, r));
         const pick = (r: number) => tf.reshape(tf.tensor1d(Float32Array.from(k, (v) => (v === r ? 1 : 0))), [n, 1, 1, 1]);
         const view = tf.addN(rotated.map((t, r) => tf.mul(t, pick(r)))) as Tensor4D;
-        return { views: [view], targets: { labels: tf.tensor1d(k, 'int32') } };
+        return { views: [view], supervision: { labels: tf.tensor1d(k, 'int32') } };
       },
     };
   },

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, registerWebGpuKernels, tf } from '../../core/index.js';
+import { definePlugin, tf } from '../../core/index.js';
+import { registerWebGpuKernels } from '../../core/engine/index.js';
 
 // literal imports (optional peer dependencies, external in the build): a bundler that has them
 // installed bundles them, evaluated lazily, so tfjs-backend-webgpu still loads after the globals

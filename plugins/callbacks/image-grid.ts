@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { Type } from '@sinclair/typebox';
-import { Rng, definePlugin, gatherImages, labToRgb, normalizeImages, tf, type Tensor4D } from '../../core/index.js';
+import { Rng, definePlugin, gatherImages, labToRgb, normalizeImages, tf, type Tensor4D, runBranch } from '../../core/index.js';
 import { gamutBins } from '../losses/colorization.js';
 
 /**
@@ -35,9 +34,9 @@ export default definePlugin({
           if (o.task && task.name !== o.task) continue;
           const rows = tf.tidy(() => {
             const x = gatherImages(set, info, idx);
-            const { views, targets } = task.augmenter.apply(x, Rng.fromSeed(0, 'image-grid'));
+            const { views, supervision: targets } = task.augmenter.apply(x, Rng.fromSeed(0, 'image-grid'));
             if (!targets?.mask && !targets?.ab) return undefined;
-            const pred = task.branch.head.forward(task.branch.encoder.forward(normalizeImages(views[0], info), false), false) as Tensor4D;
+            const pred = runBranch(task.branch, normalizeImages(views[0], info), false, false).z as Tensor4D;
             if (targets.mask) return [views[0], tf.add(tf.mul(views[0], tf.sub(1, targets.mask)), tf.mul(pred, targets.mask)), x] as Tensor4D[];
             const l = tf.mul(targets.L, 100);
             const ab = pred.shape[3] === 2 ? tf.mul(pred, 110) : expectedAb(pred);
@@ -82,5 +81,6 @@ async function writeGrid(rows: Tensor4D[], scale: number, file: string): Promise
         }
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  const { default: sharp } = await import('sharp'); // at use, not at import (selfsup's import loads no native addon)
   await sharp(buf, { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
 }

@@ -3,8 +3,8 @@ import cliProgress from 'cli-progress';
 import { definePlugin } from '../../core/index.js';
 
 /**
- * Progress bar on stderr (cli-progress): step, loss, views/s, learning rate and ETA; one line per
- * epoch with its metrics. On a non-TTY it prints a line every `every` steps instead.
+ * Progress bar on stderr (cli-progress): step, loss (with its named terms and the collapse monitor
+ * `z_std`), views/s, learning rate and ETA; one line per epoch with its metrics. On a non-TTY it prints a line every `every` steps instead.
  *
  * @example { "type": "progress" }
  */
@@ -22,10 +22,10 @@ export default definePlugin({
     let total = 0;
     const open = (at: number) => {
       bar = new cliProgress.SingleBar(
-        { format: 'step {value}/{total} [{bar}] loss {loss} | {vps} views/s | lr {lr} | ETA {etaText}', stream: process.stderr, hideCursor: true, barsize: 24 },
+        { format: 'step {value}/{total} [{bar}] loss {loss}{terms} | {vps} views/s | lr {lr} | ETA {etaText}', stream: process.stderr, hideCursor: true, barsize: 24 },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(total, at, { loss: '-', vps: '-', lr: '-', etaText: '-' });
+      bar.start(total, at, { loss: '-', terms: '', vps: '-', lr: '-', etaText: '-' });
     };
     const close = () => {
       bar?.stop();
@@ -46,10 +46,11 @@ export default definePlugin({
         }
         const rate = (r.step - start) / Math.max(r.elapsedSeconds, 1e-9);
         const left = eta((r.totalSteps - r.step) / Math.max(rate, 1e-9));
-        const fields = { loss: r.loss.toFixed(4), vps: Math.round(r.viewsPerSecond), lr: r.lr.toExponential(2), etaText: left };
+        const terms = Object.entries({ ...r.terms, ...r.monitor }).map(([k, v]) => ` ${k} ${v.toPrecision(3)}`).join('');
+        const fields = { loss: r.loss.toFixed(4), terms: terms ? ` (${terms.trim()})` : '', vps: Math.round(r.viewsPerSecond), lr: r.lr.toExponential(2), etaText: left };
         if (bar) bar.update(r.step, fields);
         else if (r.step % o.every === 0 || r.step === r.totalSteps) {
-          process.stderr.write(`step ${r.step}/${r.totalSteps} loss ${fields.loss} | ${fields.vps} views/s | lr ${fields.lr} | ETA ${left}\n`);
+          process.stderr.write(`step ${r.step}/${r.totalSteps} loss ${fields.loss}${fields.terms} | ${fields.vps} views/s | lr ${fields.lr} | ETA ${left}\n`);
         }
       },
       onEvalStart(what) {
@@ -57,7 +58,7 @@ export default definePlugin({
         process.stderr.write(`evaluating (${what})...\n`);
       },
       onEpochEnd(e) {
-        const m = Object.entries(e.metrics).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`).join('  ');
+        const m = Object.entries(e.metrics).map(([k, v]) => `${k} ${formatMetric(k, v)}`).join('  ');
         const line = `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}  ${e.seconds.toFixed(1)}s${m ? '  ' + m : ''}`;
         close();
         process.stderr.write(line + '\n');
@@ -67,3 +68,8 @@ export default definePlugin({
     };
   },
 });
+
+/** Accuracies (`*_top1`, `*acc*`) as percentages; loss terms and the collapse monitor as numbers. */
+export function formatMetric(key: string, v: number): string {
+  return /top\d|acc/.test(key) ? `${(100 * v).toFixed(2)}%` : v.toPrecision(4);
+}

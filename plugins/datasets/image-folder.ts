@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { Type } from '@sinclair/typebox';
 import { DataError, channelStats, definePlugin, type ImageSet } from '../../core/index.js';
 
@@ -58,6 +57,8 @@ async function readSplit(dir: string, classes: string[], o: { size?: number; cha
   let h = o.size ?? 0;
   let w = o.size ?? 0;
   let images = new Uint8Array(0);
+  // loaded here, not at import: importing selfsup must not load sharp's native addon
+  const { default: sharp } = await import('sharp');
   const decode = async (file: string) => {
     try {
       let img = sharp(file).removeAlpha();

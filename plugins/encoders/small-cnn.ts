@@ -4,7 +4,7 @@ import { BatchNorm, Conv2d, ParamStore, definePlugin, globalAvgPool, tf } from '
 /**
  * A small CNN: per stage conv3x3 (no bias) + batch norm + ReLU; the first stage keeps the
  * resolution, the others halve it (stride 2); global average pooling gives `h`. With the default
- * widths [32, 64, 128] it is the encoder of `../shared/bench` (the PyTorch reference).
+ * widths [32, 64, 128] it is the encoder of the project's PyTorch reference benchmarks.
  * `[N, H, W, C] -> h [N, widths.at(-1)], map [N, H/4, W/4, widths.at(-1)]`.
  *
  * @example { "type": "small-cnn", "widths": [32, 64, 128] }

@@ -4,8 +4,8 @@ import { Rng, definePlugin, tf, type FeatureSet } from '../../core/index.js';
 /**
  * Linear probe: multinomial logistic regression on frozen, standardised features (train mean/std),
  * trained on the training split with Adam, minibatches and a cosine learning rate, scored top-1 on
- * the test split (`<name>_top1`). The defaults match the PyTorch reference of `../shared/bench/accuracy`
- * (Adam 1e-2, batch 512, 30 epochs, no weight decay).
+ * the test split (`<name>_top1`). The defaults match the project's PyTorch accuracy
+ * reference (Adam 1e-2, batch 512, 30 epochs, no weight decay).
  *
  * @example { "type": "linear-probe", "features": "h" }
  */

@@ -24,7 +24,8 @@ export default definePlugin({
     return {
       params,
       dim: o.classes,
-      forward({ h }, training) {
+      forward(input, training) {
+        const h = input[ctx.input ?? 'h'] as Tensor2D;
         const x = hidden ? (hidden.bn.apply(hidden.fc.apply(h), training, true) as Tensor2D) : h;
         return out.apply(x as tf.Tensor2D);
       },

@@ -46,8 +46,8 @@ export default definePlugin({
     return {
       params,
       dim: outChannels,
-      forward({ map: x }, training) {
-        let y = x;
+      forward({ map }, training) {
+        let y = map as Tensor4D;
         for (const s of stages) y = s.bn.apply(s.conv.apply(upsample2(y)), training, true) as Tensor4D;
         y = head.apply(y);
         if (y.shape[1] !== data.height || y.shape[2] !== data.width) y = tf.slice(y, [0, 0, 0, 0], [-1, data.height, data.width, -1]);

@@ -11,5 +11,5 @@ export default definePlugin({
   name: 'identity',
   description: 'z = h (no projection)',
   options: Type.Object({}),
-  create: (_o, ctx) => ({ params: new ParamStore('identity'), dim: ctx.inputDim ?? 0, forward: ({ h }) => h }),
+  create: (_o, ctx) => ({ params: new ParamStore('identity'), dim: ctx.inputDim ?? 0, forward: (input) => input[ctx.input ?? 'h'] }),
 });

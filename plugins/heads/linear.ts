@@ -19,6 +19,6 @@ export default definePlugin({
     if (!ctx.inputDim) throw new Error('the linear head needs the encoder dimension');
     const params = new ParamStore('linear-head', ctx.rng);
     const fc = new Dense(params, 'fc', { inFeatures: ctx.inputDim, outFeatures: o.outDim, bias: o.bias });
-    return { params, dim: o.outDim, forward: ({ h }) => fc.apply(h as tf.Tensor2D) };
+    return { params, dim: o.outDim, forward: (input) => fc.apply(input[ctx.input ?? 'h'] as tf.Tensor2D) };
   },
 });

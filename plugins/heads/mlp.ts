@@ -37,8 +37,8 @@ export default definePlugin({
     return {
       params,
       dim: o.outDim,
-      forward({ h }, training) {
-        let y = h;
+      forward(input, training) {
+        let y = input[ctx.input ?? 'h'] as Tensor2D;
         for (const l of layers) {
           y = l.fc.apply(y);
           if (l.bn) y = l.bn.apply(y, training, l.relu) as Tensor2D;

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, rgbToLab, tf, type Scalar, type Tensor, type Variable } from '../../core/index.js';
+import { definePlugin, readOutputs, rgbToLab, tf, type Scalar, type Tensor, type Variable } from '../../core/index.js';
 
 /**
  * The ab bins: every cell of a `grid`-spaced ab grid (a, b in [-110, 110)) that some sRGB colour
@@ -38,7 +38,7 @@ function deriveBins(grid: number): Float32Array {
 }
 
 /**
- * Colorization loss (Zhang, Isola & Efros 2016) on `targets.ab` (from lab-split, scaled by
+ * Colorization loss (Zhang, Isola & Efros 2016) on `supervision.ab` (from lab-split, scaled by
  * `abScale`), in two forms:
  * - `regression`: L2 between the head's `[N, H, W, 2]` output and ab (the baseline of the paper).
  * - `classification`: the head outputs logits over Q in-gamut ab bins `[N, H, W, Q]`; each pixel's
@@ -65,8 +65,9 @@ export default definePlugin({
   create(o) {
     if (o.mode === 'regression') {
       return {
-        compute({ outputs, targets }) {
-          const ab = need(targets?.ab);
+        compute({ online, supervision }) {
+          const ab = need(supervision?.ab);
+          const outputs = readOutputs(online, 'z', 'online');
           if (outputs[0].shape[3] !== 2) throw new Error(`regression colorization needs a head with 2 output channels (head.outChannels=2), got ${outputs[0].shape[3]}`);
           return tf.mean(tf.square(tf.sub(outputs[0], ab))) as Scalar;
         },
@@ -82,10 +83,12 @@ export default definePlugin({
       return tf.div(k, tf.sum(k, 1, true));
     }));
     const counts: Variable = tf.variable(tf.zeros([q]), false);
+    // this step's soft counts, added to the prior after the step (outside the gradient tape)
+    let pending: Tensor | undefined;
     return {
-      compute({ outputs, targets }) {
-        const ab = need(targets?.ab);
-        const logits = outputs[0];
+      compute({ online, supervision }) {
+        const ab = need(supervision?.ab);
+        const logits = readOutputs(online, 'z', 'online')[0];
         if (logits.shape[3] !== q) throw new Error(`classification colorization uses ${q} ab bins at grid ${o.grid}: set head.outChannels=${q} (got ${logits.shape[3]})`);
         const pixels = tf.mul(tf.reshape(ab, [-1, 2]), o.abScale);
         // soft encoding on the nearest bins
@@ -95,13 +98,23 @@ export default definePlugin({
         const wn = tf.div(w, tf.sum(w, 1, true));
         const target = tf.sum(tf.mul(tf.oneHot(indices, q), tf.expandDims(wn, 2)), 1); // [P, Q]
         // rebalancing weights from the smoothed prior of the pixels seen so far (this batch included)
-        tf.tidy(() => counts.assign(tf.add(counts, tf.sum(target, 0))));
-        const prior = tf.matMul(tf.reshape(tf.div(counts, tf.sum(counts)), [1, q]), smooth);
+        const batchCounts = tf.sum(target, 0);
+        pending?.dispose();
+        pending = tf.keep(batchCounts);
+        const seen = tf.add(counts, batchCounts);
+        const prior = tf.matMul(tf.reshape(tf.div(seen, tf.sum(seen)), [1, q]), smooth);
         const inv = tf.pow(tf.add(tf.mul(prior, 1 - o.gamma), o.gamma / q), -1);
         const weights = tf.div(inv, tf.sum(tf.mul(prior, inv))); // E_prior[w] = 1
         const pixelW = tf.gather(tf.reshape(weights, [q]), tf.argMax(target, 1));
         const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(tf.reshape(logits, [-1, q]))), 1));
         return tf.mean(tf.mul(ce, pixelW)) as Scalar;
+      },
+      afterStep() {
+        if (!pending) return;
+        const p = pending;
+        pending = undefined;
+        tf.tidy(() => counts.assign(tf.add(counts, p)));
+        p.dispose();
       },
       state: () => new Map([['prior_counts', counts]]),
     };
@@ -109,6 +122,6 @@ export default definePlugin({
 });
 
 function need(ab: Tensor | undefined): Tensor {
-  if (!ab) throw new Error('colorization needs targets.ab from the augmenter (lab-split)');
+  if (!ab) throw new Error('colorization needs supervision.ab from the augmenter (lab-split)');
   return ab;
 }

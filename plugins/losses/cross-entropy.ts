@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, tf, type Scalar } from '../../core/index.js';
+import { definePlugin, readOutputs, tf, type Scalar } from '../../core/index.js';
 
 /**
  * Softmax cross-entropy between the head's logits and integer labels from the augmenter
- * (`targets.labels`, one per row of the views' outputs concatenated in view order), e.g. RotNet's
+ * (`supervision.labels`, one per row of the views' outputs concatenated in view order), e.g. RotNet's
  * four rotation classes (Gidaris et al. 2018). Optional label smoothing.
- * `outputs: V x [N, C]`, `targets.labels: [V*N]` int32 -> scalar.
+ * `online[v].z: [N, C]` for V views, `supervision.labels: [V*N]` int32 -> scalar.
  *
  * @example { "type": "cross-entropy" }
  */
@@ -16,12 +16,14 @@ export default definePlugin({
   reference: 'RotNet (Gidaris et al. 2018)',
   options: Type.Object({
     labelSmoothing: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'mix of the uniform distribution into the targets' }),
-    target: Type.String({ default: 'labels', description: 'name of the augmenter target holding the labels' }),
+    labels: Type.String({ default: 'labels', description: "the augmenter's supervision that holds the labels" }),
+    output: Type.String({ default: 'z', description: 'the online output that holds the logits' }),
   }),
   create: (o) => ({
-    compute({ outputs, targets }) {
-      const labels = targets?.[o.target];
-      if (!labels) throw new Error(`cross-entropy needs targets.${o.target} from the augmenter (e.g. rotate4); this augmenter gives none`);
+    compute({ online, supervision }) {
+      const labels = supervision?.[o.labels];
+      if (!labels) throw new Error(`cross-entropy needs supervision.${o.labels} from the augmenter (e.g. rotate4); this augmenter gives ${Object.keys(supervision ?? {}).join(', ') || 'none'}`);
+      const outputs = readOutputs(online, o.output, 'online');
       const logits = outputs.length === 1 ? outputs[0] : tf.concat(outputs, 0);
       const c = logits.shape[logits.rank - 1];
       if (labels.size !== logits.size / c) throw new Error(`${labels.size} labels for ${logits.size / c} outputs`);

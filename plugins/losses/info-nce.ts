@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, l2Normalize, logSumExpRows, tf, type Negatives, type Scalar, type Tensor, type Tensor2D } from '../../core/index.js';
+import { definePlugin, l2Normalize, readOutputs, logSumExpRows, tf, type Negatives, type Scalar, type Tensor, type Tensor2D } from '../../core/index.js';
 
 /**
  * InfoNCE (van den Oord et al. 2018), the contrastive loss of SimCLR, MoCo and NPID. For a query
@@ -13,6 +13,8 @@ import { definePlugin, l2Normalize, logSumExpRows, tf, type Negatives, type Scal
  * other view the positive and the 2N-2 remaining views the negatives. Uniform similarities give
  * log(2N-1). With `symmetric`, every ordered pair of views (a, b), a != b, is averaged. Without a
  * target branch, the positive comes from the negative source (`positives`, e.g. NPID's bank entry).
+ * Queries are the online output `online` (`z`; MoCo v3: the predictor's `p`), keys the target
+ * output `target` (`z`).
  *
  * @example { "type": "info-nce", "temperature": 0.5 }
  */
@@ -24,15 +26,18 @@ export default definePlugin({
   options: Type.Object({
     temperature: Type.Number({ default: 0.5, exclusiveMinimum: 0, description: 'softmax temperature T' }),
     symmetric: Type.Boolean({ default: true, description: 'every view is a query against every other view (false: view 0 vs view 1 only)' }),
+    online: Type.String({ default: 'z', description: "the online output that queries (MoCo v3: 'p')" }),
+    target: Type.String({ default: 'z', description: 'the target output that keys' }),
   }),
+  schedulable: ['temperature'],
   create: (o) => ({
     // without symmetric, only view 0's queries and view 1's keys are read (when there is a key per view)
-    viewsRead: (views: number) => (o.symmetric || views < 2 ? { outputs: [...Array(views).keys()], keys: [...Array(views).keys()] } : { outputs: [0], keys: [1] }),
-    compute({ outputs, keys, negatives, index }) {
-      const qs = outputs.map((t) => t && (l2Normalize(t) as Tensor2D));
-      const ks = keys?.map((t) => t && (l2Normalize(t) as Tensor2D));
+    viewsRead: (views: number) => (o.symmetric || views < 2 ? { online: [...Array(views).keys()], target: [...Array(views).keys()] } : { online: [0], target: [1] }),
+    compute({ online, target, negatives, index }) {
+      const qs = readOutputs(online, o.online, 'online').map((t) => t && (l2Normalize(t) as Tensor2D));
+      const ks = target && readOutputs(target, o.target, 'target').map((t) => t && (l2Normalize(t) as Tensor2D));
       const pos = negatives?.positives ? (l2Normalize(negatives.positives) as Tensor2D) : undefined;
-      const negs = negatives ? (l2Normalize(negatives.keys) as Tensor2D) : undefined;
+      const negs = negatives ? (l2Normalize(negatives.embeddings) as Tensor2D) : undefined;
       const mask = negatives && negatives.owner ? ownerMask(index, negatives) : undefined;
       const pairs: Array<[Tensor2D, Tensor2D]> = [];
       if (ks && ks.length > 1) {
@@ -46,7 +51,7 @@ export default definePlugin({
         if (negs) {
           let n = tf.div(tf.matMul(q, negs, false, true), o.temperature);
           if (mask) n = tf.add(n, mask);
-          logits = tf.concat([p, n], 1);
+          logits = tf.concat([logits, n], 1);
         }
         return tf.mean(tf.sub(logSumExpRows(logits as Tensor2D), tf.reshape(p, [-1])));
       });

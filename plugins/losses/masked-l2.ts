@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, tf, type Scalar } from '../../core/index.js';
+import { definePlugin, readOutputs, tf, type Scalar } from '../../core/index.js';
 
 /**
  * Masked L2 reconstruction loss (context encoder, Pathak et al. 2016): the mean squared error
- * between the head's pixels and `targets.image`, over the masked region only (`targets.mask`,
+ * between the head's pixels and `supervision.image`, over the masked region only (`supervision.mask`,
  * `[N, H, W, 1]`), where the band of `overlap` pixels inside the mask's edge weighs `overlapWeight`
  * times more (the paper: 7 px, x10). Pixels outside the mask do not count.
- * `outputs[0]: [N, H, W, C]` -> scalar.
+ * `online[0].z: [N, H, W, C]` -> scalar.
  *
  * @example { "type": "masked-l2", "overlap": 2, "overlapWeight": 10 }
  */
@@ -20,10 +20,11 @@ export default definePlugin({
     overlapWeight: Type.Number({ default: 10, minimum: 1, description: 'weight of the band relative to the interior' }),
   }),
   create: (o) => ({
-    compute({ outputs, targets }) {
-      const image = targets?.image;
-      const mask = targets?.mask;
-      if (!image || !mask) throw new Error('masked-l2 needs targets.image and targets.mask from the augmenter (e.g. mask-region)');
+    compute({ online, supervision }) {
+      const image = supervision?.image;
+      const mask = supervision?.mask;
+      const outputs = readOutputs(online, 'z', 'online');
+      if (!image || !mask) throw new Error('masked-l2 needs supervision.image and supervision.mask from the augmenter (e.g. mask-region)');
       const w = tf.tidy(() => {
         if (o.overlap === 0 || o.overlapWeight === 1) return mask;
         const k = 2 * o.overlap + 1;

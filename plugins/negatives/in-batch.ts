@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, tf, type Tensor2D } from '../../core/index.js';
+import { definePlugin, readOutputs, tf, type Tensor2D } from '../../core/index.js';
 
 /**
  * In-batch negatives (SimCLR's "end-to-end" dictionary): every view of every other image in the
@@ -15,17 +15,20 @@ export default definePlugin({
   description: 'the other images of the batch (all views), as SimCLR',
   reference: 'SimCLR (Chen et al. 2020): 2(N-1) negatives per anchor',
   options: Type.Object({
-    source: Type.Union([Type.Literal('queries'), Type.Literal('keys')], {
-      default: 'queries',
-      description: "embeddings used as negatives: the online outputs (SimCLR; gradients flow through them) or the target branch's keys",
+    branch: Type.Union([Type.Literal('online'), Type.Literal('target')], {
+      default: 'online',
+      description: "whose outputs are the negatives: the online branch's (SimCLR; gradients flow through them) or the target branch's (MoCo v3)",
     }),
+    output: Type.String({ default: 'z', description: 'which named output' }),
   }),
   create: (o) => ({
-    negatives({ queries, keys, index }) {
-      const src = o.source === 'keys' && keys ? keys : queries;
+    // reading the target's outputs only, it lets the step skip views the loss does not read
+    readsOnline: o.branch === 'online',
+    negatives({ online, target, index }) {
+      const src = readOutputs(o.branch === 'target' ? target : online, o.output, o.branch).filter((t) => t !== undefined);
       const owner = new Int32Array(src.length * index.length);
       src.forEach((_, v) => owner.set(index, v * index.length));
-      return { keys: tf.concat(src, 0) as Tensor2D, owner };
+      return { embeddings: tf.concat(src, 0) as Tensor2D, owner };
     },
   }),
 });

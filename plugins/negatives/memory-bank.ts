@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, l2Normalize, tf, type Tensor2D, type Variable } from '../../core/index.js';
+import { definePlugin, readOutputs, l2Normalize, tf, type Tensor2D, type Variable } from '../../core/index.js';
 
 /**
  * Memory bank (NPID, Wu et al. 2018): one L2-normalised entry `[N, D]` per training image, indexed
@@ -42,14 +42,14 @@ export default definePlugin({
       negatives({ index }) {
         const idx = sample(new Set(index));
         return {
-          keys: tf.gather(bank, idx) as Tensor2D,
+          embeddings: tf.gather(bank, idx) as Tensor2D,
           owner: idx,
           positives: tf.gather(bank, index) as Tensor2D,
         };
       },
-      update({ queries, keys, index }) {
+      update({ online, target, index }) {
         tf.tidy(() => {
-          const src = keys ?? queries;
+          const src = readOutputs(target ?? online, 'z', target ? 'target' : 'online');
           // several views: their mean feature updates the entry
           const f = l2Normalize(src.length === 1 ? src[0] : tf.div(tf.addN(src), src.length));
           const old = tf.gather(bank, index);

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, l2Normalize, tf, type Tensor2D, type Variable } from '../../core/index.js';
+import { definePlugin, readOutputs, l2Normalize, tf, type Tensor2D, type Variable } from '../../core/index.js';
 
 /**
  * Momentum queue (MoCo, He et al. 2020): a FIFO ring buffer of K L2-normalised keys `[K, D]` from
@@ -29,11 +29,11 @@ export default definePlugin({
     const queue: Variable = tf.variable(l2Normalize(tf.tensor2d(init, [o.size, dim])), false);
     const pointer: Variable = tf.variable(tf.scalar(0), false);
     return {
-      readsQueries: false,
-      negatives: () => ({ keys: queue as unknown as Tensor2D }),
-      update({ keys, queries }) {
+      readsOnline: false,
+      negatives: () => ({ embeddings: queue as unknown as Tensor2D }),
+      update({ target, online }) {
         // the views that were encoded (a step may skip views its loss does not read)
-        const src = (keys ?? queries).filter((t) => t !== undefined);
+        const src = readOutputs(target ?? online, 'z', target ? 'target' : 'online').filter((t) => t !== undefined);
         const ptr0 = pointer.dataSync()[0];
         const { rows, next } = tf.tidy(() => {
           let k = l2Normalize(tf.concat(src, 0)) as Tensor2D;

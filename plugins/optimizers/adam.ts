@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, tf } from '../../core/index.js';
+import { definePlugin, tf, type ParamHyper } from '../../core/index.js';
 import { Slots } from './slots.js';
 
 /**
  * Adam (Kingma & Ba 2015) with bias correction; `decoupled: true` is AdamW (Loshchilov & Hutter
  * 2019: p -= lr*wd*p apart from the gradient), otherwise weight decay is L2 added to the gradient
- * (PyTorch's Adam). Decay skips biases and batch-norm parameters.
+ * (PyTorch's Adam). Decay skips biases and batch-norm parameters unless a parameter group says otherwise.
  *
  * @example { "type": "adam", "lr": 1e-3, "weightDecay": 1e-6 }
  */
@@ -21,12 +21,15 @@ const makeAdam = (decoupledDefault: boolean) => (o: { lr: number; beta1: number;
   const slots = new Slots();
   return {
     lr: o.lr,
+    get weightDecay() {
+      return o.weightDecay;
+    },
     init: (params: Parameters<Slots['init']>[0]) => {
       slots.init(params, ['m', 'v']);
       slots.counter('step');
     },
     state: () => slots.all,
-    apply(grads: Map<string, tf.Tensor>, lr: number) {
+    apply(grads: Map<string, tf.Tensor>, hyper: (name: string) => ParamHyper) {
       const t = slots.counter('step');
       tf.tidy(() => t.assign(tf.add(t, 1)));
       const step = t.dataSync()[0];
@@ -36,15 +39,15 @@ const makeAdam = (decoupledDefault: boolean) => (o: { lr: number; beta1: number;
         for (const p of slots.params) {
           let g = grads.get(p.name);
           if (!g) continue;
-          const decay = o.weightDecay > 0 && p.decay;
-          if (decay && !decoupledDefault) g = tf.add(g, tf.mul(p.variable, o.weightDecay));
+          const { lr, weightDecay } = hyper(p.name);
+          if (weightDecay > 0 && !decoupledDefault) g = tf.add(g, tf.mul(p.variable, weightDecay));
           const m = slots.get(p, 'm');
           const v = slots.get(p, 'v');
           m.assign(tf.add(tf.mul(m, o.beta1), tf.mul(g, 1 - o.beta1)));
           v.assign(tf.add(tf.mul(v, o.beta2), tf.mul(tf.square(g), 1 - o.beta2)));
           const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), o.eps));
           let next = tf.sub(p.variable, tf.mul(update, lr));
-          if (decay && decoupledDefault) next = tf.sub(next, tf.mul(p.variable, lr * o.weightDecay));
+          if (weightDecay > 0 && decoupledDefault) next = tf.sub(next, tf.mul(p.variable, lr * weightDecay));
           p.variable.assign(next);
         }
       });
@@ -58,6 +61,7 @@ export const adam = definePlugin({
   description: 'Adam with L2 weight decay',
   reference: 'Kingma & Ba 2015: beta 0.9/0.999, eps 1e-8',
   options: schema,
+  schedulable: ['weightDecay'],
   create: makeAdam(false),
 });
 
@@ -67,5 +71,6 @@ export const adamw = definePlugin({
   description: 'Adam with decoupled weight decay',
   reference: 'Loshchilov & Hutter 2019',
   options: Type.Object({ ...schema.properties, weightDecay: Type.Number({ default: 0.01, minimum: 0 }) }),
+  schedulable: ['weightDecay'],
   create: makeAdam(true),
 });

@@ -3,9 +3,10 @@ import { definePlugin, tf } from '../../core/index.js';
 import { Slots } from './slots.js';
 
 /**
- * LARS (You et al. 2017), SimCLR's optimizer for large batches: for parameters that take decay,
- * g = grad + wd*p and the layer-wise trust ratio eta*||p||/||g|| scales the step; biases and
- * batch-norm parameters are excluded from both (as SimCLR). v = mu*v + lr*trust*g; p -= v.
+ * LARS (You et al. 2017), SimCLR's and BYOL's optimizer for large batches: g = grad + wd*p, and
+ * for adapted parameters the layer-wise trust ratio eta*||p||/||g|| scales the step; biases and
+ * batch-norm parameters are excluded from both by default (SimCLR, BYOL; `paramGroups` can change
+ * that per parameter). v = mu*v + lr*trust*g; p -= v.
  *
  * @example { "type": "lars", "lr": 1.2, "momentum": 0.9, "weightDecay": 1e-6 }
  */
@@ -14,6 +15,7 @@ export default definePlugin({
   name: 'lars',
   description: 'layer-wise adaptive rate scaling with momentum (SimCLR)',
   reference: 'SimCLR: LARS, lr = 0.3 x batch/256, wd 1e-6, eta 0.001',
+  schedulable: ['weightDecay', 'momentum'],
   options: Type.Object({
     lr: Type.Number({ default: 0.3, exclusiveMinimum: 0, description: 'base learning rate (SimCLR: 0.3 x batch / 256)' }),
     momentum: Type.Number({ default: 0.9, minimum: 0, maximum: 1 }),
@@ -24,16 +26,20 @@ export default definePlugin({
     const slots = new Slots();
     return {
       lr: o.lr,
+      get weightDecay() {
+        return o.weightDecay;
+      },
       init: (params) => slots.init(params, ['momentum']),
       state: () => slots.all,
-      apply(grads, lr) {
+      apply(grads, hyper) {
         tf.tidy(() => {
           for (const p of slots.params) {
             let g = grads.get(p.name);
             if (!g) continue;
+            const { lr, weightDecay, adapt } = hyper(p.name);
             let scale: tf.Tensor | number = 1;
-            if (p.decay) {
-              if (o.weightDecay > 0) g = tf.add(g, tf.mul(p.variable, o.weightDecay));
+            if (weightDecay > 0) g = tf.add(g, tf.mul(p.variable, weightDecay));
+            if (adapt) {
               const wn = tf.norm(p.variable);
               const gn = tf.norm(g);
               const ratio = tf.div(tf.mul(wn, o.eta), gn);

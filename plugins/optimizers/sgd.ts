@@ -13,6 +13,7 @@ export default definePlugin({
   name: 'sgd',
   description: 'SGD with momentum, Nesterov and weight decay',
   reference: 'MoCo CIFAR recipe: lr 0.06, momentum 0.9, wd 5e-4',
+  schedulable: ['weightDecay', 'momentum'],
   options: Type.Object({
     lr: Type.Number({ default: 0.06, exclusiveMinimum: 0, description: 'base learning rate (the schedule scales it)' }),
     momentum: Type.Number({ default: 0.9, minimum: 0, maximum: 1 }),
@@ -24,14 +25,18 @@ export default definePlugin({
     const slots = new Slots();
     return {
       lr: o.lr,
+      get weightDecay() {
+        return o.weightDecay;
+      },
       init: (params) => slots.init(params, o.momentum > 0 ? ['momentum'] : []),
       state: () => slots.all,
-      apply(grads, lr) {
+      apply(grads, hyper) {
         tf.tidy(() => {
           for (const p of slots.params) {
             let g = grads.get(p.name);
             if (!g) continue;
-            if (o.weightDecay > 0 && p.decay) g = tf.add(g, tf.mul(p.variable, o.weightDecay));
+            const { lr, weightDecay } = hyper(p.name);
+            if (weightDecay > 0) g = tf.add(g, tf.mul(p.variable, weightDecay));
             if (o.momentum > 0) {
               const v = slots.get(p, 'momentum');
               v.assign(tf.add(tf.mul(v, o.momentum), g));

@@ -1,15 +1,17 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, tf, type Branch, type Param, type Variable } from '../../core/index.js';
+import { definePlugin, tf, type Branch, type Outputs, type Param, type Variable } from '../../core/index.js';
 
 /**
  * Momentum target (MoCo, He et al. 2020; BYOL, Grill et al. 2020): an EMA copy of the online encoder
- * and head, updated after every optimizer step as
+ * and head (never the predictor), updated after every optimizer step as
  *
  *   theta_k <- m * theta_k + (1 - m) * theta_q
  *
- * over trainable parameters (the copy keeps its own batch-norm statistics). It gets no gradient.
- * `schedule: "cosine"` raises m from `momentum` to 1 over training (BYOL: tau = 1 - (1 - tau0)(cos(pi k/K) + 1)/2).
- * Keys: the copy's outputs for the views, `[N, D]` per view.
+ * over trainable parameters (the copy keeps its own batch-norm statistics). Its forward pass runs
+ * before the gradient tape, so nothing of it is kept for the backward pass. `momentum` is
+ * schedulable: BYOL raises it from 0.996 to 1 with a cosine, tau = 1 - (1 - tau0)(cos(pi k/K) + 1)/2,
+ * which is `"schedules": { "target.momentum": { "to": 1, "schedule": { "type": "cosine" } } }`.
+ * Outputs: the copy's named outputs for the views (`h`, `z`).
  *
  * Batch norm leaks information on one device: if a query and its key are normalised with the same
  * batch's statistics, the model can find its positive through those statistics instead of the
@@ -18,7 +20,7 @@ import { definePlugin, tf, type Branch, type Param, type Variable } from '../../
  * g groups whose keys are computed separately (each with its own batch-norm statistics), then put
  * back in order.
  *
- * @example { "type": "momentum", "momentum": 0.99, "schedule": "constant" }
+ * @example { "type": "momentum", "momentum": 0.99 }
  */
 export default definePlugin({
   kind: 'target',
@@ -26,10 +28,10 @@ export default definePlugin({
   description: 'EMA copy of encoder and head, no gradient (MoCo, BYOL)',
   reference: 'MoCo (He et al. 2020): m = 0.999; BYOL: tau0 = 0.996 with a cosine increase',
   options: Type.Object({
-    momentum: Type.Number({ default: 0.99, minimum: 0, maximum: 1, description: 'm (the start value under a cosine schedule)' }),
-    schedule: Type.Union([Type.Literal('constant'), Type.Literal('cosine')], { default: 'constant', description: 'constant m, or cosine from m to 1' }),
+    momentum: Type.Number({ default: 0.99, minimum: 0, maximum: 1, description: 'm (schedulable: BYOL goes from 0.996 to 1)' }),
     shuffleGroups: Type.Integer({ default: 1, minimum: 1, description: 'keys from g shuffled groups with separate batch-norm statistics (Shuffle BN on one device); 1: off' }),
   }),
+  schedulable: ['momentum'],
   create(o, ctx) {
     let copy: Branch | undefined;
     let pairs: Array<[Param, Param]> = [];
@@ -40,7 +42,7 @@ export default definePlugin({
         const dst = [...copy.encoder.params.trainable(), ...copy.head.params.trainable()];
         pairs = src.map((p, i) => [p, dst[i]]);
       },
-      keys(views, _online, forward) {
+      outputs(views, _online, forward) {
         if (!copy) throw new Error('momentum target used before attach()');
         const n = views[0].shape[0];
         const g = Math.min(o.shuffleGroups, n);
@@ -50,16 +52,21 @@ export default definePlugin({
         perm.forEach((p, i) => (inverse[p] = i));
         const shuffled = views.map((v) => tf.gather(v, perm));
         const size = Math.ceil(n / g);
-        const chunks: tf.Tensor2D[][] = views.map(() => []);
+        const chunks: Outputs[][] = views.map(() => []);
         for (let start = 0; start < n; start += size) {
           const len = Math.min(size, n - start);
           const outs = forward(copy, shuffled.map((v) => tf.slice(v, start, len)));
           outs.forEach((k, vi) => chunks[vi].push(k));
         }
-        return chunks.map((c) => tf.gather(tf.concat(c, 0), inverse) as tf.Tensor2D);
+        // every named output back in batch order (the `map` only when it is read)
+        return chunks.map((c) => {
+          const joined: Outputs = {};
+          for (const name of Object.keys(c[0])) Object.defineProperty(joined, name, { enumerable: true, get: () => tf.gather(tf.concat(c.map((o) => o[name]), 0), inverse) });
+          return joined;
+        });
       },
-      update(progress) {
-        const m = o.schedule === 'cosine' ? 1 - (1 - o.momentum) * (Math.cos((Math.PI * progress.step) / progress.totalSteps) + 1) / 2 : o.momentum;
+      afterStep() {
+        const m = o.momentum;
         tf.tidy(() => {
           for (const [q, k] of pairs) k.variable.assign(tf.add(tf.mul(k.variable, m), tf.mul(q.variable, 1 - m)));
         });

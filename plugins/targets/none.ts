@@ -12,5 +12,5 @@ export default definePlugin({
   name: 'none',
   description: 'no key branch',
   options: Type.Object({}),
-  create: () => ({ attach: async () => {}, keys: () => undefined }),
+  create: () => ({ attach: async () => {}, outputs: () => undefined }),
 });

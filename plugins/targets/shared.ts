@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, stopGradient, type Tensor2D } from '../../core/index.js';
+import { definePlugin, stopGradient, type Outputs } from '../../core/index.js';
 
 /**
- * Shared target: the keys are the online branch's own outputs for the views (SimCLR: both views go
- * through the same encoder and head, gradients flow through both). With `stopGradient` the keys
- * are detached (SimSiam, Chen & He 2021).
+ * Shared target: the target outputs are the online branch's own outputs for the views (SimCLR: both
+ * views go through the same encoder and head, gradients flow through both). With `stopGradient`
+ * they are detached (SimSiam, Chen & He 2021: the loss reads the online `p` and the detached `z`).
  *
  * @example { "type": "shared" }
  */
@@ -19,6 +19,13 @@ export default definePlugin({
   create: (o) => ({
     readsOnline: true,
     attach: async () => {},
-    keys: (_views, online) => (o.stopGradient ? online.map((t) => stopGradient(t) as Tensor2D) : online),
+    outputs: (_views, online) => (o.stopGradient ? online?.map((out) => detached(out)) : online),
   }),
 });
+
+/** Every output of a view detached, each when first read. */
+function detached(out: Outputs): Outputs {
+  const d: Outputs = {};
+  for (const name of Object.keys(out)) Object.defineProperty(d, name, { enumerable: true, get: () => stopGradient(out[name]) });
+  return d;
+}

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { SweepStore, builtinPresets, createRegistry, planSweep } from '../../cli/api.js';
+import { builtinPresets, createRegistry } from '../../cli/api.js';
+import { SweepStore, planSweep } from '../../cli/sweep-api.js';
 
 // Debian's chromium (apt-get install chromium); CHROMIUM_PATH overrides. Without it the browser test is
 // skipped, unless SELFSUP_REQUIRE_BROWSER=1 (.ci/run sets it after installing chromium): then it fails.

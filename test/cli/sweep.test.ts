@@ -117,8 +117,9 @@ describe('selfsup sweep', () => {
     expect(JSON.parse(a.out.trim().split('\n').pop()!)).toMatchObject({ total: n, done: n, failed: 0, skipped: 0 });
     const reference = readStore(clean);
     expect(reference.trials.every((t) => t.status === 'done' && t.attempts === 1)).toBe(true);
-    // 3 heads x 2 seeds, each: 2 final kNN metrics + loss, and per epoch loss and step (+ kNN monitor after epoch 1)
-    expect(reference.metrics.length).toBe(n * (3 + 2 + 3));
+    // 3 heads x 2 seeds, each: final 2 kNN metrics, loss and the collapse monitor (z_std, z_std_ref),
+    // and per epoch loss, step and z_std (+ kNN monitor after epoch 1)
+    expect(reference.metrics.length).toBe(n * (5 + 3 + 4));
 
     const dir = tmp();
     // SIGKILL to the runner alone: its workers notice and stop within a step, they do not train on as orphans
@@ -151,7 +152,7 @@ describe('selfsup sweep', () => {
       doneAfterKill.push(s.trials.filter((t) => t.status === 'done').length);
       for (const t of s.trials) {
         const n = s.metrics.filter((m) => m.hash === t.hash).length;
-        expect(n, `trial ${t.hash} (${t.status})`).toBe(t.status === 'done' ? 8 : 0);
+        expect(n, `trial ${t.hash} (${t.status})`).toBe(t.status === 'done' ? 12 : 0);
       }
     }
     const b = selfsup('sweep', spec, '--workers', '2', '--out', dir, '--json');

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createRegistry, extractFeatures, gamutBins, normalizeImages, rgbToLab, tf, type Augmenter, type Loss, type Tensor4D } from '../../cli/api.js';
+import { Rng, createRegistry, extractFeatures, gamutBins, normalizeImages, rgbToLab, tf, type Augmenter, type Loss, type Tensor4D, progressAt } from '../../cli/api.js';
 import { maxAbsDiff, useBackend } from '../helpers.js';
 
 const registry = createRegistry();
@@ -11,7 +11,7 @@ describe('colorization', () => {
   it('lab-split: the view is L/100 on every channel, the target ab/110 and L', async () => {
     const aug = (await registry.create('augmenter', { type: 'lab-split' }, ctx('/augmenter'))) as Augmenter;
     const x = tf.tensor4d(Array.from({ length: 2 * 16 * 3 }, (_, i) => ((i * 37) % 101) / 100), [2, 4, 4, 3]);
-    const { views, targets } = aug.apply(x, Rng.fromSeed(0));
+    const { views, supervision: targets } = aug.apply(x, Rng.fromSeed(0));
     const lab = rgbToLab(x).dataSync();
     const v = views[0].dataSync();
     const ab = targets!.ab.dataSync();
@@ -54,7 +54,7 @@ describe('colorization', () => {
     const loss = (await registry.create('loss', { type: 'colorization', mode: 'regression' }, ctx('/loss'))) as Loss;
     const ab = tf.tensor4d([0.1, -0.2, 0.3, 0.4], [1, 1, 2, 2]);
     const pred = tf.tensor4d([0.2, -0.2, 0.1, 0.4], [1, 1, 2, 2]);
-    expect(loss.compute({ outputs: [pred], targets: { ab }, index: new Int32Array(1) }).dataSync()[0]).toBeCloseTo((0.01 + 0.04) / 4, 7);
+    expect((loss.compute({ online: [{ z: pred }], supervision: { ab }, index: new Int32Array(1), progress: progressAt(0, 1, 1) }) as tf.Scalar).dataSync()[0]).toBeCloseTo((0.01 + 0.04) / 4, 7);
   });
 
   it('classification: logits on the pixel colour beat uniform logits, which beat logits on a far colour; the bin count is checked', async () => {
@@ -65,7 +65,7 @@ describe('colorization', () => {
     const far = q - 1;
     const ab = tf.tensor4d([bins[2 * near] / 110, bins[2 * near + 1] / 110], [1, 1, 1, 2]);
     const peaked = (k: number) => tf.tensor4d(Array.from({ length: q }, (_, i) => (i === k ? 10 : 0)), [1, 1, 1, q]);
-    const value = (logits: tf.Tensor) => loss.compute({ outputs: [logits], targets: { ab }, index: new Int32Array(1) }).dataSync()[0];
+    const value = (logits: tf.Tensor) => (loss.compute({ online: [{ z: logits }], supervision: { ab }, index: new Int32Array(1), progress: progressAt(0, 1, 1) }) as tf.Scalar).dataSync()[0];
     const good = value(peaked(near));
     const uniform = value(tf.zeros([1, 1, 1, q]));
     const bad = value(peaked(far));

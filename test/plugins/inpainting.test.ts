@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createRegistry, runExperiment, tf, type Encoder, type Head, type Loss, type PluginRef } from '../../cli/api.js';
+import { Rng, createRegistry, runExperiment, tf, type Encoder, type Head, type Loss, type PluginRef, progressAt } from '../../cli/api.js';
 import { useBackend } from '../helpers.js';
 import { upsample2 } from '../../plugins/heads/conv-decoder.js';
 
@@ -21,7 +21,7 @@ describe('inpainting parts', () => {
     const encoder = (await registry.create('encoder', enc as unknown as PluginRef, ctx('/encoder', { dataset: info(size, ch) }))) as Encoder;
     const out = encoder.forward(tf.zeros([2, size, size, ch]), false);
     const head = (await registry.create('head', { type: 'conv-decoder' }, ctx('/head', { dataset: info(size, ch), encoder: { dim: encoder.dim, mapShape: out.map.shape.slice(1) }, inputDim: encoder.dim }))) as Head;
-    const y = head.forward(out, true);
+    const y = head.forward(out, true) as tf.Tensor;
     expect(y.shape).toEqual([2, size, size, ch]);
     expect(Math.min(...y.dataSync())).toBeGreaterThanOrEqual(0); // sigmoid pixels
   });
@@ -36,7 +36,7 @@ describe('inpainting parts', () => {
   it('mask-region fills a centred square of the requested area with the mean and returns the original and the mask', async () => {
     const aug = await registry.create('augmenter', { type: 'mask-region', fraction: 0.25 }, ctx('/augmenter', { dataset: info(8, 1) }));
     const x = tf.fill([1, 8, 8, 1], 0.9) as tf.Tensor4D;
-    const { views, targets } = aug.apply(x, Rng.fromSeed(0));
+    const { views, supervision: targets } = aug.apply(x, Rng.fromSeed(0));
     const m = targets!.mask.dataSync();
     expect(Array.from(m).reduce((s, v) => s + v, 0)).toBe(16); // 4 x 4 = 1/4 of 64
     expect(m[2 * 8 + 2]).toBe(1);
@@ -54,7 +54,7 @@ describe('inpainting parts', () => {
     for (let b = 0; b < 2; b++) for (let i = 2; i < 6; i++) for (let j = 2; j < 6; j++) mArr[b * 64 + i * 8 + j] = 1;
     const mask = tf.tensor4d(mArr, [2, 8, 8, 1]);
     const garbageOutside = tf.add(tf.mul(image, mask), tf.mul(tf.sub(1, mask), 7));
-    const l = (pred: tf.Tensor) => loss.compute({ outputs: [pred], targets: { image, mask }, index: new Int32Array(2) }).dataSync()[0];
+    const l = (pred: tf.Tensor) => (loss.compute({ online: [{ z: pred }], supervision: { image, mask }, index: new Int32Array(2), progress: progressAt(0, 1, 1) }) as tf.Scalar).dataSync()[0];
     expect(l(garbageOutside)).toBe(0);
     // an error of 1 on one interior pixel vs one border-band pixel
     const one = (i: number, j: number) => { const e = new Float32Array(128); e[i * 8 + j] = 1; return tf.add(image, tf.tensor4d(e, [2, 8, 8, 1])); };

@@ -16,7 +16,7 @@ async function problems(cfg: Record<string, unknown>, sets: string[] = []) {
 describe('config validation', () => {
   it('fills defaults from every plugin schema in one pass and normalises the single task to tasks.main', async () => {
     const { config } = await resolveExperiment(tinySimclr({ loss: { type: 'info-nce' } }));
-    expect(config.tasks.main.loss).toEqual({ type: 'info-nce', temperature: 0.5, symmetric: true });
+    expect(config.tasks.main.loss).toEqual({ type: 'info-nce', temperature: 0.5, symmetric: true, online: 'z', target: 'z' });
     expect(config.tasks.main.weight).toBe(1);
     expect(config.train.concatViews).toBe(true);
     expect((config.tasks.main.augmenter as unknown as { pipeline: Array<Record<string, unknown>> }).pipeline[0]).toEqual({ type: 'random-resized-crop', scale: [0.5, 1], ratio: [0.75, 4 / 3] });
@@ -72,7 +72,9 @@ describe('config validation', () => {
 
   it('composes one JSON Schema with a discriminated oneOf per kind', () => {
     const s = schemaOf(createRegistry()) as { $defs: Record<string, { oneOf: Array<{ properties: { type: { const: string } } }> }> };
-    expect(s.$defs.loss.oneOf.map((b) => b.properties.type.const)).toEqual(['info-nce', 'cross-entropy', 'masked-l2', 'colorization']);
+    const losses = s.$defs.loss.oneOf.map((b) => b.properties.type.const);
+    expect(losses.slice(0, 4)).toEqual(['info-nce', 'cross-entropy', 'masked-l2', 'colorization']);
+    expect(losses).toEqual(createRegistry().namesOf('loss')); // one branch per registered loss, in registration order
     expect(Object.keys(s.$defs)).toEqual(expect.arrayContaining(['augmenter', 'encoder', 'head', 'loss', 'negatives', 'target', 'dataset', 'optimizer', 'schedule', 'evaluator', 'backend', 'callback']));
   });
 

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchNorm, KERNELS_SOURCE_SHA256, ParamStore, Rng, conv2dBackpropFilterViaConv, conv2dBackpropInputViaPhases, createRegistry, tf } from '../../../cli/api.js';
+import { BatchNorm, ParamStore, Rng, createRegistry, tf } from '../../../cli/api.js';
+import { KERNELS_SOURCE_SHA256, conv2dBackpropFilterViaConv, conv2dBackpropInputViaPhases } from '../../../core/engine/index.js';
 import { maxAbs, maxAbsDiff, randn, useBackend } from '../../helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -201,7 +202,7 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
   });
 
   it('selecting wasm again keeps one kernel module, and int32 Reverse and Slice still reach the stock kernels', async () => {
-    const { registerSimdKernels } = await import('../../../cli/api.js');
+    const { registerSimdKernels } = await import('../../../core/engine/index.js');
     await useBackend('wasm');
     const a = await registerSimdKernels('wasm', 2);
     const b = await registerSimdKernels('wasm', 2);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, createRegistry, selectBackend, tf } from '../../../cli/api.js';
+import { createRegistry, selectBackend, tf } from '../../../cli/api.js';
+import { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong } from '../../../core/engine/index.js';
 import { maxAbs, maxAbsDiff, randn } from '../../helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, axesLabel, canonicalJson, configHash, expandTrials, loadSweepSpec } from '../../../cli/api.js';
+import { ConfigError } from '../../../cli/api.js';
+import { axesLabel, canonicalJson, configHash, expandTrials, loadSweepSpec } from '../../../cli/sweep-api.js';
 
 const spec = (s: Record<string, unknown>) => loadSweepSpec({ extends: 'simclr', ...s }).spec;
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng, TrainingError, Type, buildRun, createRegistry, definePlugin, makeBatch, resolveExperiment, runExperiment, tf, trainStep } from '../../../cli/api.js';
+import { Rng, TrainingError, Type, buildRun, createRegistry, definePlugin, makeBatch, resolveExperiment, runExperiment, tf, trainStep, progressAt } from '../../../cli/api.js';
 import { tinySimclr, useBackend } from '../../helpers.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-test-'));
@@ -47,7 +47,7 @@ describe('training', () => {
     const step = (i: number) => {
       const idx = Rng.fromSeed(0, `b${i}`).permutation(64).subarray(0, 16);
       const b = makeBatch(parts.data.train, parts.info, idx);
-      losses.push(trainStep(parts, b, rng, 0.05, { step: i, totalSteps: 60, epoch: 0, stepsPerEpoch: 4 }).loss);
+      losses.push(trainStep(parts, b, rng, 0.5, progressAt(i, 60, 4)).loss);
       b.x.dispose();
     };
     for (let i = 0; i < 3; i++) step(i);
@@ -98,7 +98,11 @@ describe('training', () => {
     const trained = await runExperiment('simclr', {
       sets: ['backend=wasm', 'data.trainLimit=2048', 'data.testLimit=500', 'encoder.widths=[16,32]', 'head.hiddenDim=32', 'train.batchSize=128', 'train.epochs=4', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[{"type":"knn","k":20}]', 'eval.baseline=true', 'optimizer.lr=0.003'],
     });
-    expect(Object.keys(trained.eval).sort()).toEqual(['knn_top1', 'random_knn_top1']);
+    expect(Object.keys(trained.eval).sort()).toEqual(['knn_top1', 'random_knn_top1', 'z_std', 'z_std_ref']);
+    expect(trained.eval.z_std_ref).toBeCloseTo(1 / Math.sqrt(64), 12);
+    // the collapse monitor: at most 1/sqrt(D) for unit vectors (D = 64), far from 0 for a contrastive method
+    expect(trained.eval.z_std).toBeLessThanOrEqual(1 / Math.sqrt(64) + 1e-6);
+    expect(trained.eval.z_std).toBeGreaterThan(0.5 / Math.sqrt(64));
     expect(trained.eval.random_knn_top1).toBeGreaterThan(0.3); // 10 classes: random conv features are far above chance
     expect(trained.eval.knn_top1).toBeGreaterThan(trained.eval.random_knn_top1 + 0.04); // measured 0.652 vs 0.572
   });

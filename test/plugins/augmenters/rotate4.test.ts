@@ -20,7 +20,7 @@ describe('rotate4', () => {
     const h = 3;
     const vals = Array.from({ length: n * h * h }, (_, i) => i);
     const x = tf.tensor4d(vals, [n, h, h, 1]);
-    const { views, targets } = (await build({ type: 'rotate4' })).apply(x, Rng.fromSeed(0));
+    const { views, supervision: targets } = (await build({ type: 'rotate4' })).apply(x, Rng.fromSeed(0));
     expect(views).toHaveLength(4);
     for (let k = 0; k < 4; k++) {
       const got = views[k].arraySync() as number[][][][];
@@ -34,7 +34,7 @@ describe('rotate4', () => {
 
   it('mode random: one view, each image rotated by its label', async () => {
     const x = tf.tensor4d(Array.from({ length: 8 * 4 }, (_, i) => i % 7), [8, 2, 2, 1]);
-    const { views, targets } = (await build({ type: 'rotate4', mode: 'random' })).apply(x, Rng.fromSeed(3));
+    const { views, supervision: targets } = (await build({ type: 'rotate4', mode: 'random' })).apply(x, Rng.fromSeed(3));
     const labels = Array.from(targets!.labels.dataSync());
     expect(new Set(labels).size).toBeGreaterThan(1);
     const got = views[0].arraySync() as number[][][][];

@@ -1,11 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PluginRegistry, Rng, tf } from '../../../cli/api.js';
+import { PluginRegistry, Rng, progressAt, tf } from '../../../cli/api.js';
 import infoNce from '../../../plugins/losses/info-nce.js';
 import inBatch from '../../../plugins/negatives/in-batch.js';
 import { randn, useBackend } from '../../helpers.js';
 
 const ctx = { seed: 0, rng: Rng.fromSeed(0), path: '/loss', registry: new PluginRegistry(), log: () => {} };
 const index = (n: number) => Int32Array.from({ length: n }, (_, i) => 1000 + i);
+const progress = progressAt(0, 10, 10);
+/** one output `z` per view */
+const zs = (ts: tf.Tensor[]) => ts.map((z) => ({ z }));
 
 /** SimCLR's NT-Xent written as the paper does: a loop over all 2N anchors. */
 function ntXentLoop(z1: number[][], z2: number[][], t: number): number {
@@ -46,12 +49,12 @@ describe('info-nce', () => {
   beforeAll(() => useBackend('cpu'));
 
   it('uniform similarities give log(2N-1) (NT-Xent with in-batch negatives)', async () => {
-    const loss = await infoNce.create({ temperature: 0.5, symmetric: true }, ctx);
-    const neg = await inBatch.create({ source: 'queries' }, ctx);
+    const loss = await infoNce.create({ temperature: 0.5, symmetric: true, online: 'z', target: 'z' }, ctx);
+    const neg = await inBatch.create({ branch: 'online', output: 'z' }, ctx);
     for (const n of [2, 8, 64]) {
       const z = tf.ones([n, 16]) as tf.Tensor2D;
-      const queries = [z, z];
-      const value = loss.compute({ outputs: queries, keys: queries, negatives: neg.negatives({ queries, keys: queries, index: index(n) }), index: index(n) });
+      const views = zs([z, z]);
+      const value = loss.compute({ online: views, target: views, negatives: neg.negatives({ online: views, target: views, index: index(n) }), index: index(n), progress }) as tf.Scalar;
       expect(value.dataSync()[0]).toBeCloseTo(Math.log(2 * n - 1), 5);
     }
   });
@@ -60,10 +63,10 @@ describe('info-nce', () => {
     for (const [n, d, t] of [[5, 7, 0.5], [16, 32, 0.1], [3, 4, 1.0]] as const) {
       const a = randn([n, d], n);
       const b = randn([n, d], n + 100);
-      const loss = await infoNce.create({ temperature: t, symmetric: true }, ctx);
-      const neg = await inBatch.create({ source: 'queries' }, ctx);
-      const queries = [tf.tensor2d(a, [n, d]), tf.tensor2d(b, [n, d])];
-      const got = loss.compute({ outputs: queries, keys: queries, negatives: neg.negatives({ queries, keys: queries, index: index(n) }), index: index(n) }).dataSync()[0];
+      const loss = await infoNce.create({ temperature: t, symmetric: true, online: 'z', target: 'z' }, ctx);
+      const neg = await inBatch.create({ branch: 'online', output: 'z' }, ctx);
+      const views = zs([tf.tensor2d(a, [n, d]), tf.tensor2d(b, [n, d])]);
+      const got = (loss.compute({ online: views, target: views, negatives: neg.negatives({ online: views, target: views, index: index(n) }), index: index(n), progress }) as tf.Scalar).dataSync()[0];
       expect(Math.abs(got - ntXentLoop(rows(a, n, d), rows(b, n, d), t))).toBeLessThan(1e-5);
     }
   });
@@ -73,15 +76,15 @@ describe('info-nce', () => {
     const q = randn([n, d], 1);
     const kk = randn([n, d], 2);
     const negs = randn([k, d], 3);
-    const loss = await infoNce.create({ temperature: t, symmetric: false }, ctx);
-    const args = { outputs: [tf.tensor2d(q, [n, d])], keys: [tf.tensor2d(kk, [n, d])], index: index(n) };
-    const plain = loss.compute({ ...args, negatives: { keys: tf.tensor2d(negs, [k, d]) } }).dataSync()[0];
+    const loss = await infoNce.create({ temperature: t, symmetric: false, online: 'z', target: 'z' }, ctx);
+    const args = { online: zs([tf.tensor2d(q, [n, d])]), target: zs([tf.tensor2d(kk, [n, d])]), index: index(n), progress };
+    const plain = (loss.compute({ ...args, negatives: { embeddings: tf.tensor2d(negs, [k, d]) } }) as tf.Scalar).dataSync()[0];
     expect(Math.abs(plain - queueLoop(rows(q, n, d), rows(kk, n, d), rows(negs, k, d), t))).toBeLessThan(1e-5);
     // mark negative 0 as belonging to sample 0 and negative 1 to sample 3: they drop out of those rows only
     const owner = new Int32Array(k).fill(-1);
     owner[0] = 1000;
     owner[1] = 1003;
-    const masked = loss.compute({ ...args, negatives: { keys: tf.tensor2d(negs, [k, d]), owner } }).dataSync()[0];
+    const masked = (loss.compute({ ...args, negatives: { embeddings: tf.tensor2d(negs, [k, d]), owner } }) as tf.Scalar).dataSync()[0];
     const ref =
       rows(q, n, d).reduce((s, qi, i) => {
         const keep = rows(negs, k, d).filter((_, j) => owner[j] !== 1000 + i);
@@ -91,7 +94,7 @@ describe('info-nce', () => {
   });
 
   it('refuses a task without a positive, with a sentence', async () => {
-    const loss = await infoNce.create({ temperature: 0.5, symmetric: true }, ctx);
-    expect(() => loss.compute({ outputs: [tf.ones([2, 3])], index: index(2) })).toThrow(/needs a positive/);
+    const loss = await infoNce.create({ temperature: 0.5, symmetric: true, online: 'z', target: 'z' }, ctx);
+    expect(() => loss.compute({ online: zs([tf.ones([2, 3])]), index: index(2), progress })).toThrow(/needs a positive/);
   });
 });

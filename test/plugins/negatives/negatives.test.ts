@@ -29,9 +29,9 @@ describe('momentum-queue', () => {
     for (const [b, n] of [[3, 0], [4, 1], [5, 2], [2, 3], [9, 4], [1, 5]] as const) {
       const keys = unit(randn([b, D], 100 + n), D);
       // the negatives of this step are the queue before the batch's keys go in
-      const negs = q.negatives({ queries: [], keys: [tf.tensor2d(keys, [b, D])], index: new Int32Array(b) })!;
-      expect(maxAbsDiff(negs.keys.dataSync(), ref.flat())).toBeLessThan(1e-6);
-      q.update!({ queries: [], keys: [tf.tensor2d(keys, [b, D])], index: new Int32Array(b) });
+      const negs = q.negatives({ online: [], target: [{ z: tf.tensor2d(keys, [b, D]) }], index: new Int32Array(b) })!;
+      expect(maxAbsDiff(negs.embeddings.dataSync(), ref.flat())).toBeLessThan(1e-6);
+      q.update!({ online: [], target: [{ z: tf.tensor2d(keys, [b, D]) }], index: new Int32Array(b) });
       const rows = Array.from({ length: b }, (_, i) => Array.from(keys.subarray(i * D, (i + 1) * D))).slice(Math.max(0, b - K));
       for (const r of rows) {
         ref[ptr] = r;
@@ -59,7 +59,7 @@ describe('memory-bank', () => {
     for (let i = 0; i < N; i++) expect(Math.hypot(...before.subarray(i * D, (i + 1) * D))).toBeCloseTo(1, 5);
     const index = Int32Array.from([3, 11, 17]);
     const f = randn([3, D], 9);
-    bank.update!({ queries: [tf.tensor2d(f, [3, D]) as Tensor2D], index });
+    bank.update!({ online: [{ z: tf.tensor2d(f, [3, D]) as Tensor2D }], index });
     const after = v.dataSync();
     const fu = unit(f, D);
     for (let r = 0; r < N; r++) {
@@ -75,7 +75,7 @@ describe('memory-bank', () => {
     const bank = await make({ type: 'memory-bank', negatives: 40, excludeOwn: true }, { inputDim: 3, trainCount: N });
     const index = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (let t = 0; t < 20; t++) {
-      const n = bank.negatives({ queries: [], index })!;
+      const n = bank.negatives({ online: [], index })!;
       expect(n.owner!.length).toBe(40);
       for (const i of n.owner!) {
         expect(i).toBeGreaterThanOrEqual(10);
@@ -83,7 +83,7 @@ describe('memory-bank', () => {
       }
       const rows = bank.state!().get('bank')!.dataSync();
       expect(maxAbsDiff(n.positives!.dataSync(), rows.subarray(0, 30))).toBe(0);
-      expect(maxAbsDiff(n.keys.dataSync().subarray(0, 3), rows.subarray(n.owner![0] * 3, n.owner![0] * 3 + 3))).toBe(0);
+      expect(maxAbsDiff(n.embeddings.dataSync().subarray(0, 3), rows.subarray(n.owner![0] * 3, n.owner![0] * 3 + 3))).toBe(0);
     }
   });
 });
@@ -131,7 +131,7 @@ describe('views encoded by a MoCo step', () => {
       const order = Int32Array.from({ length: N }, (_, i) => i);
       const b = makeBatch(parts.data.train, parts.info, order);
       const before = tf.memory().numTensors;
-      const r = trainStep(parts, b, Rng.fromSeed(0, 's'), 1e-3, { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1 });
+      const r = trainStep(parts, b, Rng.fromSeed(0, 's'), 1e-3, { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1, fraction: 0 });
       b.x.dispose();
       expect(Number.isFinite(r.loss)).toBe(true);
       // nothing leaked by the sparse views

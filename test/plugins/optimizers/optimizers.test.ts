@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParamStore, Rng, constant, createRegistry, tf, type Optimizer, type Param } from '../../../cli/api.js';
+import { ParamGroups, ParamStore, Rng, constant, createRegistry, tf, type Optimizer, type Param } from '../../../cli/api.js';
 import { useBackend } from '../../helpers.js';
 
 const registry = createRegistry();
@@ -13,8 +13,10 @@ function setup(opt: Optimizer) {
   const b = store.add('b', [1], { init: constant(0.5), decay: false });
   const params: Param[] = store.list();
   opt.init(params);
+  // no parameter groups: weight decay and LARS adaptation follow each parameter's `decay`
+  const groups = new ParamGroups(params.map((p) => ({ ...p, key: p.name })), []);
   const step = (gw: number[], gb: number[], lr: number) =>
-    tf.tidy(() => opt.apply(new Map([['w', tf.tensor1d(gw)], ['b', tf.tensor1d(gb)]]), lr));
+    tf.tidy(() => opt.apply(new Map([['w', tf.tensor1d(gw)], ['b', tf.tensor1d(gb)]]), groups.hyper(opt, lr / opt.lr)));
   return { w, b, step };
 }
 const values = (v: tf.Variable) => Array.from(v.dataSync());

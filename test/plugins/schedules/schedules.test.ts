@@ -4,7 +4,7 @@ import { Rng, createRegistry, type Schedule } from '../../../cli/api.js';
 const registry = createRegistry();
 const make = async (ref: { type: string; [k: string]: unknown }) =>
   (await registry.create('schedule', ref, { seed: 0, rng: Rng.fromSeed(0), path: '/schedule', registry, log: () => {} })) as Schedule;
-const at = (step: number) => ({ step, totalSteps: 100, epoch: Math.floor(step / 10), stepsPerEpoch: 10 });
+const at = (step: number) => ({ step, totalSteps: 100, epoch: Math.floor(step / 10), stepsPerEpoch: 10, fraction: step / 100 });
 
 describe('schedules', () => {
   it('cosine: linear warmup to 1, half-way through the decay 0.5, then the final value', async () => {

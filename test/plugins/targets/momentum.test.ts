@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, buildRun, makeBatch, resolveExperiment, tf, trainStep } from '../../../cli/api.js';
+import { Rng, buildRun, makeBatch, progressAt, resolveExperiment, tf, trainStep } from '../../../cli/api.js';
 import { tinySimclr, useBackend } from '../../helpers.js';
 
 describe('momentum target', () => {
@@ -20,7 +20,7 @@ describe('momentum target', () => {
     }
     const before = new Map(copyEnc.map(([k, v]) => [k, v.dataSync().slice()]));
     const b = makeBatch(parts.data.train, parts.info, Int32Array.from({ length: 16 }, (_, i) => i));
-    trainStep(parts, b, Rng.fromSeed(0), 0.5, { step: 0, totalSteps: 10, epoch: 0, stepsPerEpoch: 4 });
+    trainStep(parts, b, Rng.fromSeed(0), 0.5, progressAt(0, 10, 4));
     let changed = 0;
     for (const [k, v] of copyEnc) {
       const online = parts.encoder.params.get(k.slice('encoder/'.length))!.variable.dataSync();
@@ -38,16 +38,21 @@ describe('momentum target', () => {
     b.x.dispose();
   });
 
-  it('a cosine schedule raises m from its start to 1', async () => {
-    const { config, registry } = await resolveExperiment(tinySimclr({ target: { type: 'momentum', momentum: 0.5, schedule: 'cosine' } }));
+  it('a cosine schedule on target.momentum raises m from its start to 1 (BYOL)', async () => {
+    const schedules = { 'target.momentum': { to: 1, schedule: { type: 'cosine' } } };
+    const { config, registry } = await resolveExperiment(tinySimclr({ target: { type: 'momentum', momentum: 0.5 }, schedules }));
     const parts = await buildRun(config, { registry });
     const [k, v] = [...parts.tasks[0].target.state!()].find(([key]) => key === 'encoder/conv1.weight')!;
     const online = parts.encoder.params.get('conv1.weight')!.variable;
     tf.tidy(() => online.assign(tf.add(online, 1)));
     const old = v.dataSync().slice();
-    parts.tasks[0].target.update!({ step: 10, totalSteps: 10, epoch: 1, stepsPerEpoch: 10 }); // end: m = 1
+    parts.scalars.apply(progressAt(10, 10, 10)); // end: m = 1
+    expect(parts.scalars.values()).toEqual({ 'target.momentum': 1 });
+    parts.tasks[0].target.afterStep!(progressAt(10, 10, 10));
     expect(Array.from(v.dataSync())).toEqual(Array.from(old));
-    parts.tasks[0].target.update!({ step: 5, totalSteps: 10, epoch: 0, stepsPerEpoch: 10 }); // middle: m = 0.75
+    parts.scalars.apply(progressAt(5, 10, 10)); // middle: m = 1 + (0.5 - 1) * (1 + cos(pi/2)) / 2 = 0.75
+    expect(parts.scalars.values()['target.momentum']).toBeCloseTo(0.75, 12);
+    parts.tasks[0].target.afterStep!(progressAt(5, 10, 10));
     const on = online.dataSync();
     expect(v.dataSync()[0]).toBeCloseTo(0.75 * old[0] + 0.25 * on[0], 6);
     expect(k).toBe('encoder/conv1.weight');
@@ -61,11 +66,11 @@ describe('momentum target', () => {
     // a stand-in branch: keys = the rows it is given, recording each group's sample ids
     const forward = (_b: unknown, xs: tf.Tensor[]) => {
       groups.push(Array.from(xs[0].dataSync()).filter((_, j) => j % 2 === 0));
-      return xs as tf.Tensor2D[];
+      return xs.map((x) => ({ z: x }));
     };
-    const keys = parts.tasks[0].target.keys(views, [], forward as never)!;
-    expect(Array.from(keys[0].dataSync())).toEqual(Array.from(views[0].dataSync()));
-    expect(Array.from(keys[1].dataSync())).toEqual(Array.from(views[1].dataSync()));
+    const keys = parts.tasks[0].target.outputs(views, undefined, forward as never)!;
+    expect(Array.from(keys[0].z.dataSync())).toEqual(Array.from(views[0].dataSync()));
+    expect(Array.from(keys[1].z.dataSync())).toEqual(Array.from(views[1].dataSync()));
     expect(groups.map((g) => g.length)).toEqual([4, 4, 2]);
     expect(groups.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(groups.flat()).not.toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // shuffled

@@ -1,0 +1,11 @@
+/**
+ * `selfsup/sweep`: ablation sweeps — specs, planning, the SQLite results store (better-sqlite3),
+ * the runner and the report. Kept out of the main entry so that a plugin's import of `selfsup`
+ * never loads the store's native addon.
+ *
+ * @example
+ * import { runSweep } from 'selfsup/sweep';
+ * const summary = await runSweep('presets/sweeps/methods.json', { workers: 2 });
+ */
+export * from '../core/sweep/index.js';
+export { runSweep, type SweepOptions, type SweepEvent, type SweepSummary } from './sweep/runner.js';

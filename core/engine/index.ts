@@ -1,0 +1,12 @@
+/**
+ * selfsup's engine internals (`selfsup/engine`): the kernels selfsup registers on tfjs backends,
+ * wasm threads and memory guards. Backend plugins use them; plugin authors need none of it.
+ */
+export { registerConv2DBackpropFilter, conv2dBackpropFilterViaConv } from './kernels/conv2d-backprop-filter.js';
+export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './kernels/conv2d-backprop-input.js';
+export { patchForWasmThreads, unrefWasmThreads } from './wasm-threads.js';
+export { guardWasmMalloc } from './wasm-memory.js';
+export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './kernels/batch-mat-mul.js';
+export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerWebGpuKernels } from './kernels/conv2d-backprop-filter-split.js';
+export { registerSharedIdentity, sharedIdentity } from './kernels/identity.js';
+export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './simd/index.js';
