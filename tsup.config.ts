@@ -13,7 +13,14 @@ export default defineConfig([
     target: 'node20',
   },
   {
-    entry: { 'cli/main': 'cli/main.ts', 'cli/sweep-worker': 'cli/sweep/worker.ts', 'bench/simclr-fmnist': 'bench/simclr-fmnist.ts', 'bench/simclr-cifar': 'bench/simclr-cifar.ts', 'bench/negatives': 'bench/negatives.ts', 'bench/presets': 'bench/presets.ts' },
+    entry: {
+      'cli/main': 'cli/main.ts',
+      'cli/sweep-worker': 'cli/sweep/worker.ts',
+      'bench/simclr-fmnist': 'bench/simclr-fmnist.ts',
+      'bench/simclr-cifar': 'bench/simclr-cifar.ts',
+      'bench/negatives': 'bench/negatives.ts',
+      'bench/presets': 'bench/presets.ts',
+    },
     format: ['esm'],
     shims: true,
     sourcemap: true,

@@ -24,4 +24,3 @@ export function ensureCifar(tar?: string): string {
 }
 
 export { pct } from '../cli/api.js';
-

@@ -34,8 +34,16 @@ const runs = [
   { method: 'in-batch', k: 2 * batchFor(large) - 2, sets: ['negatives={"type":"in-batch"}', 'target={"type":"shared"}', `train.batchSize=${batchFor(large)}`] },
   { method: 'memory-bank', k: small, sets: [`negatives={"type":"memory-bank","negatives":${small}}`, 'target={"type":"none"}', 'augmenter.views=1'] },
   { method: 'memory-bank', k: large, sets: [`negatives={"type":"memory-bank","negatives":${large}}`, 'target={"type":"none"}', 'augmenter.views=1'] },
-  { method: 'momentum-queue', k: small, sets: [`negatives={"type":"momentum-queue","size":${small}}`, 'target={"type":"momentum","momentum":0.99,"shuffleGroups":4}'] },
-  { method: 'momentum-queue', k: large, sets: [`negatives={"type":"momentum-queue","size":${large}}`, 'target={"type":"momentum","momentum":0.99,"shuffleGroups":4}'] },
+  {
+    method: 'momentum-queue',
+    k: small,
+    sets: [`negatives={"type":"momentum-queue","size":${small}}`, 'target={"type":"momentum","momentum":0.99,"shuffleGroups":4}'],
+  },
+  {
+    method: 'momentum-queue',
+    k: large,
+    sets: [`negatives={"type":"momentum-queue","size":${large}}`, 'target={"type":"momentum","momentum":0.99,"shuffleGroups":4}'],
+  },
 ].filter((r) => !a.only || r.method === a.only);
 
 const common = [

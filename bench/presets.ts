@@ -31,7 +31,14 @@ if (a.cifar) {
   const root = ensureCifar();
   sets.unshift(`data={"type":"image-folder","root":${JSON.stringify(root)},"size":32,"limit":${Number(a['per-class'])}}`);
 }
-const common = ['train.epochs=1000', `train.maxSeconds=${a.budget}`, 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[{"type":"knn"},{"type":"linear-probe"}]', 'callbacks=[]'];
+const common = [
+  'train.epochs=1000',
+  `train.maxSeconds=${a.budget}`,
+  'train.checkpointEvery=0',
+  'eval.every=0',
+  'eval.final=[{"type":"knn"},{"type":"linear-probe"}]',
+  'callbacks=[]',
+];
 const registry = createRegistry();
 const backend = await selectBackend(registry, 'auto', log);
 const presets = a.presets!.split(',');
@@ -44,11 +51,14 @@ for (const [i, preset] of presets.entries()) {
   const baseline = i === 0 || a['baseline-each']!;
   const { config } = await resolveExperiment(preset, { registry, sets: [...sets, ...common, `eval.baseline=${baseline}`] });
   const r = await train(config, { registry, data, backendReady: backend, callbacks: [await progressCallback(registry, 50)], log });
-  if (baseline) rows.push([`(${a['baseline-each'] ? `${preset}'s` : 'same'} encoder, random weights)`, '-', pct(r.eval.random_knn_top1), pct(r.eval.random_linear_top1)]);
+  if (baseline)
+    rows.push([`(${a['baseline-each'] ? `${preset}'s` : 'same'} encoder, random weights)`, '-', pct(r.eval.random_knn_top1), pct(r.eval.random_linear_top1)]);
   rows.push([preset, r.steps, pct(r.eval.knn_top1), pct(r.eval.linear_top1)]);
   results.push({ preset, steps: r.steps, ...r.eval });
 }
-process.stdout.write(`\n${data.info.name}: ${data.train.count} train / ${data.test?.count} test images, ${a.budget} s of training each, backend ${backend.name}\n\n`);
+process.stdout.write(
+  `\n${data.info.name}: ${data.train.count} train / ${data.test?.count} test images, ${a.budget} s of training each, backend ${backend.name}\n\n`,
+);
 process.stdout.write(markdownTable(['preset', 'steps', 'kNN top-1', 'linear top-1'], rows) + '\n');
 if (a.json) process.stdout.write(JSON.stringify({ bench: 'presets', budget: Number(a.budget), results }) + '\n');
 process.exit(0);

@@ -62,13 +62,32 @@ log(`decoded ${data.train.count} train + ${data.test?.count ?? 0} test images in
 
 const stepTimes: number[] = [];
 let last = 0;
-const timer = { onStepEnd: (r: StepReport) => { stepTimes.push(r.elapsedSeconds - last); last = r.elapsedSeconds; } };
+const timer = {
+  onStepEnd: (r: StepReport) => {
+    stepTimes.push(r.elapsedSeconds - last);
+    last = r.elapsedSeconds;
+  },
+};
 const result = await train(config, { registry, data, backendReady: backend, callbacks: [await progressCallback(registry, 25), timer], log });
 const stepMs = 1000 * median(stepTimes.slice(1));
 const rows = [
   ['ResNet-18, random weights', '0', pct(result.eval.random_knn_top1), '-'],
   [`SimCLR ResNet-18, ${result.epochs.toFixed(2)} epoch(s)`, String(result.steps), pct(result.eval.knn_top1), stepMs.toFixed(0)],
 ];
-process.stdout.write(`\nCIFAR-10 (${data.train.count} train / ${data.test?.count} test images), batch ${config.train.batchSize} (x2 views), backend ${backend.name}\n\n${markdownTable(['encoder', 'steps', 'kNN top-1', 'median step ms'], rows)}\n`);
-if (a.json) process.stdout.write(JSON.stringify({ bench: 'simclr-cifar', backend: backend.name, train: data.train.count, test: data.test?.count, steps: result.steps, stepMs, knn: result.eval.knn_top1, randomKnn: result.eval.random_knn_top1 }) + '\n');
+process.stdout.write(
+  `\nCIFAR-10 (${data.train.count} train / ${data.test?.count} test images), batch ${config.train.batchSize} (x2 views), backend ${backend.name}\n\n${markdownTable(['encoder', 'steps', 'kNN top-1', 'median step ms'], rows)}\n`,
+);
+if (a.json)
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'simclr-cifar',
+      backend: backend.name,
+      train: data.train.count,
+      test: data.test?.count,
+      steps: result.steps,
+      stepMs,
+      knn: result.eval.knn_top1,
+      randomKnn: result.eval.random_knn_top1,
+    }) + '\n',
+  );
 process.exit(0);

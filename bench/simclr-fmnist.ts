@@ -11,7 +11,17 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { createRegistry, loadDataset, progressCallback, linearProbeTop1, resolveExperiment, selectBackend, train, type FeatureSet, markdownTable } from '../cli/api.js';
+import {
+  createRegistry,
+  loadDataset,
+  progressCallback,
+  linearProbeTop1,
+  resolveExperiment,
+  selectBackend,
+  train,
+  type FeatureSet,
+  markdownTable,
+} from '../cli/api.js';
 import { findDir, log, pct } from './common.js';
 
 const { values: a } = parseArgs({
@@ -29,7 +39,13 @@ const dir = findDir([a.data, '../shared/datasets/fashion-mnist', '/usr/share/dat
 const out = a.out ?? path.join('runs', `bench-simclr-fmnist-${Date.now()}`);
 const registry = createRegistry();
 // eval.baseline: the same encoder with its initial random weights is scored too (random_*)
-const baseSets = [`data.dir=${dir}`, 'eval.every=0', 'eval.baseline=true', 'eval.final=[{"type":"knn"},{"type":"linear-probe"},{"type":"knn","features":"z"},{"type":"linear-probe","features":"z"}]', ...a.set!];
+const baseSets = [
+  `data.dir=${dir}`,
+  'eval.every=0',
+  'eval.baseline=true',
+  'eval.final=[{"type":"knn"},{"type":"linear-probe"},{"type":"knn","features":"z"},{"type":"linear-probe","features":"z"}]',
+  ...a.set!,
+];
 const { config } = await resolveExperiment(a.preset!, { registry, sets: baseSets });
 const backend = await selectBackend(registry, config.backend, log);
 log(`backend: ${backend.name} (${backend.details ?? ''}); data: ${dir}; budget ${budget} s`);
@@ -43,16 +59,41 @@ const pixels = linearProbeTop1(raw(data.train), raw(data.test!), data.info.numCl
 log(`raw pixels: linear ${pct(pixels)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
 // The schedule is fitted to the budget by the trainer (train.maxSeconds); epochs is only an upper bound.
-const { config: runConfig } = await resolveExperiment(a.preset!, { registry, sets: [...baseSets, 'train.epochs=1000', `train.maxSeconds=${budget}`, 'train.checkpointEvery=0'] });
+const { config: runConfig } = await resolveExperiment(a.preset!, {
+  registry,
+  sets: [...baseSets, 'train.epochs=1000', `train.maxSeconds=${budget}`, 'train.checkpointEvery=0'],
+});
 const result = await train(runConfig, { registry, outDir: out, data, backendReady: backend, callbacks: [await progressCallback(registry, 25)], log });
 
 const e = result.eval;
 const rows = [
   ['linear classifier on raw pixels', '-', pct(pixels), '-', '-', '-'],
   ['same encoder, random weights', '0', pct(e.random_linear_top1), pct(e.random_knn_top1), pct(e.random_linear_z_top1), pct(e.random_knn_z_top1)],
-  [`${config.name} (${result.epochs.toFixed(2)} epochs)`, String(result.steps), pct(result.eval.linear_top1), pct(result.eval.knn_top1), pct(result.eval.linear_z_top1), pct(result.eval.knn_z_top1)],
+  [
+    `${config.name} (${result.epochs.toFixed(2)} epochs)`,
+    String(result.steps),
+    pct(result.eval.linear_top1),
+    pct(result.eval.knn_top1),
+    pct(result.eval.linear_z_top1),
+    pct(result.eval.knn_z_top1),
+  ],
 ];
 const table = markdownTable(['method', 'steps', 'linear h', 'kNN h', 'linear z', 'kNN z'], rows);
-process.stdout.write(`\nFashion-MNIST, 60k train -> 10k test, backend ${backend.name}, training ${result.trainSeconds.toFixed(0)} s of a ${budget} s budget, ${(result.steps / result.epochs).toFixed(0)} steps per epoch\n\n${table}\n`);
-if (a.json) process.stdout.write(JSON.stringify({ bench: 'simclr-fmnist', backend: backend.name, budget, trainSeconds: result.trainSeconds, epochs: result.epochs, steps: result.steps, pixels, simclr: result.eval, out }) + '\n');
+process.stdout.write(
+  `\nFashion-MNIST, 60k train -> 10k test, backend ${backend.name}, training ${result.trainSeconds.toFixed(0)} s of a ${budget} s budget, ${(result.steps / result.epochs).toFixed(0)} steps per epoch\n\n${table}\n`,
+);
+if (a.json)
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'simclr-fmnist',
+      backend: backend.name,
+      budget,
+      trainSeconds: result.trainSeconds,
+      epochs: result.epochs,
+      steps: result.steps,
+      pixels,
+      simclr: result.eval,
+      out,
+    }) + '\n',
+  );
 process.exit(0);

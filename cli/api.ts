@@ -56,7 +56,10 @@ export interface ResolveOptions {
  * A preset name, a config file or a config object -> a validated config, with its external plugins
  * registered. Throws ConfigError (exit code 2) listing every problem.
  */
-export async function resolveExperiment(source: string | Record<string, unknown>, opts: ResolveOptions = {}): Promise<{ config: ResolvedConfig; registry: PluginRegistry; file?: string }> {
+export async function resolveExperiment(
+  source: string | Record<string, unknown>,
+  opts: ResolveOptions = {},
+): Promise<{ config: ResolvedConfig; registry: PluginRegistry; file?: string }> {
   const registry = opts.registry ?? createRegistry();
   const presets = opts.presets ?? builtinPresets();
   const { config: raw, file } = loadConfig(source, presets);

@@ -40,12 +40,21 @@ withConfigOptions(
     .option('--json', 'print the result as one JSON line on stdout (last line)'),
 ).action((o) => trainCommand(o));
 
-withConfigOptions(program.command('validate <file>').description('check a config (or preset) and print it resolved').option('--json', 'machine-readable output')).action((file, o) =>
-  validateCommand(file, o),
-);
+withConfigOptions(
+  program.command('validate <file>').description('check a config (or preset) and print it resolved').option('--json', 'machine-readable output'),
+).action((file, o) => validateCommand(file, o));
 
-program.command('plugins').description('list registered plugins').option('--json', 'machine-readable output').option('--plugin <module>', 'also load plugins from a module (repeatable)', collect, []).action((o) => pluginsCommand(o));
-program.command('presets').description('list presets').option('--json', 'machine-readable output').action((o) => presetsCommand(o));
+program
+  .command('plugins')
+  .description('list registered plugins')
+  .option('--json', 'machine-readable output')
+  .option('--plugin <module>', 'also load plugins from a module (repeatable)', collect, [])
+  .action((o) => pluginsCommand(o));
+program
+  .command('presets')
+  .description('list presets')
+  .option('--json', 'machine-readable output')
+  .action((o) => presetsCommand(o));
 program
   .command('schema')
   .description('print the composed JSON Schema of configs (for editors: "$schema"), or of sweep specs with --sweep')
@@ -63,7 +72,9 @@ withConfigOptions(
 
 program
   .command('sweep <spec>')
-  .description('run an ablation sweep: every trial validated first, run in worker processes, results in <out>/sweep.db, report written at the end; rerun to resume')
+  .description(
+    'run an ablation sweep: every trial validated first, run in worker processes, results in <out>/sweep.db, report written at the end; rerun to resume',
+  )
   .option('--workers <n>', 'worker processes (each with its own backend)', '1')
   .option('--out <dir>', 'sweep directory (default sweeps/<name>)')
   .option('--retry-failed', 'also rerun trials that failed before')

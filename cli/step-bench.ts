@@ -35,8 +35,26 @@ export const STEP_CASES: StepCase[] = [
   { name: 'simclr-smallcnn', preset: 'simclr', sets: [] },
   { name: 'moco-smallcnn', preset: 'moco-v2', sets: MOCO_AS_PEER },
   { name: 'moco-v2-preset-smallcnn', preset: 'moco-v2', sets: [] },
-  { name: 'simclr-resnet18', preset: 'simclr', sets: ['data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}', 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512'] },
-  { name: 'moco-resnet18', preset: 'moco-v2', sets: [...MOCO_AS_PEER, 'data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}', 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512', 'negatives.size=1024'] },
+  {
+    name: 'simclr-resnet18',
+    preset: 'simclr',
+    sets: [
+      'data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}',
+      'encoder={"type":"resnet","depth":18}',
+      'head.hiddenDim=512',
+    ],
+  },
+  {
+    name: 'moco-resnet18',
+    preset: 'moco-v2',
+    sets: [
+      ...MOCO_AS_PEER,
+      'data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}',
+      'encoder={"type":"resnet","depth":18}',
+      'head.hiddenDim=512',
+      'negatives.size=1024',
+    ],
+  },
 ];
 
 export interface StepBenchResult {

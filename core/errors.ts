@@ -24,11 +24,7 @@ export class ConfigError extends SelfsupError {
   readonly problems: ConfigProblem[];
   constructor(problems: ConfigProblem[], source?: string) {
     const where = source ? ` in ${source}` : '';
-    super(
-      `invalid config${where}:\n` +
-        problems.map((p) => `  ${p.path || '/'}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('\n'),
-      2,
-    );
+    super(`invalid config${where}:\n` + problems.map((p) => `  ${p.path || '/'}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('\n'), 2);
     this.problems = problems;
   }
 }

@@ -8,7 +8,10 @@ export async function useBackend(name: 'cpu' | 'wasm', registry: PluginRegistry 
 /** Random normal values, seeded. */
 export function randn(shape: number[], seed: number): Float32Array {
   const r = Rng.fromSeed(seed, 'test');
-  return r.fill(shape.reduce((a, b) => a * b, 1), (g) => g.normal());
+  return r.fill(
+    shape.reduce((a, b) => a * b, 1),
+    (g) => g.normal(),
+  );
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -33,7 +36,11 @@ export function tinySimclr(extra: Record<string, unknown> = {}): Record<string, 
     backend: 'cpu',
     data: { type: 'synthetic', train: 64, test: 32, size: 12, classes: 4 },
     encoder: { type: 'small-cnn', widths: [4, 8] },
-    augmenter: { type: 'multi-view', views: 2, pipeline: [{ type: 'random-resized-crop', scale: [0.5, 1] }, { type: 'horizontal-flip' }, { type: 'color-jitter' }] },
+    augmenter: {
+      type: 'multi-view',
+      views: 2,
+      pipeline: [{ type: 'random-resized-crop', scale: [0.5, 1] }, { type: 'horizontal-flip' }, { type: 'color-jitter' }],
+    },
     head: { type: 'mlp', layers: 2, hiddenDim: 8, outDim: 8 },
     target: { type: 'shared' },
     negatives: { type: 'in-batch' },

@@ -41,35 +41,69 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
     return;
   }
   const names = o.cases === 'all' ? STEP_CASES.map((c) => c.name) : o.cases.split(',');
-  for (const n of names) if (!STEP_CASES.some((c) => c.name === n)) throw new SelfsupError(`unknown case '${n}' (cases: ${STEP_CASES.map((c) => c.name).join(', ')})`, 2);
+  for (const n of names)
+    if (!STEP_CASES.some((c) => c.name === n)) throw new SelfsupError(`unknown case '${n}' (cases: ${STEP_CASES.map((c) => c.name).join(', ')})`, 2);
   const rows: Row[] = [];
   for (const name of names) {
     log(`== ${name}, batch ${opts.batch}: ${opts.warmup} warm-up + ${opts.steps} timed steps`);
-    const r = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', name, '--batch', o.batch, '--steps', o.steps, '--warmup', o.warmup, '--backend', o.backend, ...(o.profile ? ['--profile'] : [])], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        process.argv[1],
+        'bench',
+        '--one',
+        name,
+        '--batch',
+        o.batch,
+        '--steps',
+        o.steps,
+        '--warmup',
+        o.warmup,
+        '--backend',
+        o.backend,
+        ...(o.profile ? ['--profile'] : []),
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const last = r.stdout.trim().split('\n').pop() ?? '';
     const parsed = last.startsWith('{') ? (JSON.parse(last) as Row) : undefined;
     if (parsed && (r.status === 0 || 'error' in parsed)) rows.push(parsed);
-    else rows.push({ case: name, error: r.status === 7 || /memory/i.test(last) ? `failed (exit ${r.status}): out of memory?` : `failed (exit ${r.status ?? r.signal})` });
+    else
+      rows.push({
+        case: name,
+        error: r.status === 7 || /memory/i.test(last) ? `failed (exit ${r.status}): out of memory?` : `failed (exit ${r.status ?? r.signal})`,
+      });
   }
   if (o.json) {
     process.stdout.write(JSON.stringify({ bench: 'steps', batch: opts.batch, steps: opts.steps, warmup: opts.warmup, results: rows }) + '\n');
     return;
   }
   const ok = rows.find((r): r is Extract<Row, { backend: string }> => 'backend' in r);
-  process.stdout.write(`\nbackend ${ok?.backend ?? o.backend}${ok ? ` (${ok.details})` : ''}, batch ${opts.batch}, median of ${opts.steps} steps after ${opts.warmup} warm-up\n\n`);
+  process.stdout.write(
+    `\nbackend ${ok?.backend ?? o.backend}${ok ? ` (${ok.details})` : ''}, batch ${opts.batch}, median of ${opts.steps} steps after ${opts.warmup} warm-up\n\n`,
+  );
   process.stdout.write(
     table(
       ['case', 'views', 'median step ms', 'views/s', 'peak RSS MiB', 'live tensors (first, last)'],
-      rows.map((r) => ('error' in r ? [r.case, '-', r.error, '-', '-', '-'] : [r.case, r.views, r.medianMs.toFixed(0), Math.round(r.viewsPerSecond), Math.round(r.peakRssMiB), `${r.tensors[0]}, ${r.tensors[1]}`])),
+      rows.map((r) =>
+        'error' in r
+          ? [r.case, '-', r.error, '-', '-', '-']
+          : [r.case, r.views, r.medianMs.toFixed(0), Math.round(r.viewsPerSecond), Math.round(r.peakRssMiB), `${r.tensors[0]}, ${r.tensors[1]}`],
+      ),
     ) + '\n',
   );
   for (const r of rows) {
     if (!('kernels' in r) || !r.kernels) continue;
     const total = r.kernels.reduce((a, k) => a + k.ms, 0);
     process.stdout.write(`\n${r.case}: kernels of one profiled step (tf.profile), ${total.toFixed(0)} ms in kernels\n\n`);
-    process.stdout.write(table(['kernel', 'calls', 'ms', 'share', 'slowest call inputs'], r.kernels.slice(0, 15).map((k) => [k.name, k.calls, k.ms.toFixed(1), `${((100 * k.ms) / total).toFixed(1)}%`, k.slowest])) + '\n');
+    process.stdout.write(
+      table(
+        ['kernel', 'calls', 'ms', 'share', 'slowest call inputs'],
+        r.kernels.slice(0, 15).map((k) => [k.name, k.calls, k.ms.toFixed(1), `${((100 * k.ms) / total).toFixed(1)}%`, k.slowest]),
+      ) + '\n',
+    );
   }
 }

@@ -16,5 +16,10 @@ export async function pluginsCommand(o: { json?: boolean; plugin: string[] }): P
     process.stdout.write(JSON.stringify(list) + '\n');
     return;
   }
-  process.stdout.write(table(['kind', 'name', 'description', 'options'], list.map((p) => [p.kind, p.name, p.description + (p.origin !== 'built-in' ? ` [${p.origin}]` : ''), p.options.join(', ')])) + '\n');
+  process.stdout.write(
+    table(
+      ['kind', 'name', 'description', 'options'],
+      list.map((p) => [p.kind, p.name, p.description + (p.origin !== 'built-in' ? ` [${p.origin}]` : ''), p.options.join(', ')]),
+    ) + '\n',
+  );
 }

@@ -10,7 +10,17 @@ export async function presetsCommand(o: { json?: boolean }): Promise<void> {
   const sweeps = listPresets(builtinSweeps()).map(({ name, description, file }) => ({ name, description, file }));
   if (o.json) process.stdout.write(JSON.stringify(list.map((p) => ({ ...p, kind: 'preset' })).concat(sweeps.map((s) => ({ ...s, kind: 'sweep' })))) + '\n');
   else {
-    process.stdout.write(table(['preset', 'description'], list.map((p) => [p.name, p.description])) + '\n\n');
-    process.stdout.write(table(['sweep (selfsup sweep <name>)', 'description'], sweeps.map((p) => [p.name, p.description])) + '\n');
+    process.stdout.write(
+      table(
+        ['preset', 'description'],
+        list.map((p) => [p.name, p.description]),
+      ) + '\n\n',
+    );
+    process.stdout.write(
+      table(
+        ['sweep (selfsup sweep <name>)', 'description'],
+        sweeps.map((p) => [p.name, p.description]),
+      ) + '\n',
+    );
   }
 }

@@ -20,19 +20,33 @@ export async function sweepCommand(spec: string, o: SweepFlags): Promise<void> {
   const plan = await planSweep(file, { registry: createRegistry(), presets: builtinPresets() });
   const outDir = o.out ?? path.join('sweeps', plan.name);
   if (o.dryRun) {
-    if (o.json) process.stdout.write(JSON.stringify({ name: plan.name, trials: plan.trials.map((t) => ({ index: t.index, label: t.label, hash: t.hash, axes: t.axes, seed: t.seed })) }) + '\n');
-    else process.stdout.write(`sweep ${plan.name}: ${plan.trials.length} valid trials\n${plan.trials.map((t) => `  ${String(t.index).padStart(3)}  ${t.hash}  ${t.label}`).join('\n')}\n`);
+    if (o.json)
+      process.stdout.write(
+        JSON.stringify({ name: plan.name, trials: plan.trials.map((t) => ({ index: t.index, label: t.label, hash: t.hash, axes: t.axes, seed: t.seed })) }) +
+          '\n',
+      );
+    else
+      process.stdout.write(
+        `sweep ${plan.name}: ${plan.trials.length} valid trials\n${plan.trials.map((t) => `  ${String(t.index).padStart(3)}  ${t.hash}  ${t.label}`).join('\n')}\n`,
+      );
     return;
   }
   const workers = Number(o.workers);
   const progress = new SweepProgress();
-  const summary = await runSweep(plan, { outDir, workers: Number.isInteger(workers) && workers > 0 ? workers : 1, retryFailed: o.retryFailed, onEvent: progress.onEvent });
+  const summary = await runSweep(plan, {
+    outDir,
+    workers: Number.isInteger(workers) && workers > 0 ? workers : 1,
+    retryFailed: o.retryFailed,
+    onEvent: progress.onEvent,
+  });
   if (o.json) {
     const { report, ...rest } = summary;
     process.stdout.write(JSON.stringify({ ...rest, report: report.files }) + '\n');
     return;
   }
   process.stdout.write(`\n${summary.report.markdown}\n`);
-  process.stdout.write(`ran ${summary.done + summary.failed} trials (${summary.failed} failed, ${summary.skipped} already finished) in ${summary.seconds.toFixed(1)} s on ${summary.workers} worker(s): ${summary.trialsPerHour.toFixed(1)} trials/hour\n`);
+  process.stdout.write(
+    `ran ${summary.done + summary.failed} trials (${summary.failed} failed, ${summary.skipped} already finished) in ${summary.seconds.toFixed(1)} s on ${summary.workers} worker(s): ${summary.trialsPerHour.toFixed(1)} trials/hour\n`,
+  );
   process.stdout.write(`results in ${path.join(outDir, 'sweep.db')}; report: ${summary.report.files.join(', ')}\n`);
 }

@@ -18,7 +18,15 @@ export const log = (m: string) => process.stderr.write(`${m}\n`);
 export async function trainCommand(o: TrainFlags): Promise<void> {
   const name = o.resume ? readCheckpoint(o.resume).meta.config.name : path.basename(o.preset).replace(/\.json$/, '');
   const outDir = o.out ?? o.resume ?? path.join('runs', `${name}-${stamp()}`);
-  const result = await runExperiment(o.preset, { sets: o.set, plugins: o.plugin, outDir, resume: o.resume, backend: o.backend, callbacks: [await progressCallback()], log });
+  const result = await runExperiment(o.preset, {
+    sets: o.set,
+    plugins: o.plugin,
+    outDir,
+    resume: o.resume,
+    backend: o.backend,
+    callbacks: [await progressCallback()],
+    log,
+  });
   const summary = {
     preset: o.resume ? name : o.preset,
     backend: result.backend,

@@ -25,7 +25,10 @@ export class SweepProgress {
   private timer?: NodeJS.Timeout;
   private name = '';
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr, private readonly tty = Boolean(process.stderr.isTTY)) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly tty = Boolean(process.stderr.isTTY),
+  ) {}
 
   readonly onEvent = (e: SweepEvent) => {
     switch (e.type) {
@@ -47,7 +50,13 @@ export class SweepProgress {
         this.durations.push(e.seconds);
         if (e.status === 'done') this.done++;
         else this.failed++;
-        const what = e.status === 'done' ? Object.entries(e.outcome?.final ?? {}).filter(([k]) => /top1$/.test(k)).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`).join(', ') : `FAILED: ${e.error}`;
+        const what =
+          e.status === 'done'
+            ? Object.entries(e.outcome?.final ?? {})
+                .filter(([k]) => /top1$/.test(k))
+                .map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`)
+                .join(', ')
+            : `FAILED: ${e.error}`;
         this.line(`[worker ${e.worker}] trial ${e.trial.index} ${e.trial.label}: ${e.status} in ${clock(e.seconds)}${what ? ` (${what})` : ''}`);
         break;
       }
@@ -73,7 +82,10 @@ export class SweepProgress {
   private workerLines(): string[] {
     return [...this.slots.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([w, s]) => `  worker ${w}: trial ${s.trial.index} ${s.trial.label} | step ${s.step}/${s.totalSteps || '?'}${Number.isFinite(s.loss) ? ` loss ${s.loss.toFixed(4)}` : ''} | ${clock((performance.now() - s.since) / 1000)}`);
+      .map(
+        ([w, s]) =>
+          `  worker ${w}: trial ${s.trial.index} ${s.trial.label} | step ${s.step}/${s.totalSteps || '?'}${Number.isFinite(s.loss) ? ` loss ${s.loss.toFixed(4)}` : ''} | ${clock((performance.now() - s.since) / 1000)}`,
+      );
   }
 
   private clear(): void {

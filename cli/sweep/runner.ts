@@ -77,13 +77,23 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
     const axes = [...new Set(plan.trials.flatMap((t) => Object.keys(t.axes)))];
     store.setMeta({ name: plan.name, spec: plan.spec, file: plan.file ?? null, axes, metrics: plan.spec.metrics, hashes: plan.trials.map((t) => t.hash) });
     store.plan(plan.trials);
-    const unfinished = store.unfinished(plan.trials.map((t) => t.hash), opts.retryFailed);
+    const unfinished = store.unfinished(
+      plan.trials.map((t) => t.hash),
+      opts.retryFailed,
+    );
     const queue = plan.trials.filter((t) => unfinished.has(t.hash));
     const todo = queue.length;
     const nWorkers = Math.max(1, Math.min(opts.workers ?? 1, todo));
     let done = 0;
     let failed = 0;
-    emit({ type: 'start', name: plan.name, total: plan.trials.length, todo: queue.length, finished: plan.trials.length - queue.length, workers: todo ? nWorkers : 0 });
+    emit({
+      type: 'start',
+      name: plan.name,
+      total: plan.trials.length,
+      todo: queue.length,
+      finished: plan.trials.length - queue.length,
+      workers: todo ? nWorkers : 0,
+    });
 
     const script = opts.workerScript ?? defaultWorker();
     // the cores are shared out: N workers on C cores get C / N wasm threads each (unless set by the user)
@@ -92,7 +102,10 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
     fs.mkdirSync(logDir, { recursive: true });
     const spawn = (slot: number) => {
       const fd = fs.openSync(path.join(logDir, `worker-${slot}.log`), 'a');
-      const w = fork(script, [], { stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, SELFSUP_SWEEP_WORKER: String(slot), SELFSUP_WASM_THREADS: threadsPerWorker } });
+      const w = fork(script, [], {
+        stdio: ['ignore', fd, fd, 'ipc'],
+        env: { ...process.env, SELFSUP_SWEEP_WORKER: String(slot), SELFSUP_WASM_THREADS: threadsPerWorker },
+      });
       fs.closeSync(fd);
       workers[slot - 1] = w;
       return w;
@@ -110,12 +123,17 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
         const started = performance.now();
         const result = await new Promise<{ ok: true; outcome: TrialOutcome } | { ok: false; error: string; died: boolean }>((resolve) => {
           const onMessage = (m: WorkerMessage) => {
-            if (m.type === 'progress' && m.hash === trial.hash) emit({ type: 'trial-progress', worker: slot, trial, step: m.step, totalSteps: m.totalSteps, loss: m.loss });
+            if (m.type === 'progress' && m.hash === trial.hash)
+              emit({ type: 'trial-progress', worker: slot, trial, step: m.step, totalSteps: m.totalSteps, loss: m.loss });
             else if (m.type === 'done' && m.hash === trial.hash) finish({ ok: true, outcome: m.outcome });
             else if (m.type === 'failed' && m.hash === trial.hash) finish({ ok: false, error: m.error, died: false });
           };
           const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-            finish({ ok: false, error: `the worker process exited (${signal ? `signal ${signal}` : `code ${code}`}) during this trial; see ${path.join(logDir, `worker-${slot}.log`)}`, died: true });
+            finish({
+              ok: false,
+              error: `the worker process exited (${signal ? `signal ${signal}` : `code ${code}`}) during this trial; see ${path.join(logDir, `worker-${slot}.log`)}`,
+              died: true,
+            });
           const finish = (r: Parameters<typeof resolve>[0]) => {
             w.off('message', onMessage);
             w.off('exit', onExit);

@@ -47,7 +47,11 @@ async function runTrial(m: RunTrialMessage): Promise<void> {
     };
     const r = await train(m.config, { registry, outDir: m.outDir, backendReady: backend, callbacks: [progress], log });
     tf.dispose([...new Set(stateTensors(r.parts).values())]);
-    send({ type: 'done', hash: m.hash, outcome: { backend: r.backend, steps: r.steps, seconds: r.seconds, trainSeconds: r.trainSeconds, final: { ...r.eval, loss: r.loss }, history: r.history } });
+    send({
+      type: 'done',
+      hash: m.hash,
+      outcome: { backend: r.backend, steps: r.steps, seconds: r.seconds, trainSeconds: r.trainSeconds, final: { ...r.eval, loss: r.loss }, history: r.history },
+    });
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     log(`failed: ${e instanceof Error ? e.stack : error}`);

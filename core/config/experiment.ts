@@ -6,8 +6,7 @@ import type { PluginKind, PluginRef } from '../plugin/definition.js';
  * validated against that plugin's own schema. Plugin authors use it for nested plugins (multi-view's
  * `pipeline` is `Type.Array(pluginRef('augmenter'))`).
  */
-export const pluginRef = (kind: PluginKind, extra: Record<string, unknown> = {}) =>
-  Type.Unsafe<PluginRef>({ $ref: `#/$defs/${kind}`, ...extra });
+export const pluginRef = (kind: PluginKind, extra: Record<string, unknown> = {}) => Type.Unsafe<PluginRef>({ $ref: `#/$defs/${kind}`, ...extra });
 
 /** Same, with a default value filled in when the key is absent. */
 const refWithDefault = (kind: PluginKind, def: PluginRef, description: string) =>
@@ -18,7 +17,9 @@ export const TaskSchema = Type.Object(
   {
     augmenter: pluginRef('augmenter', { description: 'batch -> views (+ targets)' }),
     head: pluginRef('head', { description: 'h (or the spatial map) -> z / logits / pixels; default identity' }),
-    predictor: Type.Optional(pluginRef('head', { description: 'online branch only: z -> p (BYOL, SimSiam, MoCo v3); a momentum target never copies it. Default: none' })),
+    predictor: Type.Optional(
+      pluginRef('head', { description: 'online branch only: z -> p (BYOL, SimSiam, MoCo v3); a momentum target never copies it. Default: none' }),
+    ),
     target: pluginRef('target', { description: 'key branch: shared | momentum | none; default none' }),
     negatives: pluginRef('negatives', { description: 'where negatives come from: in-batch | none | ...; default none' }),
     loss: pluginRef('loss'),
@@ -38,14 +39,26 @@ export const TASK_KEYS = ['augmenter', 'head', 'predictor', 'target', 'negatives
  */
 export const ParamGroupSchema = Type.Object(
   {
-    match: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'glob(s) over parameter keys, e.g. "tasks/*/predictor/**" or "**/*.bias"; absent: every parameter (with `decay`)' })),
-    decay: Type.Optional(Type.Boolean({ description: 'select only parameters that take weight decay (true) or only biases and batch-norm parameters (false)' })),
+    match: Type.Optional(
+      Type.Union([Type.String(), Type.Array(Type.String())], {
+        description: 'glob(s) over parameter keys, e.g. "tasks/*/predictor/**" or "**/*.bias"; absent: every parameter (with `decay`)',
+      }),
+    ),
+    decay: Type.Optional(
+      Type.Boolean({ description: 'select only parameters that take weight decay (true) or only biases and batch-norm parameters (false)' }),
+    ),
     lrScale: Type.Number({ default: 1, minimum: 0, description: 'multiplies the learning rate of these parameters' }),
-    scheduled: Type.Boolean({ default: true, description: 'false: the learning rate schedule does not apply (SimSiam fixes the predictor\'s learning rate)' }),
-    weightDecay: Type.Optional(Type.Number({ minimum: 0, description: 'weight decay of these parameters (default: the optimizer\'s for parameters that take decay, 0 for the others)' })),
+    scheduled: Type.Boolean({ default: true, description: "false: the learning rate schedule does not apply (SimSiam fixes the predictor's learning rate)" }),
+    weightDecay: Type.Optional(
+      Type.Number({ minimum: 0, description: "weight decay of these parameters (default: the optimizer's for parameters that take decay, 0 for the others)" }),
+    ),
     lars: Type.Optional(Type.Boolean({ description: 'LARS adaptation applies (default: for parameters that take decay)' })),
     frozenUntil: Type.Integer({ default: 0, minimum: 0, description: 'no update before this step (SwAV freezes its prototypes for the first epoch)' }),
-    frozenEpochs: Type.Number({ default: 0, minimum: 0, description: 'no update during the first N epochs (fractions allowed); the later of this and frozenUntil applies' }),
+    frozenEpochs: Type.Number({
+      default: 0,
+      minimum: 0,
+      description: 'no update during the first N epochs (fractions allowed); the later of this and frozenUntil applies',
+    }),
   },
   { additionalProperties: false },
 );
@@ -67,10 +80,18 @@ export const TrainSchema = Type.Object(
   {
     epochs: Type.Integer({ default: 10, minimum: 1, description: 'passes over the training set' }),
     batchSize: Type.Integer({ default: 256, minimum: 2, description: 'images per step (each gives one or more views)' }),
-    maxSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'stop after this much training time; the schedule is fitted to it (from the measured step rate), `epochs` stays the upper bound' })),
+    maxSeconds: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: 'stop after this much training time; the schedule is fitted to it (from the measured step rate), `epochs` stays the upper bound',
+      }),
+    ),
     maxSteps: Type.Optional(Type.Integer({ minimum: 1, description: 'stop once the run has made this many steps in all (the schedule still spans `epochs`)' })),
     checkpointEvery: Type.Integer({ default: 1, minimum: 0, description: 'write a checkpoint every N epochs (0: only at the end); needs an output directory' }),
-    concatViews: Type.Boolean({ default: true, description: 'encode all views of one size as one batch (batch-norm statistics over all of them, as SimCLR does)' }),
+    concatViews: Type.Boolean({
+      default: true,
+      description: 'encode all views of one size as one batch (batch-norm statistics over all of them, as SimCLR does)',
+    }),
     clipGradNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'scale the gradients down when their global L2 norm exceeds this (DINO: 3)' })),
   },
   { additionalProperties: false },
@@ -117,7 +138,10 @@ const ExperimentProperties = {
     default: {},
     description: 'schedules for other numeric options, by config path: { "target.momentum": { "to": 1, "schedule": { "type": "cosine" } } }',
   }),
-  paramGroups: Type.Array(ParamGroupSchema, { default: [], description: 'per-parameter learning rate, weight decay, LARS exclusion and freezing, by parameter key' }),
+  paramGroups: Type.Array(ParamGroupSchema, {
+    default: [],
+    description: 'per-parameter learning rate, weight decay, LARS exclusion and freezing, by parameter key',
+  }),
   train: Type.Object(TrainSchema.properties, { additionalProperties: false, default: {} }),
   eval: Type.Object(EvalSchema.properties, { additionalProperties: false, default: {} }),
   callbacks: Type.Array(pluginRef('callback'), { default: [], description: 'extra callbacks (the CLI adds its progress bar)' }),
@@ -139,7 +163,6 @@ export interface ResolvedConfig extends Omit<ExperimentConfig, (typeof TASK_KEYS
 
 export type ParamGroup = Static<typeof ParamGroupSchema>;
 export type ScheduledValue = Static<typeof ScheduledValueSchema>;
-
 
 /** JSON path of a task's plugins: '' for the single-task form (`/head`), `/tasks/<name>` otherwise. */
 export function taskPath(config: Pick<ResolvedConfig, 'tasks'>, name: string): string {

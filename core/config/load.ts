@@ -35,7 +35,9 @@ export function locateConfig(nameOrPath: string, presets: PresetSource, relative
   }
   const known = listPresets(presets).map((p) => p.name);
   const guess = closest(nameOrPath, known);
-  throw new ConfigError([{ path: '', message: `no preset or file named '${nameOrPath}'`, hint: `${guess ? `did you mean '${guess}'? ` : ''}presets: ${known.join(', ')}` }]);
+  throw new ConfigError([
+    { path: '', message: `no preset or file named '${nameOrPath}'`, hint: `${guess ? `did you mean '${guess}'? ` : ''}presets: ${known.join(', ')}` },
+  ]);
 }
 
 export function listPresets(presets: PresetSource): Array<{ name: string; file: string; description: string }> {
@@ -101,7 +103,6 @@ export function loadConfig(source: string | Json, presets: PresetSource, seen: s
   return { config: merged, file };
 }
 
-
 /** Move a single-task config's task keys into `tasks.main`. */
 function toTaskForm(cfg: Json): Json {
   const present = TASK_KEYS.filter((k) => k in cfg) as string[];
@@ -135,7 +136,11 @@ export function schemaAt(root: Schema, data: unknown, segs: Array<string | numbe
     if (s.oneOf && s.discriminator && isObject(d)) s = deref(s.oneOf.find((b: Schema) => b.properties?.type?.const === d.type));
     if (!s) return undefined;
     if (typeof seg === 'number') s = deref(s.items);
-    else s = deref(s.properties?.[seg] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : s.patternProperties ? Object.values(s.patternProperties)[0] : undefined));
+    else
+      s = deref(
+        s.properties?.[seg] ??
+          (typeof s.additionalProperties === 'object' ? s.additionalProperties : s.patternProperties ? Object.values(s.patternProperties)[0] : undefined),
+      );
     d = d?.[seg];
   }
   return s;

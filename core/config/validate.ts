@@ -82,7 +82,14 @@ function predictorProblems(c: ResolvedConfig): ConfigProblem[] {
 }
 
 /** Where each task slot's plugin kind is, and the top-level plugin slots, for `schedules` paths. */
-const SLOT_KINDS: Record<string, PluginKind> = { augmenter: 'augmenter', head: 'head', predictor: 'head', target: 'target', negatives: 'negatives', loss: 'loss' };
+const SLOT_KINDS: Record<string, PluginKind> = {
+  augmenter: 'augmenter',
+  head: 'head',
+  predictor: 'head',
+  target: 'target',
+  negatives: 'negatives',
+  loss: 'loss',
+};
 const TOP_KINDS: Record<string, PluginKind> = { data: 'dataset', encoder: 'encoder', optimizer: 'optimizer', schedule: 'schedule' };
 
 /**
@@ -93,8 +100,9 @@ export function resolveScheduledPath(c: ResolvedConfig, key: string): { slot: st
   const segs = key.split('.');
   const option = segs.pop()!;
   if (segs.length === 1 && TOP_KINDS[segs[0]]) return { slot: segs, kind: TOP_KINDS[segs[0]], option };
-  let [task, slot] = segs.length === 3 && segs[0] === 'tasks' ? [segs[1], segs[2]] : segs.length === 1 ? ['main', segs[0]] : [undefined, undefined];
-  if (!task || !slot || !SLOT_KINDS[slot]) return `'${key}' names no plugin option: use <slot>.<option> (slots: ${[...Object.keys(TOP_KINDS), ...Object.keys(SLOT_KINDS)].join(', ')}) or tasks.<task>.<slot>.<option>`;
+  const [task, slot] = segs.length === 3 && segs[0] === 'tasks' ? [segs[1], segs[2]] : segs.length === 1 ? ['main', segs[0]] : [undefined, undefined];
+  if (!task || !slot || !SLOT_KINDS[slot])
+    return `'${key}' names no plugin option: use <slot>.<option> (slots: ${[...Object.keys(TOP_KINDS), ...Object.keys(SLOT_KINDS)].join(', ')}) or tasks.<task>.<slot>.<option>`;
   if (!c.tasks[task]) return `'${key}': there is no task '${task}' (tasks: ${Object.keys(c.tasks).join(', ')})`;
   return { slot: ['tasks', task, slot], kind: SLOT_KINDS[slot], option };
 }
@@ -145,11 +153,14 @@ export function validateRef<T>(registry: PluginRegistry, kind: string, ref: T, p
   return data;
 }
 
-
 function taskProblems(c: ExperimentConfig): ConfigProblem[] {
   const top = TASK_KEYS.filter((k) => c[k] !== undefined);
   if (c.tasks) {
-    const p: ConfigProblem[] = top.map((k) => ({ path: `/${k}`, message: `'${k}' is set both at the top level and in 'tasks'`, hint: `move it into a task under /tasks` }));
+    const p: ConfigProblem[] = top.map((k) => ({
+      path: `/${k}`,
+      message: `'${k}' is set both at the top level and in 'tasks'`,
+      hint: `move it into a task under /tasks`,
+    }));
     if (Object.keys(c.tasks).length === 0) p.push({ path: '/tasks', message: 'no task defined', hint: 'add at least one task, e.g. "main": {...}' });
     for (const [name, t] of Object.entries(c.tasks)) {
       for (const k of ['augmenter', 'loss'] as const) if (!t[k]) p.push({ path: `/tasks/${name}/${k}`, message: `is required` });
@@ -171,9 +182,7 @@ function normalise(c: ExperimentConfig, source?: string): ResolvedConfig {
     loss: t.loss!,
     weight: t.weight ?? 1,
   });
-  const tasks = c.tasks
-    ? Object.fromEntries(Object.entries(c.tasks).map(([k, t]) => [k, fill(t)]))
-    : { main: fill(c as Partial<TaskConfig>) };
+  const tasks = c.tasks ? Object.fromEntries(Object.entries(c.tasks).map(([k, t]) => [k, fill(t)])) : { main: fill(c as Partial<TaskConfig>) };
   const rest: Record<string, unknown> = { ...c };
   for (const k of [...TASK_KEYS, 'tasks', 'extends']) delete rest[k];
   const name = c.name ?? (source ? path.basename(source).replace(/\.json$/, '') : 'experiment');

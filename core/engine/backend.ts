@@ -36,7 +36,9 @@ export async function selectBackend(registry: PluginRegistry, requested: string,
   }
   const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   throw new SelfsupError(
-    requested === 'auto' ? `no backend could be loaded (${why})` : `backend '${requested}' is not available here: ${why}. Use --backend auto to pick one that is.`,
+    requested === 'auto'
+      ? `no backend could be loaded (${why})`
+      : `backend '${requested}' is not available here: ${why}. Use --backend auto to pick one that is.`,
     2,
   );
 }

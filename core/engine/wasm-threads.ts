@@ -20,7 +20,8 @@ import path from 'node:path';
  * The temp directory lives until the process exits: workers may read it when they start.
  */
 /** What the module source expects from the bundle it was cut from (tf-backend-wasm.node.js, lines 20-23). */
-const MODULE_PRELUDE = "var commonjsGlobal = globalThis; var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), require$$4 = require('os');\n";
+const MODULE_PRELUDE =
+  "var commonjsGlobal = globalThis; var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), require$$4 = require('os');\n";
 
 export function patchForWasmThreads(): () => void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-wasm-'));
@@ -48,7 +49,9 @@ export function patchForWasmThreads(): () => void {
     if (text.startsWith('var WasmBackendModuleThreadedSimd')) return mainPath;
     const file = path.join(dir, `worker-${Math.random().toString(36).slice(2)}.js`);
     // the worker is sent the module source as a Blob: map it to the file written above
-    const prelude = text.includes('WasmBackendModuleThreadedSimd(Module)') ? `URL.createObjectURL = () => ${JSON.stringify(mainPath)}; URL.revokeObjectURL = () => {};\n` : '';
+    const prelude = text.includes('WasmBackendModuleThreadedSimd(Module)')
+      ? `URL.createObjectURL = () => ${JSON.stringify(mainPath)}; URL.revokeObjectURL = () => {};\n`
+      : '';
     fs.writeFileSync(file, prelude + text);
     return file;
   };

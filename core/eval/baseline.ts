@@ -14,12 +14,22 @@ import { runBranch } from '../train/branch.js';
  * one training-mode pass over the training set, then scored by the final evaluators. Metrics are
  * prefixed `random_` (`random_knn_top1`). The run's own parameters are not touched.
  */
-export async function randomWeightsBaseline(parts: RunParts, config: ResolvedConfig, registry: PluginRegistry, log: (m: string) => void = () => {}): Promise<Record<string, number>> {
+export async function randomWeightsBaseline(
+  parts: RunParts,
+  config: ResolvedConfig,
+  registry: PluginRegistry,
+  log: (m: string) => void = () => {},
+): Promise<Record<string, number>> {
   const task = Object.values(config.tasks)[0];
   const headPath = `${taskPath(config, parts.tasks[0].name)}/head`;
   const ctx = (path: string) => ({ seed: config.seed, rng: Rng.fromSeed(config.seed, path), path, registry, log, dataset: parts.info });
   const encoder = await registry.create('encoder', config.encoder, ctx('/encoder'));
-  const head = await registry.create('head', task.head, { ...ctx(headPath), encoder: { dim: encoder.dim, mapShape: mapShapeOf(encoder, parts.info) }, input: 'h', inputDim: encoder.dim });
+  const head = await registry.create('head', task.head, {
+    ...ctx(headPath),
+    encoder: { dim: encoder.dim, mapShape: mapShapeOf(encoder, parts.info) },
+    input: 'h',
+    inputDim: encoder.dim,
+  });
   const branch: Branch = { encoder, head };
   const { train } = parts.data;
   const bs = config.eval.batchSize;

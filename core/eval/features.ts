@@ -11,7 +11,14 @@ import { runBranch } from '../train/branch.js';
  * normalised images (through `view`, the task's `Augmenter.evalView`, when it has one); `h` is the
  * encoder's pooled output, `z` the head's output on it.
  */
-export function extractFeatures(branch: Branch, set: ImageSet, info: DatasetInfo, which: 'h' | 'z', batchSize: number, view: (x: Tensor4D) => Tensor4D = (x) => x): FeatureSet {
+export function extractFeatures(
+  branch: Branch,
+  set: ImageSet,
+  info: DatasetInfo,
+  which: 'h' | 'z',
+  batchSize: number,
+  view: (x: Tensor4D) => Tensor4D = (x) => x,
+): FeatureSet {
   let dim = 0;
   let x = new Float32Array(0);
   for (let start = 0; start < set.count; start += batchSize) {

@@ -70,15 +70,9 @@ export class BatchNorm {
 }
 
 /** y = [relu](gamma * (x - mean) / sqrt(var + eps) + beta) with batch statistics; `stats` receives kept copies of them. */
-function trainBatchNorm(
-  x: Tensor,
-  gamma: Tensor,
-  beta: Tensor,
-  eps: number,
-  relu: boolean,
-  stats: { mean?: Tensor; variance?: Tensor },
-): Tensor {
-  if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) && tf.getKernel(BATCH_NORM_TRAIN_GRAD, tf.getBackend())) return kernelBatchNorm(x, gamma, beta, eps, relu, stats);
+function trainBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number, relu: boolean, stats: { mean?: Tensor; variance?: Tensor }): Tensor {
+  if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) && tf.getKernel(BATCH_NORM_TRAIN_GRAD, tf.getBackend()))
+    return kernelBatchNorm(x, gamma, beta, eps, relu, stats);
   const shape = x.shape;
   const c = shape[shape.length - 1];
   const m = x.size / c;

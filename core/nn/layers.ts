@@ -1,5 +1,5 @@
 import { tf, type Tensor, type Tensor2D, type Tensor4D, type Variable } from '../engine/tf.js';
-import { ParamStore, constant, kaimingNormalFanOut, kaimingUniform } from './params.js';
+import { ParamStore, kaimingNormalFanOut, kaimingUniform } from './params.js';
 
 export interface Conv2dOptions {
   inChannels: number;
@@ -27,7 +27,12 @@ export class Conv2d {
     if (o.bias) this.bias = store.add(`${name}.bias`, [o.outChannels], { init: kaimingUniform(fanIn), decay: false });
     this.stride = o.stride ?? 1;
     const p = o.padding ?? o.kernel >> 1;
-    this.pad = [[0, 0], [p, p], [p, p], [0, 0]];
+    this.pad = [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ];
   }
 
   apply(x: Tensor4D): Tensor4D {

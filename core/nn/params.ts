@@ -39,11 +39,7 @@ export class ParamStore {
   }
 
   /** Create a parameter. `init` draws each value from the store's RNG (deterministic per seed). */
-  add(
-    name: string,
-    shape: number[],
-    opts: { init: Initializer; trainable?: boolean; decay?: boolean },
-  ): Variable {
+  add(name: string, shape: number[], opts: { init: Initializer; trainable?: boolean; decay?: boolean }): Variable {
     if (this.params.has(name)) throw new Error(`parameter '${name}' defined twice in ${this.scope}`);
     const size = shape.reduce((a, b) => a * b, 1);
     const values = opts.init(size, this.rng);

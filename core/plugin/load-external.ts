@@ -16,7 +16,9 @@ export async function loadExternalPlugins(registry: PluginRegistry, specs: strin
     const isPath = spec.startsWith('.') || spec.startsWith('/') || /\.[cm]?js$/.test(spec);
     const file = isPath ? path.resolve(spec) : spec;
     if (isPath && !fs.existsSync(file)) {
-      throw new ConfigError([{ path: `${jsonPath}/${i}`, message: `plugin module not found: ${file}`, hint: 'paths in a config file are relative to that file' }]);
+      throw new ConfigError([
+        { path: `${jsonPath}/${i}`, message: `plugin module not found: ${file}`, hint: 'paths in a config file are relative to that file' },
+      ]);
     }
     let mod: Record<string, unknown>;
     try {

@@ -65,9 +65,7 @@ export class PluginRegistry {
 
   list(kind?: PluginKind): Array<PluginDefinition & { origin: string }> {
     const kinds = kind ? [kind] : PLUGIN_KINDS;
-    return kinds.flatMap((k) =>
-      this.namesOf(k).map((n) => ({ ...this.get(k, n), origin: this.origins.get(`${k}/${n}`) ?? 'built-in' })),
-    );
+    return kinds.flatMap((k) => this.namesOf(k).map((n) => ({ ...this.get(k, n), origin: this.origins.get(`${k}/${n}`) ?? 'built-in' })));
   }
 
   /** The options object an instance built by `create` received: a schedule writes scheduled values into it. */

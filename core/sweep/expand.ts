@@ -34,7 +34,12 @@ export function axisProblems(spec: SweepSpec): ConfigProblem[] {
   spec.zip.forEach((group, g) => {
     const lengths = Object.values(group).map((v) => v.length);
     if (new Set(lengths).size > 1) {
-      problems.push({ path: `/zip/${g}`, message: `the axes of a zip group must have equal lengths, got ${Object.entries(group).map(([k, v]) => `${k}: ${v.length}`).join(', ')}` });
+      problems.push({
+        path: `/zip/${g}`,
+        message: `the axes of a zip group must have equal lengths, got ${Object.entries(group)
+          .map(([k, v]) => `${k}: ${v.length}`)
+          .join(', ')}`,
+      });
     }
     for (const k of Object.keys(group)) claim(k, `/zip/${g}/${k}`);
   });

@@ -30,7 +30,12 @@ export interface SweepPlan {
 let specValidator: ReturnType<Ajv['compile']> | undefined;
 
 /** The sweep spec's JSON Schema (what `selfsup schema --sweep` prints). */
-export const sweepSchema = () => ({ $schema: 'http://json-schema.org/draft-07/schema#', $id: 'urn:selfsup:schema:sweep', title: 'selfsup sweep', ...JSON.parse(JSON.stringify(SweepSpecSchema)) });
+export const sweepSchema = () => ({
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'urn:selfsup:schema:sweep',
+  title: 'selfsup sweep',
+  ...JSON.parse(JSON.stringify(SweepSpecSchema)),
+});
 
 /** Read (if a path) and validate a sweep spec, filling its defaults. Throws ConfigError naming every problem. */
 export function loadSweepSpec(source: string | Record<string, unknown>): { spec: SweepSpec; file?: string } {
@@ -57,7 +62,10 @@ export function loadSweepSpec(source: string | Record<string, unknown>): { spec:
 }
 
 /** `type` keys first, so a plugin swap never erases an option set beside it; otherwise in the given order. */
-const typeFirst = (entries: Array<[string, unknown]>) => [...entries.filter(([k]) => k.endsWith('.type') || k === 'type'), ...entries.filter(([k]) => !(k.endsWith('.type') || k === 'type'))];
+const typeFirst = (entries: Array<[string, unknown]>) => [
+  ...entries.filter(([k]) => k.endsWith('.type') || k === 'type'),
+  ...entries.filter(([k]) => !(k.endsWith('.type') || k === 'type')),
+];
 
 /**
  * Expand a sweep and build every trial's config: the base (`extends`), then `set`, then the trial's
@@ -65,7 +73,10 @@ const typeFirst = (entries: Array<[string, unknown]>) => [...entries.filter(([k]
  * valid: otherwise one ConfigError lists each problem with the trials it affects and the config path.
  * Two trials that resolve to the same config are an error too (an axis value that changes nothing).
  */
-export async function planSweep(specSource: string | Record<string, unknown>, opts: { registry: PluginRegistry; presets: PresetSource; name?: string }): Promise<SweepPlan> {
+export async function planSweep(
+  specSource: string | Record<string, unknown>,
+  opts: { registry: PluginRegistry; presets: PresetSource; name?: string },
+): Promise<SweepPlan> {
   const { spec, file } = loadSweepSpec(specSource);
   const name = opts.name ?? spec.name ?? (file ? path.basename(file).replace(/\.json$/, '') : 'sweep');
   const base = loadConfig(spec.extends, opts.presets, file ? [file] : []).config;
@@ -89,7 +100,11 @@ export async function planSweep(specSource: string | Record<string, unknown>, op
       const hash = configHash(config);
       const twin = seenHash.get(hash);
       if (twin !== undefined) {
-        duplicates.push({ path: '', message: `trial ${point.index} [${label}] resolves to the same config as trial ${twin} [${labels[twin]}]`, hint: 'an axis value that changes nothing; drop it' });
+        duplicates.push({
+          path: '',
+          message: `trial ${point.index} [${label}] resolves to the same config as trial ${twin} [${labels[twin]}]`,
+          hint: 'an axis value that changes nothing; drop it',
+        });
       } else seenHash.set(hash, point.index);
       trials.push({ ...point, hash, label, config });
     } catch (e) {
@@ -104,7 +119,13 @@ export async function planSweep(specSource: string | Record<string, unknown>, op
   }
   if (byProblem.size || duplicates.length) {
     const problems = [...byProblem.values()].map(({ problem, trials: ts }) => {
-      const which = ts.length === points.length ? 'every trial' : `trial${ts.length > 1 ? 's' : ''} ${ts.slice(0, 8).map((i) => `${i} [${labels[i]}]`).join(', ')}${ts.length > 8 ? `, ... (${ts.length} in all)` : ''}`;
+      const which =
+        ts.length === points.length
+          ? 'every trial'
+          : `trial${ts.length > 1 ? 's' : ''} ${ts
+              .slice(0, 8)
+              .map((i) => `${i} [${labels[i]}]`)
+              .join(', ')}${ts.length > 8 ? `, ... (${ts.length} in all)` : ''}`;
       return { ...problem, path: `${which}: ${problem.path || '/'}` };
     });
     throw new ConfigError([...problems, ...duplicates], `sweep ${name} (nothing was run)`);

@@ -54,7 +54,12 @@ function axisChart(axis: string, axes: string[], groups: GroupSummary[], metrics
   if (numeric) order.sort((a, b) => Number(a) - Number(b));
   const rows = groups.flatMap((g) =>
     metrics.flatMap((m) =>
-      g.metrics[m].values.map((v) => ({ x: valueLabel(g.axes[axis]), metric: m, value: v * (/top1$/.test(m) ? 100 : 1), other: others.map((o) => `${o}=${valueLabel(g.axes[o])}`).join(' ') || 'all' })),
+      g.metrics[m].values.map((v) => ({
+        x: valueLabel(g.axes[axis]),
+        metric: m,
+        value: v * (/top1$/.test(m) ? 100 : 1),
+        other: others.map((o) => `${o}=${valueLabel(g.axes[o])}`).join(' ') || 'all',
+      })),
     ),
   );
   const long = order.some((o) => o.length > 12);
@@ -68,13 +73,21 @@ function axisChart(axis: string, axes: string[], groups: GroupSummary[], metrics
   ];
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: `${metrics.join(', ')} against ${axis}`, data: { values: rows } };
   if (others.length === 0) return { ...base, width: Math.max(260, (long ? 130 : 90) * order.length), height: 260, layer };
-  return { ...base, facet: { column: { field: 'other', type: 'nominal', title: others.join(', ') } }, spec: { width: Math.max(200, 70 * order.length), height: 220, layer } };
+  return {
+    ...base,
+    facet: { column: { field: 'other', type: 'nominal', title: others.join(', ') } },
+    spec: { width: Math.max(200, 70 * order.length), height: 220, layer },
+  };
 }
 
 /** Loss (and any per-epoch monitor metric) against epoch, the mean over seeds per axis combination. */
 function curveChart(name: string, trials: TrialRow[], epochs: Map<string, Array<Record<string, number>>>, axes: string[]): Record<string, unknown> | undefined {
   const labelOf = (t: TrialRow) => axes.map((a) => `${a}=${valueLabel(t.axes[a])}`).join(' ') || 'base';
-  const rows = trials.filter((t) => t.status === 'done').flatMap((t) => (epochs.get(t.hash) ?? []).filter((r) => typeof r[name] === 'number').map((r) => ({ epoch: r.epoch, value: r[name], run: labelOf(t), seed: t.seed })));
+  const rows = trials
+    .filter((t) => t.status === 'done')
+    .flatMap((t) =>
+      (epochs.get(t.hash) ?? []).filter((r) => typeof r[name] === 'number').map((r) => ({ epoch: r.epoch, value: r[name], run: labelOf(t), seed: t.seed })),
+    );
   if (rows.length === 0) return undefined;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

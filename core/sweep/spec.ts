@@ -9,8 +9,14 @@ const ConfigPath = Type.String({ pattern: '^[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+)*
 const Distribution = Type.Union([
   Type.Object({ choice: Type.Array(Type.Unknown(), { minItems: 1 }) }, { additionalProperties: false, description: 'one of these values, uniformly' }),
   Type.Object({ uniform: Type.Tuple([Type.Number(), Type.Number()]) }, { additionalProperties: false, description: 'a real number uniform in [lo, hi)' }),
-  Type.Object({ logUniform: Type.Tuple([Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 })]) }, { additionalProperties: false, description: 'a positive number whose log is uniform in [log lo, log hi)' }),
-  Type.Object({ int: Type.Tuple([Type.Integer(), Type.Integer()]) }, { additionalProperties: false, description: 'an integer uniform in [lo, hi] (both included)' }),
+  Type.Object(
+    { logUniform: Type.Tuple([Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 })]) },
+    { additionalProperties: false, description: 'a positive number whose log is uniform in [log lo, log hi)' },
+  ),
+  Type.Object(
+    { int: Type.Tuple([Type.Integer(), Type.Integer()]) },
+    { additionalProperties: false, description: 'an integer uniform in [lo, hi] (both included)' },
+  ),
 ]);
 
 /**
@@ -45,7 +51,12 @@ export const SweepSpecSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    seeds: Type.Array(Type.Integer({ minimum: 0 }), { default: [0], minItems: 1, uniqueItems: true, description: "each combination runs once per seed (the config's `seed`)" }),
+    seeds: Type.Array(Type.Integer({ minimum: 0 }), {
+      default: [0],
+      minItems: 1,
+      uniqueItems: true,
+      description: "each combination runs once per seed (the config's `seed`)",
+    }),
     metrics: Type.Array(Type.String(), { default: ['knn_top1', 'linear_top1'], minItems: 1, description: 'final metrics the report tabulates and plots' }),
   },
   { additionalProperties: false },

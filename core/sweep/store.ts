@@ -91,12 +91,15 @@ export class SweepStore {
     );
     this.db.transaction(() => {
       this.db.prepare("UPDATE trials SET status = 'pending', worker = NULL WHERE status = 'running'").run();
-      for (const t of trials) insert.run({ hash: t.hash, idx: t.index, label: t.label, axes: JSON.stringify(t.axes), seed: t.seed, config: JSON.stringify(t.config) });
+      for (const t of trials)
+        insert.run({ hash: t.hash, idx: t.index, label: t.label, axes: JSON.stringify(t.axes), seed: t.seed, config: JSON.stringify(t.config) });
     })();
   }
 
   markRunning(hash: string, worker: number): void {
-    this.db.prepare("UPDATE trials SET status = 'running', worker = ?, attempts = attempts + 1, started_at = ?, error = NULL WHERE hash = ?").run(worker, new Date().toISOString(), hash);
+    this.db
+      .prepare("UPDATE trials SET status = 'running', worker = ?, attempts = attempts + 1, started_at = ?, error = NULL WHERE hash = ?")
+      .run(worker, new Date().toISOString(), hash);
   }
 
   /** Put a running trial back to pending (the runner was interrupted). */
@@ -122,7 +125,9 @@ export class SweepStore {
   commitFailed(hash: string, error: string, seconds: number): void {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM metrics WHERE hash = ?').run(hash);
-      this.db.prepare("UPDATE trials SET status = 'failed', error = ?, seconds = ?, finished_at = ? WHERE hash = ?").run(error, seconds, new Date().toISOString(), hash);
+      this.db
+        .prepare("UPDATE trials SET status = 'failed', error = ?, seconds = ?, finished_at = ? WHERE hash = ?")
+        .run(error, seconds, new Date().toISOString(), hash);
     })();
   }
 
@@ -168,7 +173,12 @@ export class SweepStore {
 
   /** Per-epoch records of each finished trial: hash -> [{ epoch, loss, ... }] sorted by epoch. */
   epochMetrics(): Map<string, Array<Record<string, number>>> {
-    const rows = this.db.prepare("SELECT hash, epoch, name, value FROM metrics WHERE scope = 'epoch' ORDER BY hash, epoch").all() as Array<{ hash: string; epoch: number; name: string; value: number }>;
+    const rows = this.db.prepare("SELECT hash, epoch, name, value FROM metrics WHERE scope = 'epoch' ORDER BY hash, epoch").all() as Array<{
+      hash: string;
+      epoch: number;
+      name: string;
+      value: number;
+    }>;
     const out = new Map<string, Array<Record<string, number>>>();
     for (const r of rows) {
       const list = out.get(r.hash) ?? [];

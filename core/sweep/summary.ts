@@ -40,8 +40,16 @@ export function summarize(trials: TrialRow[], finals: Map<string, Record<string,
   return [...groups.values()].map(({ axes, rows }) => {
     const done = rows.filter((r) => r.status === 'done');
     const m: Record<string, Stat> = {};
-    for (const name of metrics) m[name] = stat(done.map((r) => finals.get(r.hash)?.[name]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
-    return { axes, trials: rows.length, done: done.length, failed: rows.filter((r) => r.status === 'failed').length, metrics: m, steps: stat(done.map((r) => r.steps ?? 0)).mean };
+    for (const name of metrics)
+      m[name] = stat(done.map((r) => finals.get(r.hash)?.[name]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
+    return {
+      axes,
+      trials: rows.length,
+      done: done.length,
+      failed: rows.filter((r) => r.status === 'failed').length,
+      metrics: m,
+      steps: stat(done.map((r) => r.steps ?? 0)).mean,
+    };
   });
 }
 

@@ -38,7 +38,15 @@ export function encodeViews(branch: Branch, views: Tensor[], info: DatasetInfo, 
       out[group[0]] = runBranch(branch, norm[group[0]], training, predictor);
       continue;
     }
-    const joint = runBranch(branch, tf.concat(group.map((i) => norm[i]), 0) as Tensor4D, training, predictor);
+    const joint = runBranch(
+      branch,
+      tf.concat(
+        group.map((i) => norm[i]),
+        0,
+      ) as Tensor4D,
+      training,
+      predictor,
+    );
     group.forEach((i, j) => (out[i] = lazySlices(joint, j, group.length)));
   }
   return out;

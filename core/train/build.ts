@@ -115,7 +115,13 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
   for (const [name, t] of Object.entries(config.tasks)) {
     const base = taskPath(config, name);
     const head = await registry.create('head', t.head, headCtx(`${base}/head`));
-    const predictor = t.predictor && (await registry.create('head', t.predictor, ctx(`${base}/predictor`, { dataset: info, encoder: { dim: encoder.dim, mapShape }, input: 'z', inputDim: head.dim })));
+    const predictor =
+      t.predictor &&
+      (await registry.create(
+        'head',
+        t.predictor,
+        ctx(`${base}/predictor`, { dataset: info, encoder: { dim: encoder.dim, mapShape }, input: 'z', inputDim: head.dim }),
+      ));
     const branch: Branch = { encoder, head, predictor };
     // a copy of the encoder and the head, never the predictor (BYOL's target network)
     const makeCopy = async (): Promise<Branch> => {
@@ -142,7 +148,9 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
     });
   }
 
-  const params: KeyedParam[] = [...modulesOf({ encoder, tasks })].flatMap(([prefix, store]) => store.trainable().map((p) => ({ ...p, key: `${prefix}/${p.name}` })));
+  const params: KeyedParam[] = [...modulesOf({ encoder, tasks })].flatMap(([prefix, store]) =>
+    store.trainable().map((p) => ({ ...p, key: `${prefix}/${p.name}` })),
+  );
   const groups = new ParamGroups(params, config.paramGroups);
   const optimizer = await registry.create('optimizer', config.optimizer, ctx('/optimizer'));
   optimizer.init(params.map((p) => ({ ...p, name: p.key })));

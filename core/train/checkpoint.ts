@@ -41,7 +41,11 @@ export function writeAtomic(file: string, data: string | Uint8Array): void {
  * (which names it) is replaced atomically, then older weight files are removed. A crash at any
  * point leaves the previous checkpoint or the new one, never a mix.
  */
-export function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'tensors' | 'createdAt'>, tensors: Map<string, Variable>): string {
+export function saveCheckpoint(
+  dir: string,
+  meta: Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'tensors' | 'createdAt'>,
+  tensors: Map<string, Variable>,
+): string {
   fs.mkdirSync(dir, { recursive: true });
   const entries: CheckpointMeta['tensors'] = [];
   let offset = 0;

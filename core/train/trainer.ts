@@ -65,7 +65,17 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   if (opts.resume) run.resumeFrom(opts.resume, log);
   if (opts.outDir) fs.mkdirSync(opts.outDir, { recursive: true });
   const parameters = parts.params.reduce((n, p) => n + p.variable.size, 0);
-  for (const cb of run.callbacks) await cb.onTrainStart?.({ name: config.name, backend: backend.name, totalSteps: run.totalSteps, stepsPerEpoch: run.stepsPerEpoch, startStep: run.step, epochs: config.train.epochs, outDir: opts.outDir, parameters });
+  for (const cb of run.callbacks)
+    await cb.onTrainStart?.({
+      name: config.name,
+      backend: backend.name,
+      totalSteps: run.totalSteps,
+      stepsPerEpoch: run.stepsPerEpoch,
+      startStep: run.step,
+      epochs: config.train.epochs,
+      outDir: opts.outDir,
+      parameters,
+    });
 
   const t0 = performance.now();
   for (let epoch = Math.floor(run.step / run.stepsPerEpoch); epoch < config.train.epochs && !run.stopped; epoch++) {
@@ -76,9 +86,25 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   const evalResult = await finalEvaluation(run, opts, log);
   const seconds = (performance.now() - t0) / 1000;
   const { step, history, lastEpochLoss: loss } = run;
-  const result: TrainResult = { name: config.name, backend: backend.name, steps: step, epochs: step / run.stepsPerEpoch, seconds, trainSeconds: run.trainSeconds, loss, losses: run.losses, eval: evalResult, history, outDir: opts.outDir, parts };
+  const result: TrainResult = {
+    name: config.name,
+    backend: backend.name,
+    steps: step,
+    epochs: step / run.stepsPerEpoch,
+    seconds,
+    trainSeconds: run.trainSeconds,
+    loss,
+    losses: run.losses,
+    eval: evalResult,
+    history,
+    outDir: opts.outDir,
+    parts,
+  };
   if (opts.outDir) {
-    writeAtomic(path.join(opts.outDir, 'result.json'), JSON.stringify({ name: config.name, backend: backend.name, steps: step, seconds, loss, eval: evalResult, history }, null, 1));
+    writeAtomic(
+      path.join(opts.outDir, 'result.json'),
+      JSON.stringify({ name: config.name, backend: backend.name, steps: step, seconds, loss, eval: evalResult, history }, null, 1),
+    );
   }
   for (const cb of run.callbacks) await cb.onTrainEnd?.({ loss, steps: step, seconds, eval: evalResult });
   return result;
@@ -152,7 +178,11 @@ class RunState {
     this.savedAt = this.step;
     const rngs = Object.fromEntries([...this.parts.rngs].map(([k, r]) => [k, r.state()]));
     const scheduled = this.parts.scalars.values();
-    saveCheckpoint(this.opts.outDir, { step: this.step, epoch, rng: this.rng.state(), rngs, scheduled, config: this.parts.config, backend: this.backend, history: this.history }, stateTensors(this.parts));
+    saveCheckpoint(
+      this.opts.outDir,
+      { step: this.step, epoch, rng: this.rng.state(), rngs, scheduled, config: this.parts.config, backend: this.backend, history: this.history },
+      stateTensors(this.parts),
+    );
   }
 
   evalOptions(log: (m: string) => void) {
@@ -207,7 +237,18 @@ async function runEpoch(run: RunState, epoch: number, log: (m: string) => void):
     run.trainSeconds += dt;
     // let timers, signals and IPC run between steps (a progress display, a parent process going away)
     await new Promise((resolve) => setImmediate(resolve));
-    const report = { step: run.step, epoch, totalSteps: run.horizon(), stepsPerEpoch: run.stepsPerEpoch, loss: r.loss, terms: r.terms, monitor: r.monitor, lr: parts.optimizer.lr * multiplier, viewsPerSecond: r.views / dt, elapsedSeconds: run.trainSeconds };
+    const report = {
+      step: run.step,
+      epoch,
+      totalSteps: run.horizon(),
+      stepsPerEpoch: run.stepsPerEpoch,
+      loss: r.loss,
+      terms: r.terms,
+      monitor: r.monitor,
+      lr: parts.optimizer.lr * multiplier,
+      viewsPerSecond: r.views / dt,
+      elapsedSeconds: run.trainSeconds,
+    };
     for (const cb of run.callbacks) await cb.onStepEnd?.(report);
     if (run.budgetSpent()) {
       run.stopped = true;

@@ -15,7 +15,10 @@ export default definePlugin({
   description: 'blur with a random sigma with probability p',
   reference: 'SimCLR appendix A: sigma in [0.1, 2.0], kernel 10% of the side, p = 0.5 (ImageNet only)',
   options: Type.Object({
-    sigma: Type.Tuple([Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 })], { default: [0.1, 2.0], description: 'sigma range in pixels' }),
+    sigma: Type.Tuple([Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 })], {
+      default: [0.1, 2.0],
+      description: 'sigma range in pixels',
+    }),
     kernel: Type.Optional(Type.Integer({ minimum: 3, description: 'odd kernel size (default: 10% of the image side, at least 3)' })),
     p: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'probability per image' }),
   }),
@@ -37,7 +40,12 @@ export default definePlugin({
           for (let i = 0; i < k; i++) weights[i][b] = Math.exp(-((i - r) ** 2) / (2 * s * s)) / total;
         }
         const pass = (t: Tensor4D, axis: 1 | 2): Tensor4D => {
-          const pad: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0]];
+          const pad: Array<[number, number]> = [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, 0],
+          ];
           pad[axis] = [r, r];
           const padded = tf.mirrorPad(t, pad, 'reflect');
           let acc: tf.Tensor | undefined;

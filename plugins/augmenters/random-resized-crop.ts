@@ -55,8 +55,13 @@ export default definePlugin({
           if (!found) {
             // central crop at the nearest allowed ratio (torchvision's fallback)
             const r = w / h;
-            if (r < o.ratio[0]) (cw = w), (ch = Math.round(w / o.ratio[0]));
-            else if (r > o.ratio[1]) (ch = h), (cw = Math.round(h * o.ratio[1]));
+            if (r < o.ratio[0]) {
+              cw = w;
+              ch = Math.round(w / o.ratio[0]);
+            } else if (r > o.ratio[1]) {
+              ch = h;
+              cw = Math.round(h * o.ratio[1]);
+            }
             top = (h - ch) >> 1;
             left = (w - cw) >> 1;
           }

@@ -23,7 +23,10 @@ export default definePlugin({
   description: 'rotations by 0/90/180/270 degrees with their labels (RotNet)',
   reference: 'Gidaris, Singh & Komodakis 2018: all four rotations of each image in a batch',
   options: Type.Object({
-    mode: Type.Union([Type.Literal('all'), Type.Literal('random')], { default: 'all', description: 'all four rotations as four views, or one random rotation per image' }),
+    mode: Type.Union([Type.Literal('all'), Type.Literal('random')], {
+      default: 'all',
+      description: 'all four rotations as four views, or one random rotation per image',
+    }),
     pipeline: Type.Array(pluginRef('augmenter'), { default: [], description: 'single-view augmenters applied before rotating' }),
   }),
   async create(o, ctx) {

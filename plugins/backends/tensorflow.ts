@@ -28,7 +28,9 @@ export default definePlugin({
             return { ok: true as const };
           } catch (e) {
             const code = (e as NodeJS.ErrnoException).code;
-            reasons.push(code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? `${pkg} not installed` : `${pkg}: ${(e as Error).message.split('\n')[0]}`);
+            reasons.push(
+              code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? `${pkg} not installed` : `${pkg}: ${(e as Error).message.split('\n')[0]}`,
+            );
           }
         }
         return { ok: false as const, reason: reasons.join(', ') };

@@ -3,7 +3,16 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
 import { definePlugin, tf } from '../../core/index.js';
-import { guardWasmMalloc, patchForWasmThreads, registerConv2DBackpropFilter, registerConv2DBackpropInput, registerSharedIdentity, registerSimdKernels, registerUntransposedBatchMatMul, unrefWasmThreads } from '../../core/engine/index.js';
+import {
+  guardWasmMalloc,
+  patchForWasmThreads,
+  registerConv2DBackpropFilter,
+  registerConv2DBackpropInput,
+  registerSharedIdentity,
+  registerSimdKernels,
+  registerUntransposedBatchMatMul,
+  unrefWasmThreads,
+} from '../../core/engine/index.js';
 
 /** Threads for the wasm backend: SELFSUP_WASM_THREADS, else every core this process may use. */
 export function wasmThreads(): number {

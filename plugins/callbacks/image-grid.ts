@@ -82,5 +82,7 @@ async function writeGrid(rows: Tensor4D[], scale: number, file: string): Promise
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const { default: sharp } = await import('sharp'); // at use, not at import (selfsup's import loads no native addon)
-  await sharp(buf, { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
+  await sharp(buf, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toFile(file);
 }

@@ -22,7 +22,12 @@ export default definePlugin({
     let total = 0;
     const open = (at: number) => {
       bar = new cliProgress.SingleBar(
-        { format: 'step {value}/{total} [{bar}] loss {loss}{terms} | {vps} views/s | lr {lr} | ETA {etaText}', stream: process.stderr, hideCursor: true, barsize: 24 },
+        {
+          format: 'step {value}/{total} [{bar}] loss {loss}{terms} | {vps} views/s | lr {lr} | ETA {etaText}',
+          stream: process.stderr,
+          hideCursor: true,
+          barsize: 24,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, at, { loss: '-', terms: '', vps: '-', lr: '-', etaText: '-' });
@@ -31,12 +36,15 @@ export default definePlugin({
       bar?.stop();
       bar = undefined;
     };
-    const eta = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+    const eta = (s: number) =>
+      s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
     return {
       onTrainStart(info) {
         start = info.startStep;
         total = info.totalSteps;
-        process.stderr.write(`training ${info.name} on ${info.backend}: ${info.epochs} epochs x ${info.stepsPerEpoch} steps, ${info.parameters.toLocaleString('en')} parameters\n`);
+        process.stderr.write(
+          `training ${info.name} on ${info.backend}: ${info.epochs} epochs x ${info.stepsPerEpoch} steps, ${info.parameters.toLocaleString('en')} parameters\n`,
+        );
         if (tty) open(info.startStep);
       },
       onStepEnd(r) {
@@ -46,8 +54,16 @@ export default definePlugin({
         }
         const rate = (r.step - start) / Math.max(r.elapsedSeconds, 1e-9);
         const left = eta((r.totalSteps - r.step) / Math.max(rate, 1e-9));
-        const terms = Object.entries({ ...r.terms, ...r.monitor }).map(([k, v]) => ` ${k} ${v.toPrecision(3)}`).join('');
-        const fields = { loss: r.loss.toFixed(4), terms: terms ? ` (${terms.trim()})` : '', vps: Math.round(r.viewsPerSecond), lr: r.lr.toExponential(2), etaText: left };
+        const terms = Object.entries({ ...r.terms, ...r.monitor })
+          .map(([k, v]) => ` ${k} ${v.toPrecision(3)}`)
+          .join('');
+        const fields = {
+          loss: r.loss.toFixed(4),
+          terms: terms ? ` (${terms.trim()})` : '',
+          vps: Math.round(r.viewsPerSecond),
+          lr: r.lr.toExponential(2),
+          etaText: left,
+        };
         if (bar) bar.update(r.step, fields);
         else if (r.step % o.every === 0 || r.step === r.totalSteps) {
           process.stderr.write(`step ${r.step}/${r.totalSteps} loss ${fields.loss}${fields.terms} | ${fields.vps} views/s | lr ${fields.lr} | ETA ${left}\n`);
@@ -58,7 +74,9 @@ export default definePlugin({
         process.stderr.write(`evaluating (${what})...\n`);
       },
       onEpochEnd(e) {
-        const m = Object.entries(e.metrics).map(([k, v]) => `${k} ${formatMetric(k, v)}`).join('  ');
+        const m = Object.entries(e.metrics)
+          .map(([k, v]) => `${k} ${formatMetric(k, v)}`)
+          .join('  ');
         const line = `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}  ${e.seconds.toFixed(1)}s${m ? '  ' + m : ''}`;
         close();
         process.stderr.write(line + '\n');

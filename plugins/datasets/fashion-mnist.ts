@@ -29,7 +29,8 @@ export default definePlugin({
       const split = (images: string, labels: string, limit?: number): ImageSet => {
         const im = readIdxFile(path.join(dir, images));
         const lb = readIdxFile(path.join(dir, labels));
-        if (im.dims.length !== 3 || im.dims[1] !== 28 || im.dims[2] !== 28) throw new DataError(`${images} in ${dir}: expected N x 28 x 28 images, got ${im.dims.join(' x ')}`);
+        if (im.dims.length !== 3 || im.dims[1] !== 28 || im.dims[2] !== 28)
+          throw new DataError(`${images} in ${dir}: expected N x 28 x 28 images, got ${im.dims.join(' x ')}`);
         if (lb.dims[0] !== im.dims[0]) throw new DataError(`${dir}: ${im.dims[0]} images but ${lb.dims[0]} labels`);
         const count = Math.min(im.dims[0], limit ?? Infinity);
         return { images: im.data.subarray(0, count * 784), labels: Int32Array.from(lb.data.subarray(0, count)), count };

@@ -30,14 +30,26 @@ export default definePlugin({
     async load() {
       const trainDir = path.join(o.root, o.train);
       if (!fs.existsSync(trainDir)) throw new DataError(`no training split at ${trainDir}: expected ${o.root}/${o.train}/<class>/<image>`);
-      const classes = fs.readdirSync(trainDir).filter((d) => fs.statSync(path.join(trainDir, d)).isDirectory()).sort();
+      const classes = fs
+        .readdirSync(trainDir)
+        .filter((d) => fs.statSync(path.join(trainDir, d)).isDirectory())
+        .sort();
       if (classes.length === 0) throw new DataError(`${trainDir} has no class folders`);
       const train = await readSplit(trainDir, classes, o);
       const testDir = o.test ? path.join(o.root, o.test) : undefined;
       const test = testDir && fs.existsSync(testDir) ? await readSplit(testDir, classes, o) : undefined;
       const { mean, std } = channelStats(train.set.images, o.channels);
       return {
-        info: { name: path.basename(path.resolve(o.root)), height: train.h, width: train.w, channels: o.channels, numClasses: classes.length, classNames: classes, mean, std },
+        info: {
+          name: path.basename(path.resolve(o.root)),
+          height: train.h,
+          width: train.w,
+          channels: o.channels,
+          numClasses: classes.length,
+          classNames: classes,
+          mean,
+          std,
+        },
         train: train.set,
         test: test?.set,
       };
@@ -50,7 +62,10 @@ async function readSplit(dir: string, classes: string[], o: { size?: number; cha
   classes.forEach((c, label) => {
     const cdir = path.join(dir, c);
     if (!fs.existsSync(cdir)) return;
-    const names = fs.readdirSync(cdir).filter((f) => IMAGE_RE.test(f)).sort();
+    const names = fs
+      .readdirSync(cdir)
+      .filter((f) => IMAGE_RE.test(f))
+      .sort();
     for (const f of names.slice(0, o.limit ?? names.length)) files.push({ file: path.join(cdir, f), label });
   });
   if (files.length === 0) throw new DataError(`no images under ${dir}`);
@@ -82,7 +97,9 @@ async function readSplit(dir: string, classes: string[], o: { size?: number; cha
       const i = next++;
       const img = i === 0 ? first : await decode(files[i].file);
       if (img.width !== w || img.height !== h || img.channels !== o.channels) {
-        throw new DataError(`${files[i].file} is ${img.width}x${img.height}x${img.channels}, others ${w}x${h}x${o.channels}: set the dataset's 'size' to resize all images`);
+        throw new DataError(
+          `${files[i].file} is ${img.width}x${img.height}x${img.channels}, others ${w}x${h}x${o.channels}: set the dataset's 'size' to resize all images`,
+        );
       }
       images.set(img.data, i * px);
       labels[i] = files[i].label;

@@ -46,16 +46,21 @@ export default definePlugin({
         const short = stride !== 1 || inC !== outC ? { conv: conv(`${name}.down.conv`, inC, outC, 1, stride), bn: bn(`${name}.down.bn`, outC) } : undefined;
         const shortcut = (x: Tensor4D, t: boolean) => (short ? (short.bn.apply(short.conv.apply(x), t) as Tensor4D) : x);
         if (layout.block === 'basic') {
-          const c1 = conv(`${name}.conv1`, inC, width, 3, stride), b1 = bn(`${name}.bn1`, width);
-          const c2 = conv(`${name}.conv2`, width, width, 3, 1), b2 = bn(`${name}.bn2`, width);
+          const c1 = conv(`${name}.conv1`, inC, width, 3, stride),
+            b1 = bn(`${name}.bn1`, width);
+          const c2 = conv(`${name}.conv2`, width, width, 3, 1),
+            b2 = bn(`${name}.bn2`, width);
           blocks.push((x, t) => {
             const y = b2.apply(c2.apply(b1.apply(c1.apply(x), t, true) as Tensor4D), t);
             return tf.relu(tf.add(y, shortcut(x, t))) as Tensor4D;
           });
         } else {
-          const c1 = conv(`${name}.conv1`, inC, width, 1, 1), b1 = bn(`${name}.bn1`, width);
-          const c2 = conv(`${name}.conv2`, width, width, 3, stride), b2 = bn(`${name}.bn2`, width);
-          const c3 = conv(`${name}.conv3`, width, outC, 1, 1), b3 = bn(`${name}.bn3`, outC);
+          const c1 = conv(`${name}.conv1`, inC, width, 1, 1),
+            b1 = bn(`${name}.bn1`, width);
+          const c2 = conv(`${name}.conv2`, width, width, 3, stride),
+            b2 = bn(`${name}.bn2`, width);
+          const c3 = conv(`${name}.conv3`, width, outC, 1, 1),
+            b3 = bn(`${name}.bn3`, outC);
           blocks.push((x, t) => {
             let y = b1.apply(c1.apply(x), t, true) as Tensor4D;
             y = b2.apply(c2.apply(y), t, true) as Tensor4D;

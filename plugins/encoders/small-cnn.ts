@@ -23,7 +23,13 @@ export default definePlugin({
     if (strides.length !== o.widths.length) throw new Error(`strides has ${strides.length} entries for ${o.widths.length} stages`);
     const params = new ParamStore('small-cnn', ctx.rng);
     const stages = o.widths.map((w, i) => ({
-      conv: new Conv2d(params, `conv${i + 1}`, { inChannels: i === 0 ? channels : o.widths[i - 1], outChannels: w, kernel: 3, stride: strides[i], bias: false }),
+      conv: new Conv2d(params, `conv${i + 1}`, {
+        inChannels: i === 0 ? channels : o.widths[i - 1],
+        outChannels: w,
+        kernel: 3,
+        stride: strides[i],
+        bias: false,
+      }),
       bn: new BatchNorm(params, `bn${i + 1}`, { channels: w }),
     }));
     return {

@@ -58,13 +58,17 @@ export function linearProbeTop1(
     for (let s = 0; s < train.count; s += o.batchSize) {
       (opt as unknown as { learningRate: number }).learningRate = o.lr * 0.5 * (1 + Math.cos((Math.PI * step) / total));
       const idx = tf.tensor1d(perm.subarray(s, s + o.batchSize), 'int32');
-      opt.minimize(() => {
-        const xb = tf.gather(xTrain, idx);
-        const logits = tf.add(tf.matMul(xb, w), b);
-        let loss = tf.losses.softmaxCrossEntropy(tf.gather(yTrain, idx), logits) as tf.Scalar;
-        if (o.weightDecay > 0) loss = tf.add(loss, tf.mul(tf.sum(tf.square(w)), o.weightDecay / 2));
-        return loss;
-      }, false, [w, b]);
+      opt.minimize(
+        () => {
+          const xb = tf.gather(xTrain, idx);
+          const logits = tf.add(tf.matMul(xb, w), b);
+          let loss = tf.losses.softmaxCrossEntropy(tf.gather(yTrain, idx), logits) as tf.Scalar;
+          if (o.weightDecay > 0) loss = tf.add(loss, tf.mul(tf.sum(tf.square(w)), o.weightDecay / 2));
+          return loss;
+        },
+        false,
+        [w, b],
+      );
       idx.dispose();
       step++;
     }

@@ -19,7 +19,13 @@ export default definePlugin({
   create(o, ctx) {
     if (!ctx.inputDim) throw new Error('the classifier head needs the encoder dimension');
     const params = new ParamStore('classifier-head', ctx.rng);
-    const hidden = o.hiddenDim > 0 ? { fc: new Dense(params, 'fc1', { inFeatures: ctx.inputDim, outFeatures: o.hiddenDim, bias: false }), bn: new BatchNorm(params, 'bn1', { channels: o.hiddenDim }) } : undefined;
+    const hidden =
+      o.hiddenDim > 0
+        ? {
+            fc: new Dense(params, 'fc1', { inFeatures: ctx.inputDim, outFeatures: o.hiddenDim, bias: false }),
+            bn: new BatchNorm(params, 'bn1', { channels: o.hiddenDim }),
+          }
+        : undefined;
     const out = new Dense(params, hidden ? 'fc2' : 'fc', { inFeatures: hidden ? o.hiddenDim : ctx.inputDim, outFeatures: o.classes });
     return {
       params,

@@ -25,7 +25,10 @@ export default definePlugin({
   options: Type.Object({
     outChannels: Type.Optional(Type.Integer({ minimum: 1, description: 'output channels (default: the dataset channels)' })),
     minWidth: Type.Integer({ default: 16, minimum: 1, description: 'narrowest decoder layer' }),
-    output: Type.Union([Type.Literal('sigmoid'), Type.Literal('linear')], { default: 'sigmoid', description: 'sigmoid for pixels in [0, 1], linear otherwise' }),
+    output: Type.Union([Type.Literal('sigmoid'), Type.Literal('linear')], {
+      default: 'sigmoid',
+      description: 'sigmoid for pixels in [0, 1], linear otherwise',
+    }),
   }),
   create(o, ctx) {
     const map = ctx.encoder?.mapShape;
@@ -37,7 +40,10 @@ export default definePlugin({
     let c = c0;
     const stages = Array.from({ length: ups }, (_, i) => {
       const out = Math.max(o.minWidth, Math.floor(c / 2));
-      const stage = { conv: new Conv2d(params, `up${i + 1}.conv`, { inChannels: c, outChannels: out, kernel: 3, bias: false }), bn: new BatchNorm(params, `up${i + 1}.bn`, { channels: out }) };
+      const stage = {
+        conv: new Conv2d(params, `up${i + 1}.conv`, { inChannels: c, outChannels: out, kernel: 3, bias: false }),
+        bn: new BatchNorm(params, `up${i + 1}.bn`, { channels: out }),
+      };
       c = out;
       return stage;
     });

@@ -68,7 +68,8 @@ export default definePlugin({
         compute({ online, supervision }) {
           const ab = need(supervision?.ab);
           const outputs = readOutputs(online, 'z', 'online');
-          if (outputs[0].shape[3] !== 2) throw new Error(`regression colorization needs a head with 2 output channels (head.outChannels=2), got ${outputs[0].shape[3]}`);
+          if (outputs[0].shape[3] !== 2)
+            throw new Error(`regression colorization needs a head with 2 output channels (head.outChannels=2), got ${outputs[0].shape[3]}`);
           return tf.mean(tf.square(tf.sub(outputs[0], ab))) as Scalar;
         },
       };
@@ -77,11 +78,13 @@ export default definePlugin({
     const q = centres.length / 2;
     const bins = tf.keep(tf.tensor2d(centres, [q, 2]));
     // bin-to-bin Gaussian smoothing of the prior, and its running counts
-    const smooth = tf.keep(tf.tidy(() => {
-      const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(bins, 1), tf.expandDims(bins, 0))), 2);
-      const k = tf.exp(tf.div(tf.neg(d2), 2 * o.sigma * o.sigma));
-      return tf.div(k, tf.sum(k, 1, true));
-    }));
+    const smooth = tf.keep(
+      tf.tidy(() => {
+        const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(bins, 1), tf.expandDims(bins, 0))), 2);
+        const k = tf.exp(tf.div(tf.neg(d2), 2 * o.sigma * o.sigma));
+        return tf.div(k, tf.sum(k, 1, true));
+      }),
+    );
     const counts: Variable = tf.variable(tf.zeros([q]), false);
     // this step's soft counts, added to the prior after the step (outside the gradient tape)
     let pending: Tensor | undefined;
@@ -89,7 +92,8 @@ export default definePlugin({
       compute({ online, supervision }) {
         const ab = need(supervision?.ab);
         const logits = readOutputs(online, 'z', 'online')[0];
-        if (logits.shape[3] !== q) throw new Error(`classification colorization uses ${q} ab bins at grid ${o.grid}: set head.outChannels=${q} (got ${logits.shape[3]})`);
+        if (logits.shape[3] !== q)
+          throw new Error(`classification colorization uses ${q} ab bins at grid ${o.grid}: set head.outChannels=${q} (got ${logits.shape[3]})`);
         const pixels = tf.mul(tf.reshape(ab, [-1, 2]), o.abScale);
         // soft encoding on the nearest bins
         const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(pixels, 1), tf.expandDims(bins, 0))), 2); // [P, Q]

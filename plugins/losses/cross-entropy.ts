@@ -22,7 +22,10 @@ export default definePlugin({
   create: (o) => ({
     compute({ online, supervision }) {
       const labels = supervision?.[o.labels];
-      if (!labels) throw new Error(`cross-entropy needs supervision.${o.labels} from the augmenter (e.g. rotate4); this augmenter gives ${Object.keys(supervision ?? {}).join(', ') || 'none'}`);
+      if (!labels)
+        throw new Error(
+          `cross-entropy needs supervision.${o.labels} from the augmenter (e.g. rotate4); this augmenter gives ${Object.keys(supervision ?? {}).join(', ') || 'none'}`,
+        );
       const outputs = readOutputs(online, o.output, 'online');
       const logits = outputs.length === 1 ? outputs[0] : tf.concat(outputs, 0);
       const c = logits.shape[logits.rank - 1];

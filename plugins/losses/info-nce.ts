@@ -32,7 +32,8 @@ export default definePlugin({
   schedulable: ['temperature'],
   create: (o) => ({
     // without symmetric, only view 0's queries and view 1's keys are read (when there is a key per view)
-    viewsRead: (views: number) => (o.symmetric || views < 2 ? { online: [...Array(views).keys()], target: [...Array(views).keys()] } : { online: [0], target: [1] }),
+    viewsRead: (views: number) =>
+      o.symmetric || views < 2 ? { online: [...Array(views).keys()], target: [...Array(views).keys()] } : { online: [0], target: [1] },
     compute({ online, target, negatives, index }) {
       const qs = readOutputs(online, o.online, 'online').map((t) => t && (l2Normalize(t) as Tensor2D));
       const ks = target && readOutputs(target, o.target, 'target').map((t) => t && (l2Normalize(t) as Tensor2D));
@@ -41,10 +42,12 @@ export default definePlugin({
       const mask = negatives && negatives.owner ? ownerMask(index, negatives) : undefined;
       const pairs: Array<[Tensor2D, Tensor2D]> = [];
       if (ks && ks.length > 1) {
-        for (let a = 0; a < qs.length; a++) for (let b = 0; b < ks.length; b++) if (a !== b && (o.symmetric || (a === 0 && b === 1))) pairs.push([qs[a], ks[b]]);
+        for (let a = 0; a < qs.length; a++)
+          for (let b = 0; b < ks.length; b++) if (a !== b && (o.symmetric || (a === 0 && b === 1))) pairs.push([qs[a], ks[b]]);
       } else if (ks && ks.length === 1 && qs.length === 1) pairs.push([qs[0], ks[0]]);
       else if (pos) qs.forEach((q) => pairs.push([q, pos]));
-      if (pairs.length === 0) throw new Error('info-nce needs a positive: two views with a target branch (shared or momentum), or a negative source that supplies positives');
+      if (pairs.length === 0)
+        throw new Error('info-nce needs a positive: two views with a target branch (shared or momentum), or a negative source that supplies positives');
       const losses = pairs.map(([q, k]) => {
         const p = tf.div(tf.sum(tf.mul(q, k), 1, true), o.temperature);
         let logits = p;

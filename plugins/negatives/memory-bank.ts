@@ -27,7 +27,15 @@ export default definePlugin({
     if (!dim || !n) throw new Error('memory-bank needs the head output dimension and the training set size');
     if (o.negatives >= n) throw new Error(`K = ${o.negatives} negatives from a bank of ${n} entries: use K < ${n}`);
     const rng = ctx.rng;
-    const bank: Variable = tf.variable(l2Normalize(tf.tensor2d(rng.fill(n * dim, (r) => r.normal()), [n, dim])), false);
+    const bank: Variable = tf.variable(
+      l2Normalize(
+        tf.tensor2d(
+          rng.fill(n * dim, (r) => r.normal()),
+          [n, dim],
+        ),
+      ),
+      false,
+    );
     /** K uniform indices in [0, N), avoiding `own` when excludeOwn */
     const sample = (own: Set<number>): Int32Array => {
       const idx = new Int32Array(o.negatives);
@@ -54,7 +62,17 @@ export default definePlugin({
           const f = l2Normalize(src.length === 1 ? src[0] : tf.div(tf.addN(src), src.length));
           const old = tf.gather(bank, index);
           const updated = l2Normalize(tf.add(tf.mul(old, o.momentum), tf.mul(f, 1 - o.momentum)));
-          bank.assign(tf.tensorScatterUpdate(bank, tf.tensor2d(Array.from(index, (i) => [i]), [index.length, 1], 'int32'), updated));
+          bank.assign(
+            tf.tensorScatterUpdate(
+              bank,
+              tf.tensor2d(
+                Array.from(index, (i) => [i]),
+                [index.length, 1],
+                'int32',
+              ),
+              updated,
+            ),
+          );
         });
       },
       state: () => new Map([['bank', bank]]),

@@ -23,7 +23,9 @@ export default definePlugin({
     const dim = ctx.inputDim;
     if (!dim) throw new Error('momentum-queue needs the dimension of the head output');
     if (ctx.trainCount !== undefined && o.size > ctx.trainCount) {
-      throw new Error(`a queue of ${o.size} keys is larger than the training set (${ctx.trainCount} images): it would hold stale copies of the same images; use size <= ${ctx.trainCount}`);
+      throw new Error(
+        `a queue of ${o.size} keys is larger than the training set (${ctx.trainCount} images): it would hold stale copies of the same images; use size <= ${ctx.trainCount}`,
+      );
     }
     const init = ctx.rng.fill(o.size * dim, (r) => r.normal());
     const queue: Variable = tf.variable(l2Normalize(tf.tensor2d(init, [o.size, dim])), false);
@@ -58,7 +60,11 @@ export default definePlugin({
         });
         rows.dispose();
       },
-      state: () => new Map([['queue', queue], ['pointer', pointer]]),
+      state: () =>
+        new Map([
+          ['queue', queue],
+          ['pointer', pointer],
+        ]),
     };
   },
 });

@@ -14,7 +14,10 @@ export default definePlugin({
   reference: 'MoCo v1: x0.1 at epochs 120 and 160',
   options: Type.Object({
     milestones: Type.Array(Type.Number({ minimum: 0 }), { default: [], description: 'where the rate drops, in `unit`s' }),
-    unit: Type.Union([Type.Literal('epochs'), Type.Literal('fraction')], { default: 'epochs', description: 'milestones in epochs, or as fractions of training (0.6 = 60% of the steps)' }),
+    unit: Type.Union([Type.Literal('epochs'), Type.Literal('fraction')], {
+      default: 'epochs',
+      description: 'milestones in epochs, or as fractions of training (0.6 = 60% of the steps)',
+    }),
     gamma: Type.Number({ default: 0.1, exclusiveMinimum: 0 }),
     warmupEpochs: Type.Number({ default: 0, minimum: 0 }),
   }),

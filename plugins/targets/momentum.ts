@@ -29,7 +29,11 @@ export default definePlugin({
   reference: 'MoCo (He et al. 2020): m = 0.999; BYOL: tau0 = 0.996 with a cosine increase',
   options: Type.Object({
     momentum: Type.Number({ default: 0.99, minimum: 0, maximum: 1, description: 'm (schedulable: BYOL goes from 0.996 to 1)' }),
-    shuffleGroups: Type.Integer({ default: 1, minimum: 1, description: 'keys from g shuffled groups with separate batch-norm statistics (Shuffle BN on one device); 1: off' }),
+    shuffleGroups: Type.Integer({
+      default: 1,
+      minimum: 1,
+      description: 'keys from g shuffled groups with separate batch-norm statistics (Shuffle BN on one device); 1: off',
+    }),
   }),
   schedulable: ['momentum'],
   create(o, ctx) {
@@ -55,13 +59,27 @@ export default definePlugin({
         const chunks: Outputs[][] = views.map(() => []);
         for (let start = 0; start < n; start += size) {
           const len = Math.min(size, n - start);
-          const outs = forward(copy, shuffled.map((v) => tf.slice(v, start, len)));
+          const outs = forward(
+            copy,
+            shuffled.map((v) => tf.slice(v, start, len)),
+          );
           outs.forEach((k, vi) => chunks[vi].push(k));
         }
         // every named output back in batch order (the `map` only when it is read)
         return chunks.map((c) => {
           const joined: Outputs = {};
-          for (const name of Object.keys(c[0])) Object.defineProperty(joined, name, { enumerable: true, get: () => tf.gather(tf.concat(c.map((o) => o[name]), 0), inverse) });
+          for (const name of Object.keys(c[0]))
+            Object.defineProperty(joined, name, {
+              enumerable: true,
+              get: () =>
+                tf.gather(
+                  tf.concat(
+                    c.map((o) => o[name]),
+                    0,
+                  ),
+                  inverse,
+                ),
+            });
           return joined;
         });
       },

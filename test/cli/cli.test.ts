@@ -18,13 +18,31 @@ const writeJson = (obj: unknown) => {
   return f;
 };
 const TINY = [
-  '--set', 'data.trainLimit=512', '--set', 'data.testLimit=200', '--set', 'train.epochs=1', '--set', 'train.batchSize=64',
-  '--set', 'encoder.widths=[8,16]', '--set', 'eval.final=[{"type":"knn","k":20}]', '--set', 'backend=wasm',
+  '--set',
+  'data.trainLimit=512',
+  '--set',
+  'data.testLimit=200',
+  '--set',
+  'train.epochs=1',
+  '--set',
+  'train.batchSize=64',
+  '--set',
+  'encoder.widths=[8,16]',
+  '--set',
+  'eval.final=[{"type":"knn","k":20}]',
+  '--set',
+  'backend=wasm',
 ];
 
 describe('selfsup CLI', () => {
   it('bad configs: one line per problem with its JSON path and hint, exit 2, no stack trace', () => {
-    const f = writeJson({ extends: 'simclr', loss: { type: 'info-nc' }, head: { type: 'mlp', hiddenDimm: 3 }, optimizer: { type: 'adam', lr: -1 }, data: { type: 'fashion-mnist', dir: '/nope' } });
+    const f = writeJson({
+      extends: 'simclr',
+      loss: { type: 'info-nc' },
+      head: { type: 'mlp', hiddenDimm: 3 },
+      optimizer: { type: 'adam', lr: -1 },
+      data: { type: 'fashion-mnist', dir: '/nope' },
+    });
     const r = selfsup('validate', f);
     expect(r.code).toBe(2);
     const lines = r.err.trim().split('\n');
@@ -49,7 +67,9 @@ describe('selfsup CLI', () => {
     expect(a.err).toMatch(/not valid JSON/);
     const b = selfsup('train', '--preset', 'simclear');
     expect(b.code).toBe(2);
-    expect(b.err).toMatch(/no preset or file named 'simclear' \(did you mean 'simclr'\? presets: colorization, inpainting, moco-v1, moco-v2, npid, rotation, simclr-rotation, simclr\)/);
+    expect(b.err).toMatch(
+      /no preset or file named 'simclear' \(did you mean 'simclr'\? presets: colorization, inpainting, moco-v1, moco-v2, npid, rotation, simclr-rotation, simclr\)/,
+    );
     const c = selfsup('validate', 'simclr', '--set', 'train.epochs=many');
     expect(c.code).toBe(2);
     expect(c.err).toMatch(/\/train\/epochs: --set train.epochs: expected an integer, got 'many'|expected a number, got 'many'/);
@@ -90,7 +110,9 @@ describe('selfsup CLI', () => {
   it('a named backend that is not installed is refused with the reason and exit 2', () => {
     const r = selfsup('train', '--preset', 'simclr', '--backend', 'tensorflow');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/backend 'tensorflow' is not available here: tensorflow: @tensorflow\/tfjs-node-gpu not installed, @tensorflow\/tfjs-node not installed/);
+    expect(r.err).toMatch(
+      /backend 'tensorflow' is not available here: tensorflow: @tensorflow\/tfjs-node-gpu not installed, @tensorflow\/tfjs-node not installed/,
+    );
     const w = selfsup('train', '--preset', 'simclr', '--backend', 'webgpu');
     expect(w.code).toBe(2);
     expect(w.err).toMatch(/backend 'webgpu' is not available here: webgpu: webgpu not installed/);

@@ -17,7 +17,7 @@ function probe(entry: string): { exports: string[]; loaded: string[] } {
 }
 
 describe('entry points (built dist/)', () => {
-  it("`selfsup` (what a plugin imports) loads neither better-sqlite3 nor sharp, and keeps sweep and engine internals out", () => {
+  it('`selfsup` (what a plugin imports) loads neither better-sqlite3 nor sharp, and keeps sweep and engine internals out', () => {
     const { exports, loaded } = probe('index.js');
     expect(loaded).toEqual([]);
     expect(exports).toEqual(expect.arrayContaining(['definePlugin', 'Type', 'tf', 'readOutputs', 'runExperiment', 'registerBuiltins']));

@@ -55,9 +55,12 @@ function runAndKill(spec: string, dir: string, ms: number, whenDone?: number): P
       }
     };
     let timer = whenDone === undefined ? setTimeout(kill, ms) : undefined;
-    const poll = whenDone === undefined ? undefined : setInterval(() => {
-      if (timer === undefined && doneCount(dir) >= whenDone) timer = setTimeout(kill, ms);
-    }, 50);
+    const poll =
+      whenDone === undefined
+        ? undefined
+        : setInterval(() => {
+            if (timer === undefined && doneCount(dir) >= whenDone) timer = setTimeout(kill, ms);
+          }, 50);
     child.on('exit', () => {
       clearTimeout(timer);
       clearInterval(poll);
@@ -81,14 +84,22 @@ describe('selfsup sweep', () => {
   it('an invalid combination is reported with its trials and config path, and nothing runs', () => {
     const dir = tmp();
     const spec = path.join(dir, 'bad.json');
-    fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'head.type': ['identity', 'mlp'], 'head.hiddenDim': [8, 16] } }));
+    fs.writeFileSync(
+      spec,
+      JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'head.type': ['identity', 'mlp'], 'head.hiddenDim': [8, 16] } }),
+    );
     const r = selfsup('sweep', spec, '--out', path.join(dir, 'out'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/invalid config in sweep bad \(nothing was run\)/);
-    expect(r.err).toMatch(/trials 0 \[head.type=identity head.hiddenDim=8 seed=0\], 1 \[head.type=identity head.hiddenDim=16 seed=0\]: \/head\/hiddenDim: unknown key 'hiddenDim'/);
+    expect(r.err).toMatch(
+      /trials 0 \[head.type=identity head.hiddenDim=8 seed=0\], 1 \[head.type=identity head.hiddenDim=16 seed=0\]: \/head\/hiddenDim: unknown key 'hiddenDim'/,
+    );
     expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
     // an axis value that changes nothing makes two trials one config
-    fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'loss.temperature': [0.5, 0.50] , 'train.epochs': [2, 2.0] } }));
+    fs.writeFileSync(
+      spec,
+      JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'loss.temperature': [0.5, 0.5], 'train.epochs': [2, 2.0] } }),
+    );
     expect(selfsup('sweep', spec, '--dry-run').err).toMatch(/trial 1 \[.*\] resolves to the same config as trial 0/);
   });
 
@@ -110,7 +121,15 @@ describe('selfsup sweep', () => {
     const seeds = Number(process.env.SELFSUP_SWEEP_SEEDS ?? 2);
     const n = 3 * seeds;
     const spec = path.join(tmp(), 'kill.json');
-    fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'head.type': ['identity', 'linear', 'mlp'] }, seeds: [...Array(seeds).keys()], metrics: ['knn_top1', 'knn_z_top1'] }));
+    fs.writeFileSync(
+      spec,
+      JSON.stringify({
+        extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'),
+        grid: { 'head.type': ['identity', 'linear', 'mlp'] },
+        seeds: [...Array(seeds).keys()],
+        metrics: ['knn_top1', 'knn_z_top1'],
+      }),
+    );
     const clean = tmp();
     const a = selfsup('sweep', spec, '--workers', '2', '--out', clean, '--json');
     expect(a.code, a.err).toBe(0);
@@ -127,7 +146,10 @@ describe('selfsup sweep', () => {
     let workers: number[] = [];
     for (let i = 0; i < 100 && workers.length < 2; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      workers = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((n) => n > 0);
+      workers = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .map(Number)
+        .filter((n) => n > 0);
     }
     expect(workers).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 1500));
@@ -162,14 +184,23 @@ describe('selfsup sweep', () => {
     expect(resumed.trials.map((t) => [t.hash, t.status])).toEqual(reference.trials.map((t) => [t.hash, 'done']));
     expect(summary.done + summary.skipped).toBe(n);
     // the kills did land mid-sweep: some trial was interrupted while running and run again
-    expect(doneAfterKill.some((d) => d > 0 && d < n), `done after each kill: ${doneAfterKill}`).toBe(true);
-    expect(resumed.trials.some((t) => t.attempts > 1), `attempts: ${resumed.trials.map((t) => t.attempts)}`).toBe(true);
+    expect(
+      doneAfterKill.some((d) => d > 0 && d < n),
+      `done after each kill: ${doneAfterKill}`,
+    ).toBe(true);
+    expect(
+      resumed.trials.some((t) => t.attempts > 1),
+      `attempts: ${resumed.trials.map((t) => t.attempts)}`,
+    ).toBe(true);
     // identical results: same metrics rows with the same values (cpu backend, fixed seeds)
     expect(resumed.metrics).toEqual(reference.metrics);
     // a third run finds nothing to do
     const c = JSON.parse(selfsup('sweep', spec, '--out', dir, '--json').out.trim().split('\n').pop()!);
     expect(c).toMatchObject({ total: n, done: 0, skipped: n });
-    if (process.env.SELFSUP_SWEEP_KILLS) console.log(JSON.stringify({ trials: n, kills, delays, doneAfterKill, attempts: resumed.trials.map((t) => t.attempts), metricRows: resumed.metrics.length }));
+    if (process.env.SELFSUP_SWEEP_KILLS)
+      console.log(
+        JSON.stringify({ trials: n, kills, delays, doneAfterKill, attempts: resumed.trials.map((t) => t.attempts), metricRows: resumed.metrics.length }),
+      );
   });
 
   it('the shipped sweeps (by name) plan into valid trials: projection head, batch size, temperature, MoCo queue size', () => {
@@ -182,7 +213,12 @@ describe('selfsup sweep', () => {
       expect(plan.trials).toHaveLength(n);
     }
     const presets = JSON.parse(selfsup('presets', '--json').out) as Array<{ name: string; kind: string }>;
-    expect(presets.filter((p) => p.kind === 'sweep').map((p) => p.name).sort()).toEqual(Object.keys(counts).sort());
+    expect(
+      presets
+        .filter((p) => p.kind === 'sweep')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(Object.keys(counts).sort());
   });
 
   it('one runner per sweep directory: a live lock is refused, a stale one taken over', () => {

@@ -1,16 +1,38 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createRegistry, extractFeatures, gamutBins, normalizeImages, rgbToLab, tf, type Augmenter, type Loss, type Tensor4D, progressAt } from '../../cli/api.js';
+import {
+  Rng,
+  createRegistry,
+  extractFeatures,
+  gamutBins,
+  normalizeImages,
+  rgbToLab,
+  tf,
+  type Augmenter,
+  type Loss,
+  type Tensor4D,
+  progressAt,
+} from '../../cli/api.js';
 import { maxAbsDiff, useBackend } from '../helpers.js';
 
 const registry = createRegistry();
-const ctx = (path: string) => ({ seed: 0, rng: Rng.fromSeed(0), path, registry, log: () => {}, dataset: { name: 't', height: 4, width: 4, channels: 3, numClasses: 2, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } });
+const ctx = (path: string) => ({
+  seed: 0,
+  rng: Rng.fromSeed(0),
+  path,
+  registry,
+  log: () => {},
+  dataset: { name: 't', height: 4, width: 4, channels: 3, numClasses: 2, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+});
 
 describe('colorization', () => {
   beforeAll(() => useBackend('cpu', registry));
 
   it('lab-split: the view is L/100 on every channel, the target ab/110 and L', async () => {
     const aug = (await registry.create('augmenter', { type: 'lab-split' }, ctx('/augmenter'))) as Augmenter;
-    const x = tf.tensor4d(Array.from({ length: 2 * 16 * 3 }, (_, i) => ((i * 37) % 101) / 100), [2, 4, 4, 3]);
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 16 * 3 }, (_, i) => ((i * 37) % 101) / 100),
+      [2, 4, 4, 3],
+    );
     const { views, supervision: targets } = aug.apply(x, Rng.fromSeed(0));
     const lab = rgbToLab(x).dataSync();
     const v = views[0].dataSync();
@@ -36,7 +58,9 @@ describe('colorization', () => {
     const set = { images, labels: Int32Array.from([0, 1]), count: 2 };
     const grey = extractFeatures({ encoder, head }, set, info, 'h', 2, (x) => aug.evalView!(x));
     const rgb = extractFeatures({ encoder, head }, set, info, 'h', 2);
-    const direct = tf.tidy(() => encoder.forward(normalizeImages(aug.evalView!(tf.div(tf.tensor4d(images, [2, 4, 4, 3], 'float32'), 255) as Tensor4D), info), false).h.dataSync());
+    const direct = tf.tidy(() =>
+      encoder.forward(normalizeImages(aug.evalView!(tf.div(tf.tensor4d(images, [2, 4, 4, 3], 'float32'), 255) as Tensor4D), info), false).h.dataSync(),
+    );
     expect(maxAbsDiff(grey.x, direct)).toBeLessThan(1e-5);
     expect(maxAbsDiff(grey.x, rgb.x)).toBeGreaterThan(1e-3);
   });
@@ -54,7 +78,9 @@ describe('colorization', () => {
     const loss = (await registry.create('loss', { type: 'colorization', mode: 'regression' }, ctx('/loss'))) as Loss;
     const ab = tf.tensor4d([0.1, -0.2, 0.3, 0.4], [1, 1, 2, 2]);
     const pred = tf.tensor4d([0.2, -0.2, 0.1, 0.4], [1, 1, 2, 2]);
-    expect((loss.compute({ online: [{ z: pred }], supervision: { ab }, index: new Int32Array(1), progress: progressAt(0, 1, 1) }) as tf.Scalar).dataSync()[0]).toBeCloseTo((0.01 + 0.04) / 4, 7);
+    expect(
+      (loss.compute({ online: [{ z: pred }], supervision: { ab }, index: new Int32Array(1), progress: progressAt(0, 1, 1) }) as tf.Scalar).dataSync()[0],
+    ).toBeCloseTo((0.01 + 0.04) / 4, 7);
   });
 
   it('classification: logits on the pixel colour beat uniform logits, which beat logits on a far colour; the bin count is checked', async () => {
@@ -64,8 +90,13 @@ describe('colorization', () => {
     const near = 10; // a bin index, and a far one
     const far = q - 1;
     const ab = tf.tensor4d([bins[2 * near] / 110, bins[2 * near + 1] / 110], [1, 1, 1, 2]);
-    const peaked = (k: number) => tf.tensor4d(Array.from({ length: q }, (_, i) => (i === k ? 10 : 0)), [1, 1, 1, q]);
-    const value = (logits: tf.Tensor) => (loss.compute({ online: [{ z: logits }], supervision: { ab }, index: new Int32Array(1), progress: progressAt(0, 1, 1) }) as tf.Scalar).dataSync()[0];
+    const peaked = (k: number) =>
+      tf.tensor4d(
+        Array.from({ length: q }, (_, i) => (i === k ? 10 : 0)),
+        [1, 1, 1, q],
+      );
+    const value = (logits: tf.Tensor) =>
+      (loss.compute({ online: [{ z: logits }], supervision: { ab }, index: new Int32Array(1), progress: progressAt(0, 1, 1) }) as tf.Scalar).dataSync()[0];
     const good = value(peaked(near));
     const uniform = value(tf.zeros([1, 1, 1, q]));
     const bad = value(peaked(far));
@@ -77,7 +108,18 @@ describe('colorization', () => {
   it('the colorization preset trains on colour images (synthetic here) and its loss falls', async () => {
     const { runExperiment } = await import('../../cli/api.js');
     const r = await runExperiment('colorization', {
-      sets: ['backend=wasm', 'data={"type":"synthetic","train":256,"test":32,"size":16,"channels":3}', 'encoder.widths=[8,16]', 'train.batchSize=32', 'train.epochs=3', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', 'optimizer.lr=0.003'],
+      sets: [
+        'backend=wasm',
+        'data={"type":"synthetic","train":256,"test":32,"size":16,"channels":3}',
+        'encoder.widths=[8,16]',
+        'train.batchSize=32',
+        'train.epochs=3',
+        'train.checkpointEvery=0',
+        'eval.every=0',
+        'eval.final=[]',
+        'eval.baseline=false',
+        'optimizer.lr=0.003',
+      ],
     });
     expect(r.losses.every(([, l]) => Number.isFinite(l))).toBe(true);
     expect(r.losses.at(-1)![1]).toBeLessThan(0.8 * r.losses[0][1]);

@@ -9,7 +9,15 @@ import { upsample2 } from '../../plugins/heads/conv-decoder.js';
 
 const registry = createRegistry();
 const ctx = (path: string, extra: Record<string, unknown> = {}) => ({ seed: 0, rng: Rng.fromSeed(0), path, registry, log: () => {}, ...extra });
-const info = (size: number, channels: number) => ({ name: 't', height: size, width: size, channels, numClasses: 10, mean: Array(channels).fill(0.5), std: Array(channels).fill(0.25) });
+const info = (size: number, channels: number) => ({
+  name: 't',
+  height: size,
+  width: size,
+  channels,
+  numClasses: 10,
+  mean: Array(channels).fill(0.5),
+  std: Array(channels).fill(0.25),
+});
 
 describe('inpainting parts', () => {
   beforeAll(() => useBackend('wasm', registry));
@@ -20,7 +28,11 @@ describe('inpainting parts', () => {
   ] as const)('conv-decoder output has the input image shape (%j)', async (enc, size, ch) => {
     const encoder = (await registry.create('encoder', enc as unknown as PluginRef, ctx('/encoder', { dataset: info(size, ch) }))) as Encoder;
     const out = encoder.forward(tf.zeros([2, size, size, ch]), false);
-    const head = (await registry.create('head', { type: 'conv-decoder' }, ctx('/head', { dataset: info(size, ch), encoder: { dim: encoder.dim, mapShape: out.map.shape.slice(1) }, inputDim: encoder.dim }))) as Head;
+    const head = (await registry.create(
+      'head',
+      { type: 'conv-decoder' },
+      ctx('/head', { dataset: info(size, ch), encoder: { dim: encoder.dim, mapShape: out.map.shape.slice(1) }, inputDim: encoder.dim }),
+    )) as Head;
     const y = head.forward(out, true) as tf.Tensor;
     expect(y.shape).toEqual([2, size, size, ch]);
     expect(Math.min(...y.dataSync())).toBeGreaterThanOrEqual(0); // sigmoid pixels
@@ -28,8 +40,15 @@ describe('inpainting parts', () => {
 
   it('x2 nearest upsampling repeats each pixel in a 2x2 block, per channel', () => {
     const x = tf.tensor4d([1, 10, 2, 20, 3, 30, 4, 40], [1, 2, 2, 2]);
-    const y = upsample2(x).arraySync()[0].map((row) => row.map((p) => p[0]));
-    expect(y).toEqual([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]);
+    const y = upsample2(x)
+      .arraySync()[0]
+      .map((row) => row.map((p) => p[0]));
+    expect(y).toEqual([
+      [1, 1, 2, 2],
+      [1, 1, 2, 2],
+      [3, 3, 4, 4],
+      [3, 3, 4, 4],
+    ]);
     expect(upsample2(x).arraySync()[0][3][3][1]).toBe(40);
   });
 
@@ -54,10 +73,17 @@ describe('inpainting parts', () => {
     for (let b = 0; b < 2; b++) for (let i = 2; i < 6; i++) for (let j = 2; j < 6; j++) mArr[b * 64 + i * 8 + j] = 1;
     const mask = tf.tensor4d(mArr, [2, 8, 8, 1]);
     const garbageOutside = tf.add(tf.mul(image, mask), tf.mul(tf.sub(1, mask), 7));
-    const l = (pred: tf.Tensor) => (loss.compute({ online: [{ z: pred }], supervision: { image, mask }, index: new Int32Array(2), progress: progressAt(0, 1, 1) }) as tf.Scalar).dataSync()[0];
+    const l = (pred: tf.Tensor) =>
+      (
+        loss.compute({ online: [{ z: pred }], supervision: { image, mask }, index: new Int32Array(2), progress: progressAt(0, 1, 1) }) as tf.Scalar
+      ).dataSync()[0];
     expect(l(garbageOutside)).toBe(0);
     // an error of 1 on one interior pixel vs one border-band pixel
-    const one = (i: number, j: number) => { const e = new Float32Array(128); e[i * 8 + j] = 1; return tf.add(image, tf.tensor4d(e, [2, 8, 8, 1])); };
+    const one = (i: number, j: number) => {
+      const e = new Float32Array(128);
+      e[i * 8 + j] = 1;
+      return tf.add(image, tf.tensor4d(e, [2, 8, 8, 1]));
+    };
     const interior = l(one(3, 3));
     const band = l(one(2, 2));
     expect(band / interior).toBeCloseTo(10, 4);
@@ -67,7 +93,22 @@ describe('inpainting parts', () => {
 
   it('the inpainting preset trains (the masked reconstruction error falls), draws a PNG grid each epoch, and is scored beside its random-weights encoder', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'inpaint-'));
-    const r = await runExperiment('inpainting', { outDir: out, sets: ['backend=wasm', 'data.trainLimit=512', 'data.testLimit=100', 'encoder.widths=[8,16,32]', 'train.batchSize=64', 'train.epochs=3', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[{"type":"knn","k":10}]', 'eval.baseline=true', 'optimizer.lr=0.003'] });
+    const r = await runExperiment('inpainting', {
+      outDir: out,
+      sets: [
+        'backend=wasm',
+        'data.trainLimit=512',
+        'data.testLimit=100',
+        'encoder.widths=[8,16,32]',
+        'train.batchSize=64',
+        'train.epochs=3',
+        'train.checkpointEvery=0',
+        'eval.every=0',
+        'eval.final=[{"type":"knn","k":10}]',
+        'eval.baseline=true',
+        'optimizer.lr=0.003',
+      ],
+    });
     // the baseline builds the conv decoder too, which needs the encoder's map shape
     expect(r.eval.random_knn_top1).toBeGreaterThan(0.1);
     expect(r.eval.knn_top1).toBeGreaterThan(0.1);

@@ -27,17 +27,40 @@ export function conv2dBackpropFilterSplit(backendName: string): KernelConfig {
       const [kh, kw, , co] = filterShape;
       const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
       const r = new KernelRunner(backendName, backend);
-      const xp = top || bottom || left || right ? r.run('PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 }) : x;
+      const xp =
+        top || bottom || left || right
+          ? r.run(
+              'PadV2',
+              { x },
+              {
+                paddings: [
+                  [0, 0],
+                  [top, bottom],
+                  [left, right],
+                  [0, 0],
+                ],
+                constantValue: 0,
+              },
+            )
+          : x;
       const taps: TensorInfo[] = [];
       for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
           taps.push(
-            r.run('StridedSlice', { x: xp }, {
-              begin: [0, i, j, 0],
-              end: [b, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, ci],
-              strides: [1, sh, sw, 1],
-              beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-            }),
+            r.run(
+              'StridedSlice',
+              { x: xp },
+              {
+                begin: [0, i, j, 0],
+                end: [b, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, ci],
+                strides: [1, sh, sw, 1],
+                beginMask: 0,
+                endMask: 0,
+                ellipsisMask: 0,
+                newAxisMask: 0,
+                shrinkAxisMask: 0,
+              },
+            ),
           );
         }
       }

@@ -33,26 +33,45 @@ export function conv2dBackpropFilterViaConv(backendName: string): KernelConfig {
         // filter; output position (p, q) is tap (KH-1-p, KW-1-q): [Co, KH, KW, Ci] -> reverse -> transpose.
         const dyT = r.run('Transpose', { x: dy }, { perm: [3, 1, 2, 0] });
         const xT = r.run('Transpose', { x }, { perm: [1, 2, 0, 3] });
-        const conv = r.run('Conv2D', { x: dyT, filter: xT }, {
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]],
-          dataFormat: 'NHWC',
-        });
+        const conv = r.run(
+          'Conv2D',
+          { x: dyT, filter: xT },
+          {
+            strides: [1, 1],
+            dilations: [1, 1],
+            pad: [
+              [0, 0],
+              [kh - 1 - top, kh - 1 - bottom],
+              [kw - 1 - left, kw - 1 - right],
+              [0, 0],
+            ],
+            dataFormat: 'NHWC',
+          },
+        );
         const rev = r.run('Reverse', { x: conv }, { dims: [1, 2] });
         return r.finish(r.output('Transpose', { x: rev }, { perm: [1, 2, 3, 0] }));
       }
       // x^T [Ci, H, W, B] correlated with dy^T [OH, OW, B, Co] as the filter, dilation = stride
       const xT = r.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
       const dyT = r.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-      let conv = r.run('Conv2D', { x: xT, filter: dyT }, {
-        strides: [1, 1],
-        dilations: [info.strideHeight, info.strideWidth],
-        pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-        dataFormat: 'NHWC',
-      });
+      let conv = r.run(
+        'Conv2D',
+        { x: xT, filter: dyT },
+        {
+          strides: [1, 1],
+          dilations: [info.strideHeight, info.strideWidth],
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        },
+      );
       // padding beyond what the forward pass read adds rows past KH: crop them
-      if (conv.shape[1] !== kh || conv.shape[2] !== kw) conv = r.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] });
+      if (conv.shape[1] !== kh || conv.shape[2] !== kw)
+        conv = r.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] });
       return r.finish(r.output('Transpose', { x: conv }, { perm: [1, 2, 0, 3] }));
     },
   };

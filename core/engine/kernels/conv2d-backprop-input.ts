@@ -62,7 +62,10 @@ export function conv2dBackpropInputViaPhases(backendName: string): KernelConfig 
           let padB = Hq + nh - 1 - (OH + padT);
           let padL = -tw[0].d;
           let padR = Wq + nw - 1 - (OW + padL);
-          const cropT = Math.max(0, -padT), cropB = Math.max(0, -padB), cropL = Math.max(0, -padL), cropR = Math.max(0, -padR);
+          const cropT = Math.max(0, -padT),
+            cropB = Math.max(0, -padB),
+            cropL = Math.max(0, -padL),
+            cropR = Math.max(0, -padR);
           if (cropT || cropB || cropL || cropR) {
             x = r.run('Slice', { x: dy }, { begin: [0, cropT, cropL, 0], size: [B, OH - cropT - cropB, OW - cropL - cropR, CO] });
             padT = Math.max(padT, 0);
@@ -70,7 +73,23 @@ export function conv2dBackpropInputViaPhases(backendName: string): KernelConfig 
             padL = Math.max(padL, 0);
             padR = Math.max(padR, 0);
           }
-          row.push(r.run('Conv2D', { x, filter: f }, { strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [padT, padB], [padL, padR], [0, 0]], dataFormat: 'NHWC' }));
+          row.push(
+            r.run(
+              'Conv2D',
+              { x, filter: f },
+              {
+                strides: [1, 1],
+                dilations: [1, 1],
+                pad: [
+                  [0, 0],
+                  [padT, padB],
+                  [padL, padR],
+                  [0, 0],
+                ],
+                dataFormat: 'NHWC',
+              },
+            ),
+          );
         }
         phases.push(row);
       }

@@ -15,9 +15,24 @@ type Shape4 = [number, number, number, number];
  * The geometry of a 2-D convolution (x `[B, H, W, CI]`, filter `[KH, KW, CI, CO]`) from the
  * attributes of Conv2D or its gradient kernels (which have no dilations: 1); NHWC only.
  */
-export function conv2dInfo(kernel: string, xShape: number[], filterShape: number[], attrs: ConvGradAttrs, dilations: number | [number, number] = 1): tf.backend_util.Conv2DInfo {
+export function conv2dInfo(
+  kernel: string,
+  xShape: number[],
+  filterShape: number[],
+  attrs: ConvGradAttrs,
+  dilations: number | [number, number] = 1,
+): tf.backend_util.Conv2DInfo {
   if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`${kernel}: only NHWC is supported`);
-  return tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, attrs.strides, dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides,
+    dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
 }
 
 /** What a composite kernel needs of a backend beyond its kernels (tfjs-backend-wasm and -cpu both have these). */

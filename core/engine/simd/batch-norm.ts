@@ -40,15 +40,22 @@ export function batchNormTrainSimd(backendName: string, mod: SimdKernelModule): 
       const mean = mod.output([c]);
       const variance = mod.output([c]);
       mod.scratch(2 * nth * c + 2 * c, (s) => {
-        const parts = s, blk = s + 4 * nth * c, scale = s + 8 * nth * c, shift = scale + 4 * c;
+        const parts = s,
+          blk = s + 4 * nth * c,
+          scale = s + 8 * nth * c,
+          shift = scale + 4 * c;
         mod.run('bn_sum_part', [mod.ptr(x), m, c, 0, parts, blk]);
         mod.run('sum_parts', [parts, nth, c, mean.ptr]);
         const mu = mod.f32(mean.ptr, c);
         for (let i = 0; i < c; i++) mu[i] /= m;
         mod.run('bn_sum_part', [mod.ptr(x), m, c, mean.ptr, parts, blk]);
         mod.run('sum_parts', [parts, nth, c, variance.ptr]);
-        const v = mod.f32(variance.ptr, c), g = mod.f32(mod.ptr(gamma), c), b = mod.f32(mod.ptr(beta), c);
-        const mu2 = mod.f32(mean.ptr, c), sc = mod.f32(scale, c), sh = mod.f32(shift, c);
+        const v = mod.f32(variance.ptr, c),
+          g = mod.f32(mod.ptr(gamma), c),
+          b = mod.f32(mod.ptr(beta), c);
+        const mu2 = mod.f32(mean.ptr, c),
+          sc = mod.f32(scale, c),
+          sh = mod.f32(shift, c);
         for (let i = 0; i < c; i++) {
           v[i] /= m;
           sc[i] = g[i] / Math.sqrt(v[i] + eps);
@@ -78,14 +85,28 @@ export function batchNormTrainGradSimd(backendName: string, mod: SimdKernelModul
       const dgamma = mod.output([c]);
       const dbeta = mod.output([c]);
       mod.scratch(4 * nth * c + 6 * c, (s) => {
-        const parts = s, blk = s + 8 * nth * c, sums = s + 16 * nth * c, rstd = sums + 8 * c, k1 = rstd + 4 * c, k3 = k1 + 4 * c, k0 = k3 + 4 * c;
-        const mu = mod.f32(mod.ptr(mean), c), v = mod.f32(mod.ptr(variance), c), rs = mod.f32(rstd, c);
+        const parts = s,
+          blk = s + 8 * nth * c,
+          sums = s + 16 * nth * c,
+          rstd = sums + 8 * c,
+          k1 = rstd + 4 * c,
+          k3 = k1 + 4 * c,
+          k0 = k3 + 4 * c;
+        const mu = mod.f32(mod.ptr(mean), c),
+          v = mod.f32(mod.ptr(variance), c),
+          rs = mod.f32(rstd, c);
         for (let i = 0; i < c; i++) rs[i] = 1 / Math.sqrt(v[i] + eps);
         const yPtr = relu ? mod.ptr(y) : 0;
         mod.run('bn_grad_part', [mod.ptr(dy), mod.ptr(x), yPtr, m, c, mod.ptr(mean), rstd, parts, blk]);
         mod.run('sum_parts', [parts, nth, 2 * c, sums]);
-        const sm = mod.f32(sums, 2 * c), g = mod.f32(mod.ptr(gamma), c), db = mod.f32(dbeta.ptr, c), dg = mod.f32(dgamma.ptr, c);
-        const a1 = mod.f32(k1, c), a3 = mod.f32(k3, c), a0 = mod.f32(k0, c), r = mod.f32(rstd, c);
+        const sm = mod.f32(sums, 2 * c),
+          g = mod.f32(mod.ptr(gamma), c),
+          db = mod.f32(dbeta.ptr, c),
+          dg = mod.f32(dgamma.ptr, c);
+        const a1 = mod.f32(k1, c),
+          a3 = mod.f32(k3, c),
+          a0 = mod.f32(k0, c),
+          r = mod.f32(rstd, c);
         for (let i = 0; i < c; i++) {
           db[i] = sm[i];
           dg[i] = sm[c + i];

@@ -30,7 +30,11 @@ export async function registerSimdKernels(backendName: string, threads: number):
   let a = attached.get(backend);
   if (!a || a.module.threads !== threads) {
     await a?.module.close();
-    const stock = a?.stock ?? { Reverse: tf.getKernel('Reverse', backendName), Slice: tf.getKernel('Slice', backendName), Conv2D: tf.getKernel('Conv2D', backendName) };
+    const stock = a?.stock ?? {
+      Reverse: tf.getKernel('Reverse', backendName),
+      Slice: tf.getKernel('Slice', backendName),
+      Conv2D: tf.getKernel('Conv2D', backendName),
+    };
     a = { module: await SimdKernelModule.attach(backend, threads), stock };
     attached.set(backend, a);
   }

@@ -19,7 +19,11 @@ describe('config validation', () => {
     expect(config.tasks.main.loss).toEqual({ type: 'info-nce', temperature: 0.5, symmetric: true, online: 'z', target: 'z' });
     expect(config.tasks.main.weight).toBe(1);
     expect(config.train.concatViews).toBe(true);
-    expect((config.tasks.main.augmenter as unknown as { pipeline: Array<Record<string, unknown>> }).pipeline[0]).toEqual({ type: 'random-resized-crop', scale: [0.5, 1], ratio: [0.75, 4 / 3] });
+    expect((config.tasks.main.augmenter as unknown as { pipeline: Array<Record<string, unknown>> }).pipeline[0]).toEqual({
+      type: 'random-resized-crop',
+      scale: [0.5, 1],
+      ratio: [0.75, 4 / 3],
+    });
   });
 
   it('unknown plugin name: path and a did-you-mean hint', async () => {
@@ -56,7 +60,9 @@ describe('config validation', () => {
   });
 
   it('--set is typed by the schema and a changed plugin type drops the old options', async () => {
-    const { config } = await resolveExperiment(tinySimclr(), { sets: ['loss.temperature=0.2', 'head.type=linear', 'head.outDim=32', 'train.concatViews=false'] });
+    const { config } = await resolveExperiment(tinySimclr(), {
+      sets: ['loss.temperature=0.2', 'head.type=linear', 'head.outDim=32', 'train.concatViews=false'],
+    });
     expect(config.tasks.main.loss.temperature).toBe(0.2);
     expect(config.tasks.main.head).toEqual({ type: 'linear', outDim: 32, bias: true });
     expect(config.train.concatViews).toBe(false);
@@ -75,7 +81,22 @@ describe('config validation', () => {
     const losses = s.$defs.loss.oneOf.map((b) => b.properties.type.const);
     expect(losses.slice(0, 4)).toEqual(['info-nce', 'cross-entropy', 'masked-l2', 'colorization']);
     expect(losses).toEqual(createRegistry().namesOf('loss')); // one branch per registered loss, in registration order
-    expect(Object.keys(s.$defs)).toEqual(expect.arrayContaining(['augmenter', 'encoder', 'head', 'loss', 'negatives', 'target', 'dataset', 'optimizer', 'schedule', 'evaluator', 'backend', 'callback']));
+    expect(Object.keys(s.$defs)).toEqual(
+      expect.arrayContaining([
+        'augmenter',
+        'encoder',
+        'head',
+        'loss',
+        'negatives',
+        'target',
+        'dataset',
+        'optimizer',
+        'schedule',
+        'evaluator',
+        'backend',
+        'callback',
+      ]),
+    );
   });
 
   it('multi-task configs validate through the same path', () => {

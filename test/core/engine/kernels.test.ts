@@ -19,10 +19,50 @@ function convGrads(backend: string, xs: number[], fs: number[], stride: number, 
 
 // [x shape, filter shape, stride, padding]: the encoders' cases (3x3 s1/s2 pad 1, 1x1 s2) and awkward ones
 const CASES: Array<[number[], number[], number, Pad]> = [
-  [[2, 28, 28, 1], [3, 3, 1, 8], 1, [[0, 0], [1, 1], [1, 1], [0, 0]]],
-  [[2, 28, 28, 8], [3, 3, 8, 16], 2, [[0, 0], [1, 1], [1, 1], [0, 0]]],
-  [[2, 14, 14, 16], [3, 3, 16, 8], 2, [[0, 0], [1, 1], [1, 1], [0, 0]]],
-  [[3, 8, 8, 16], [1, 1, 16, 32], 2, [[0, 0], [0, 0], [0, 0], [0, 0]]],
+  [
+    [2, 28, 28, 1],
+    [3, 3, 1, 8],
+    1,
+    [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  ],
+  [
+    [2, 28, 28, 8],
+    [3, 3, 8, 16],
+    2,
+    [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  ],
+  [
+    [2, 14, 14, 16],
+    [3, 3, 16, 8],
+    2,
+    [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  ],
+  [
+    [3, 8, 8, 16],
+    [1, 1, 16, 32],
+    2,
+    [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+  ],
   [[2, 9, 11, 5], [3, 3, 5, 7], 2, 'same'],
   [[2, 9, 11, 5], [3, 3, 5, 7], 2, 'valid'],
   [[1, 10, 7, 3], [5, 5, 3, 4], 3, 'same'],
@@ -59,8 +99,14 @@ describe('wasm training kernels vs the cpu backend', () => {
     const fs = [3, 3, 3, 4];
     const x = tf.tensor4d(randn(xs, 1), xs as [number, number, number, number]);
     const f0 = randn(fs, 2);
-    const loss = (fv: Float32Array) => tf.tidy(() => tf.sum(tf.square(tf.conv2d(x, tf.tensor4d(fv, fs as [number, number, number, number]), 2, 'same'))).dataSync()[0]);
-    const g = tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))))(tf.tensor4d(f0, fs as [number, number, number, number])).dataSync().slice());
+    const loss = (fv: Float32Array) =>
+      tf.tidy(() => tf.sum(tf.square(tf.conv2d(x, tf.tensor4d(fv, fs as [number, number, number, number]), 2, 'same'))).dataSync()[0]);
+    const g = tf.tidy(() =>
+      tf
+        .grad((f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))))(tf.tensor4d(f0, fs as [number, number, number, number]))
+        .dataSync()
+        .slice(),
+    );
     for (const idx of [0, 17, 53, 107]) {
       const eps = 1e-2;
       const p = f0.slice();
@@ -91,7 +137,12 @@ describe('wasm training kernels vs the cpu backend', () => {
     // a gradient through clones (the tape clones the inputs of Mul and Sub) equals the one on cpu
     const grad = (b: string) => {
       tf.setBackend(b);
-      return tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.sub(a, 0.5), tf.clone(a))))(tf.tensor1d([1, -2, 3])).dataSync().slice());
+      return tf.tidy(() =>
+        tf
+          .grad((a: tf.Tensor) => tf.sum(tf.mul(tf.sub(a, 0.5), tf.clone(a))))(tf.tensor1d([1, -2, 3]))
+          .dataSync()
+          .slice(),
+      );
     };
     expect(Array.from(grad('wasm'))).toEqual(Array.from(grad('cpu')));
   });

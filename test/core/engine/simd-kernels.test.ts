@@ -6,17 +6,34 @@ import { KERNELS_SOURCE_SHA256, conv2dBackpropFilterViaConv, conv2dBackpropInput
 import { maxAbs, maxAbsDiff, randn, useBackend } from '../../helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface ConvCase { xs: [number, number, number, number]; fs: [number, number, number, number]; stride: [number, number]; pad: Pad }
+interface ConvCase {
+  xs: [number, number, number, number];
+  fs: [number, number, number, number];
+  stride: [number, number];
+  pad: Pad;
+}
 
 /** seeded random conv cases: odd sizes, channel counts that leave SIMD remainders, strides 1-3, all paddings */
 function randomConvCases(n: number, seed: number): ConvCase[] {
   const r = Rng.fromSeed(seed, 'cases');
   const int = (lo: number, hi: number) => lo + Math.floor(r.uniform() * (hi - lo + 1));
   return Array.from({ length: n }, () => {
-    const kh = int(1, 5), kw = int(1, 4);
-    const h = int(kh, 17), w = int(kw, 15);
+    const kh = int(1, 5),
+      kw = int(1, 4);
+    const h = int(kh, 17),
+      w = int(kw, 15);
     const kind = int(0, 2);
-    const pad: Pad = kind === 0 ? 'same' : kind === 1 ? 'valid' : [[0, 0], [int(0, kh - 1), int(0, kh - 1)], [int(0, kw - 1), int(0, kw - 1)], [0, 0]];
+    const pad: Pad =
+      kind === 0
+        ? 'same'
+        : kind === 1
+          ? 'valid'
+          : [
+              [0, 0],
+              [int(0, kh - 1), int(0, kh - 1)],
+              [int(0, kw - 1), int(0, kw - 1)],
+              [0, 0],
+            ];
     return { xs: [int(1, 4), h, w, int(1, 21)], fs: [kh, kw, 0, int(1, 19)], stride: [int(1, 3), int(1, 3)], pad } as ConvCase;
   }).map((c) => ({ ...c, fs: [c.fs[0], c.fs[1], c.xs[3], c.fs[3]] }));
 }
@@ -74,21 +91,34 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
   });
 
   const cases = randomConvCases(24, 6);
-  it.each(cases.map((c, i) => [i, c.xs, c.fs, c.stride, c.pad] as const))('Conv2DBackprop{Filter,Input} random case %i: x %j, filter %j, stride %j, pad %j equal cpu', (i) => {
-    const c = cases[i];
-    const ref = convGrads('cpu', c, 100 + i);
-    const got = convGrads('wasm', c, 100 + i);
-    expect(got.dw.length).toBe(ref.dw.length);
-    expect(got.dx.length).toBe(ref.dx.length);
-    expect(maxAbs(ref.dw)).toBeGreaterThan(0);
-    expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-5);
-    expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-5);
-  });
+  it.each(cases.map((c, i) => [i, c.xs, c.fs, c.stride, c.pad] as const))(
+    'Conv2DBackprop{Filter,Input} random case %i: x %j, filter %j, stride %j, pad %j equal cpu',
+    (i) => {
+      const c = cases[i];
+      const ref = convGrads('cpu', c, 100 + i);
+      const got = convGrads('wasm', c, 100 + i);
+      expect(got.dw.length).toBe(ref.dw.length);
+      expect(got.dx.length).toBe(ref.dx.length);
+      expect(maxAbs(ref.dw)).toBeGreaterThan(0);
+      expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-5);
+      expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-5);
+    },
+  );
 
   it('both convolution gradients over many positions (one block boundary after another) equal cpu', () => {
     for (const c of [
       { xs: [6, 28, 28, 3], fs: [3, 3, 3, 16], stride: [1, 1], pad: 'same' },
-      { xs: [5, 14, 14, 32], fs: [3, 3, 32, 64], stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+      {
+        xs: [5, 14, 14, 32],
+        fs: [3, 3, 32, 64],
+        stride: [2, 2],
+        pad: [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+      },
     ] as ConvCase[]) {
       const ref = convGrads('cpu', c, 7);
       const got = convGrads('wasm', c, 7);
@@ -97,31 +127,48 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
     }
   });
 
-  it.each(cases.map((c, i) => [i, c.xs, c.fs, c.stride, c.pad] as const))('Conv2D random case %i: x %j, filter %j, stride %j, pad %j, dilation 1 and 2 (stride 1) equals cpu', (i) => {
-    const c = cases[i];
-    const run = (b: string, dilation: number) => {
-      tf.setBackend(b);
-      return tf.tidy(() => {
-        const stride = dilation > 1 ? 1 : c.stride;
-        if (dilation > 1 && (c.xs[1] < 2 * c.fs[0] || c.xs[2] < 2 * c.fs[1])) return new Float32Array([1]);
-        return tf.conv2d(tf.tensor4d(randn(c.xs, i), c.xs), tf.tensor4d(randn(c.fs, i + 1), c.fs), stride, c.pad as never, 'NHWC', dilation).dataSync().slice() as Float32Array;
-      });
-    };
-    for (const d of [1, 2]) {
-      const ref = run('cpu', d);
-      expect(maxAbs(ref)).toBeGreaterThan(0);
-      expect(relErr(run('wasm', d), ref), `dilation ${d}`).toBeLessThan(1e-5);
-    }
-  });
+  it.each(cases.map((c, i) => [i, c.xs, c.fs, c.stride, c.pad] as const))(
+    'Conv2D random case %i: x %j, filter %j, stride %j, pad %j, dilation 1 and 2 (stride 1) equals cpu',
+    (i) => {
+      const c = cases[i];
+      const run = (b: string, dilation: number) => {
+        tf.setBackend(b);
+        return tf.tidy(() => {
+          const stride = dilation > 1 ? 1 : c.stride;
+          if (dilation > 1 && (c.xs[1] < 2 * c.fs[0] || c.xs[2] < 2 * c.fs[1])) return new Float32Array([1]);
+          return tf
+            .conv2d(tf.tensor4d(randn(c.xs, i), c.xs), tf.tensor4d(randn(c.fs, i + 1), c.fs), stride, c.pad as never, 'NHWC', dilation)
+            .dataSync()
+            .slice() as Float32Array;
+        });
+      };
+      for (const d of [1, 2]) {
+        const ref = run('cpu', d);
+        expect(maxAbs(ref)).toBeGreaterThan(0);
+        expect(relErr(run('wasm', d), ref), `dilation ${d}`).toBeLessThan(1e-5);
+      }
+    },
+  );
 
   it('Conv2D with a filter over 512 KB (the backend kernel) and on many positions (the SIMD kernel) equals cpu', () => {
     for (const [xs, fs] of [
-      [[2, 6, 6, 256], [3, 3, 256, 128]],
-      [[9, 28, 28, 8], [3, 3, 8, 16]],
+      [
+        [2, 6, 6, 256],
+        [3, 3, 256, 128],
+      ],
+      [
+        [9, 28, 28, 8],
+        [3, 3, 8, 16],
+      ],
     ] as Array<[[number, number, number, number], [number, number, number, number]]>) {
       const run = (b: string) => {
         tf.setBackend(b);
-        return tf.tidy(() => tf.conv2d(tf.tensor4d(randn(xs, 1), xs), tf.tensor4d(randn(fs, 2), fs), 1, 'same').dataSync().slice());
+        return tf.tidy(() =>
+          tf
+            .conv2d(tf.tensor4d(randn(xs, 1), xs), tf.tensor4d(randn(fs, 2), fs), 1, 'same')
+            .dataSync()
+            .slice(),
+        );
       };
       expect(relErr(run('wasm'), run('cpu'))).toBeLessThan(1e-5);
     }
@@ -148,7 +195,12 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
         const axes = [...Array(rank).keys()].filter((a) => mask & (1 << a)).map((a, j) => (j % 2 ? a - rank : a));
         const run = (b: string) => {
           tf.setBackend(b);
-          return tf.tidy(() => tf.reverse(tf.tensor(randn(shape, mask), shape), axes).dataSync().slice());
+          return tf.tidy(() =>
+            tf
+              .reverse(tf.tensor(randn(shape, mask), shape), axes)
+              .dataSync()
+              .slice(),
+          );
         };
         expect(maxAbsDiff(run('wasm'), run('cpu')), `${shape} ${axes}`).toBe(0);
       }
@@ -194,7 +246,12 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
     for (const [as, bs, ta, tb] of cases) {
       const run = (b: string) => {
         tf.setBackend(b);
-        return tf.tidy(() => tf.matMul(tf.tensor(randn(as, 1), as as never) as tf.Tensor2D, tf.tensor(randn(bs, 2), bs as never) as tf.Tensor2D, ta, tb).dataSync().slice());
+        return tf.tidy(() =>
+          tf
+            .matMul(tf.tensor(randn(as, 1), as as never) as tf.Tensor2D, tf.tensor(randn(bs, 2), bs as never) as tf.Tensor2D, ta, tb)
+            .dataSync()
+            .slice(),
+        );
       };
       const ref = run('cpu');
       expect(relErr(run('wasm'), ref), `${as} ${bs} ${ta} ${tb}`).toBeLessThan(1e-5);
@@ -228,9 +285,19 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
     const y = tf.tidy(() => bn.apply(x, true, relu).dataSync().slice());
     const n = x.size / c;
     const mean = bn.runningMean.dataSync().slice();
-    const variance = tf.tidy(() => tf.mul(bn.runningVar, (n - 1) / n).dataSync().slice());
+    const variance = tf.tidy(() =>
+      tf
+        .mul(bn.runningVar, (n - 1) / n)
+        .dataSync()
+        .slice(),
+    );
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(bn.apply(x, true, relu), dy)) as tf.Scalar, [bn.gamma!, bn.beta!]);
-    const dx = tf.tidy(() => tf.grad((a: tf.Tensor) => bn.apply(a, true, relu))(x, dy).dataSync().slice());
+    const dx = tf.tidy(() =>
+      tf
+        .grad((a: tf.Tensor) => bn.apply(a, true, relu))(x, dy)
+        .dataSync()
+        .slice(),
+    );
     const out = { y, mean, variance, dx, dgamma: grads[bn.gamma!.name].dataSync().slice(), dbeta: grads[bn.beta!.name].dataSync().slice() };
     tf.dispose([x, dy, grads[bn.gamma!.name], grads[bn.beta!.name]]);
     bn.gamma!.dispose();
@@ -248,15 +315,18 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
     [[513, 13], false],
     [[64, 28, 28, 4], true],
   ];
-  it.each(bnCases.map((c, i) => [i, ...c] as const))('batch norm case %i: x %j, relu %s: outputs, statistics and gradients equal the composed ops on cpu', (i, shape, relu) => {
-    const ref = bnRun('cpu', shape, relu, 10 * i);
-    const got = bnRun('wasm', shape, relu, 10 * i);
-    for (const k of ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'] as const) {
-      expect(got[k].length, k).toBe(ref[k].length);
-      expect(maxAbs(ref[k]), k).toBeGreaterThan(0);
-      expect(maxAbsDiff(got[k], ref[k]) / maxAbs(ref[k]), k).toBeLessThan(2e-5);
-    }
-  });
+  it.each(bnCases.map((c, i) => [i, ...c] as const))(
+    'batch norm case %i: x %j, relu %s: outputs, statistics and gradients equal the composed ops on cpu',
+    (i, shape, relu) => {
+      const ref = bnRun('cpu', shape, relu, 10 * i);
+      const got = bnRun('wasm', shape, relu, 10 * i);
+      for (const k of ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'] as const) {
+        expect(got[k].length, k).toBe(ref[k].length);
+        expect(maxAbs(ref[k]), k).toBeGreaterThan(0);
+        expect(maxAbsDiff(got[k], ref[k]) / maxAbs(ref[k]), k).toBeLessThan(2e-5);
+      }
+    },
+  );
 
   it('batch norm gradient check on wasm: dx and dgamma match finite differences of the loss', () => {
     tf.setBackend('wasm');
@@ -266,7 +336,12 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
     const x0 = randn(shape, 3);
     const w = tf.tensor(randn(shape, 4), shape);
     const loss = (xv: Float32Array) => tf.tidy(() => tf.sum(tf.mul(tf.square(bn.apply(tf.tensor(xv, shape), true, true)), w)).dataSync()[0]);
-    const g = tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.square(bn.apply(a, true, true)), w)))(tf.tensor(x0, shape)).dataSync().slice());
+    const g = tf.tidy(() =>
+      tf
+        .grad((a: tf.Tensor) => tf.sum(tf.mul(tf.square(bn.apply(a, true, true)), w)))(tf.tensor(x0, shape))
+        .dataSync()
+        .slice(),
+    );
     for (const idx of [0, 13, 41, 77, 200, 287]) {
       const eps = 1e-2;
       const p = x0.slice();

@@ -24,7 +24,7 @@ describe('wasm threads under Node', () => {
     expect(one.gf.some((v) => Math.abs(v) > 1e-3)).toBe(true);
   });
 
-  it('an allocation past wasm memory\'s 4 GiB throws an error that says what to change, and the backend keeps working', () => {
+  it("an allocation past wasm memory's 4 GiB throws an error that says what to change, and the backend keeps working", () => {
     const r = spawnSync(process.execPath, [path.resolve('test/fixtures/wasm-oom-probe.mjs')], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { error: string; after: number[] };

@@ -20,16 +20,35 @@ describe('sweep expansion', () => {
   });
 
   it('a zip group varies together; it multiplies with the grid', () => {
-    const t = expandTrials(spec({ grid: { 'head.type': ['linear', 'mlp'] }, zip: [{ 'train.batchSize': [64, 128, 256], 'optimizer.lr': [0.075, 0.15, 0.3] }] }));
+    const t = expandTrials(
+      spec({ grid: { 'head.type': ['linear', 'mlp'] }, zip: [{ 'train.batchSize': [64, 128, 256], 'optimizer.lr': [0.075, 0.15, 0.3] }] }),
+    );
     expect(t).toHaveLength(6);
     expect(t.map((x) => [x.axes['train.batchSize'], x.axes['optimizer.lr']])).toEqual([
-      [64, 0.075], [128, 0.15], [256, 0.3], [64, 0.075], [128, 0.15], [256, 0.3],
+      [64, 0.075],
+      [128, 0.15],
+      [256, 0.3],
+      [64, 0.075],
+      [128, 0.15],
+      [256, 0.3],
     ]);
     expect(t.map((x) => x.axes['head.type'])).toEqual(['linear', 'linear', 'linear', 'mlp', 'mlp', 'mlp']);
   });
 
   it('random axes: n seeded samples within their ranges, the same for the same seed', () => {
-    const s = spec({ random: { n: 20, seed: 7, axes: { 'loss.temperature': { logUniform: [0.05, 1] }, 'train.batchSize': { int: [64, 66] }, 'head.type': { choice: ['linear', 'mlp'] }, 'optimizer.momentum': { uniform: [0.8, 0.9] } } }, seeds: [3] });
+    const s = spec({
+      random: {
+        n: 20,
+        seed: 7,
+        axes: {
+          'loss.temperature': { logUniform: [0.05, 1] },
+          'train.batchSize': { int: [64, 66] },
+          'head.type': { choice: ['linear', 'mlp'] },
+          'optimizer.momentum': { uniform: [0.8, 0.9] },
+        },
+      },
+      seeds: [3],
+    });
     const t = expandTrials(s);
     expect(t).toHaveLength(20);
     for (const x of t) {
@@ -47,7 +66,9 @@ describe('sweep expansion', () => {
 
   it('axis problems: zip lengths differ, a path on two axes, an empty range', () => {
     expect(() => expandTrials(spec({ zip: [{ a: [1, 2], b: [1] }] }))).toThrow(/zip group must have equal lengths, got a: 2, b: 1/);
-    expect(() => expandTrials(spec({ grid: { 'loss.temperature': [0.1] }, zip: [{ 'loss.temperature': [0.2] }] }))).toThrow(/'loss.temperature' is already an axis at \/grid\/loss.temperature/);
+    expect(() => expandTrials(spec({ grid: { 'loss.temperature': [0.1] }, zip: [{ 'loss.temperature': [0.2] }] }))).toThrow(
+      /'loss.temperature' is already an axis at \/grid\/loss.temperature/,
+    );
     expect(() => expandTrials(spec({ random: { n: 1, axes: { x: { int: [5, 2] } } } }))).toThrow(/empty range \[5, 2\]/);
   });
 

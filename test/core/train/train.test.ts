@@ -2,7 +2,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng, TrainingError, Type, buildRun, createRegistry, definePlugin, makeBatch, resolveExperiment, runExperiment, tf, trainStep, progressAt } from '../../../cli/api.js';
+import {
+  Rng,
+  TrainingError,
+  Type,
+  buildRun,
+  createRegistry,
+  definePlugin,
+  makeBatch,
+  resolveExperiment,
+  runExperiment,
+  tf,
+  trainStep,
+  progressAt,
+} from '../../../cli/api.js';
 import { tinySimclr, useBackend } from '../../helpers.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-test-'));
@@ -24,8 +37,18 @@ describe('training', () => {
   });
 
   it.each([
-    ['MoCo (momentum target with Shuffle BN, queue)', { target: { type: 'momentum', momentum: 0.9, shuffleGroups: 2 }, negatives: { type: 'momentum-queue', size: 24 } }],
-    ['NPID (memory bank)', { augmenter: { type: 'multi-view', views: 1, pipeline: [{ type: 'horizontal-flip' }] }, target: { type: 'none' }, negatives: { type: 'memory-bank', negatives: 20 } }],
+    [
+      'MoCo (momentum target with Shuffle BN, queue)',
+      { target: { type: 'momentum', momentum: 0.9, shuffleGroups: 2 }, negatives: { type: 'momentum-queue', size: 24 } },
+    ],
+    [
+      'NPID (memory bank)',
+      {
+        augmenter: { type: 'multi-view', views: 1, pipeline: [{ type: 'horizontal-flip' }] },
+        target: { type: 'none' },
+        negatives: { type: 'memory-bank', negatives: 20 },
+      },
+    ],
   ])('%s: a resumed run reproduces the uninterrupted one exactly on cpu (plugin state and RNG streams are checkpointed)', async (_name, extra) => {
     const full = await runExperiment(tinySimclr(extra), { outDir: tmp() });
     const dir = tmp();
@@ -37,7 +60,14 @@ describe('training', () => {
   it.each([
     ['SimCLR', {}],
     ['MoCo (Shuffle BN, queue)', { target: { type: 'momentum', momentum: 0.9, shuffleGroups: 4 }, negatives: { type: 'momentum-queue', size: 40 } }],
-    ['NPID (memory bank)', { augmenter: { type: 'multi-view', views: 1, pipeline: [{ type: 'horizontal-flip' }] }, target: { type: 'none' }, negatives: { type: 'memory-bank', negatives: 20 } }],
+    [
+      'NPID (memory bank)',
+      {
+        augmenter: { type: 'multi-view', views: 1, pipeline: [{ type: 'horizontal-flip' }] },
+        target: { type: 'none' },
+        negatives: { type: 'memory-bank', negatives: 20 },
+      },
+    ],
   ])('%s: the tensor count stays flat over 50 steps (wasm), and the loss decreases', async (_name, extra) => {
     const { config, registry } = await resolveExperiment(tinySimclr({ backend: 'wasm', ...extra }));
     await useBackend('wasm', registry);
@@ -63,7 +93,11 @@ describe('training', () => {
     await runExperiment(tinySimclr({ train: { epochs: 2, batchSize: 16, checkpointEvery: 1 } }), { outDir: dir });
     const files = fs.readdirSync(dir).sort();
     expect(files).toEqual(['checkpoint.json', 'metrics.jsonl', 'result.json', 'weights-8.bin']);
-    const lines = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual([1, 2]);
   });
 
@@ -82,7 +116,17 @@ describe('training', () => {
 
   it('a backend running out of memory mid-step becomes a TrainingError that says what to lower', async () => {
     const registry = createRegistry().register(
-      definePlugin({ kind: 'loss', name: 'oom', description: 'throws like wasm does when its heap is exhausted', options: Type.Object({}), create: () => ({ compute: () => { throw new RangeError('memory access out of bounds'); } }) }),
+      definePlugin({
+        kind: 'loss',
+        name: 'oom',
+        description: 'throws like wasm does when its heap is exhausted',
+        options: Type.Object({}),
+        create: () => ({
+          compute: () => {
+            throw new RangeError('memory access out of bounds');
+          },
+        }),
+      }),
     );
     const err = await runExperiment(tinySimclr({ loss: { type: 'oom' } }), { registry }).catch((e) => e);
     expect(err).toBeInstanceOf(TrainingError);
@@ -96,7 +140,20 @@ describe('training', () => {
 
   it('SimCLR (preset, wasm) beats the same encoder with its initial random weights on the embedded Fashion-MNIST (kNN)', async () => {
     const trained = await runExperiment('simclr', {
-      sets: ['backend=wasm', 'data.trainLimit=2048', 'data.testLimit=500', 'encoder.widths=[16,32]', 'head.hiddenDim=32', 'train.batchSize=128', 'train.epochs=4', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[{"type":"knn","k":20}]', 'eval.baseline=true', 'optimizer.lr=0.003'],
+      sets: [
+        'backend=wasm',
+        'data.trainLimit=2048',
+        'data.testLimit=500',
+        'encoder.widths=[16,32]',
+        'head.hiddenDim=32',
+        'train.batchSize=128',
+        'train.epochs=4',
+        'train.checkpointEvery=0',
+        'eval.every=0',
+        'eval.final=[{"type":"knn","k":20}]',
+        'eval.baseline=true',
+        'optimizer.lr=0.003',
+      ],
     });
     expect(Object.keys(trained.eval).sort()).toEqual(['knn_top1', 'random_knn_top1', 'z_std', 'z_std_ref']);
     expect(trained.eval.z_std_ref).toBeCloseTo(1 / Math.sqrt(64), 12);

@@ -12,7 +12,8 @@ function batch(n = 6, h = 12, w = 10, c = 3): tf.Tensor4D {
   return tf.tensor4d(v, [n, h, w, c]);
 }
 
-const run = (aug: Augmenter, seed: number, x = batch()) => aug.apply(x, Rng.fromSeed(seed, 'augment')).views.map((v) => ({ shape: v.shape, data: v.dataSync().slice() }));
+const run = (aug: Augmenter, seed: number, x = batch()) =>
+  aug.apply(x, Rng.fromSeed(seed, 'augment')).views.map((v) => ({ shape: v.shape, data: v.dataSync().slice() }));
 const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((x, i) => x === b[i]);
 
 const ALL: PluginRef[] = [
@@ -86,7 +87,9 @@ describe('augmenters', () => {
   });
 
   it('rejects bad options with a sentence naming the plugin and path', async () => {
-    await expect(build({ type: 'random-resized-crop', scale: [0.9, 0.2], ratio: [0.75, 1.33] })).rejects.toThrow(/random-resized-crop' at \/augmenter failed to build: scale must be \[min, max\]/);
+    await expect(build({ type: 'random-resized-crop', scale: [0.9, 0.2], ratio: [0.75, 1.33] })).rejects.toThrow(
+      /random-resized-crop' at \/augmenter failed to build: scale must be \[min, max\]/,
+    );
     await expect(build({ type: 'multi-view', views: 3, pipeline: [], viewPipelines: [[], []] })).rejects.toThrow(/2 pipelines for 3 views/);
   });
 });

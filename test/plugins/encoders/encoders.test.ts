@@ -5,7 +5,11 @@ import { useBackend } from '../../helpers.js';
 const registry = createRegistry();
 const make = async (ref: { type: string; [k: string]: unknown }, channels: number) =>
   (await registry.create('encoder', ref, {
-    seed: 0, rng: Rng.fromSeed(0), path: '/encoder', registry, log: () => {},
+    seed: 0,
+    rng: Rng.fromSeed(0),
+    path: '/encoder',
+    registry,
+    log: () => {},
     dataset: { name: 't', height: 32, width: 32, channels, numClasses: 10, mean: [0], std: [1] },
   })) as Encoder;
 

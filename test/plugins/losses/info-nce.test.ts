@@ -54,19 +54,37 @@ describe('info-nce', () => {
     for (const n of [2, 8, 64]) {
       const z = tf.ones([n, 16]) as tf.Tensor2D;
       const views = zs([z, z]);
-      const value = loss.compute({ online: views, target: views, negatives: neg.negatives({ online: views, target: views, index: index(n) }), index: index(n), progress }) as tf.Scalar;
+      const value = loss.compute({
+        online: views,
+        target: views,
+        negatives: neg.negatives({ online: views, target: views, index: index(n) }),
+        index: index(n),
+        progress,
+      }) as tf.Scalar;
       expect(value.dataSync()[0]).toBeCloseTo(Math.log(2 * n - 1), 5);
     }
   });
 
   it('matches a naive NT-Xent loop on random inputs to 1e-5', async () => {
-    for (const [n, d, t] of [[5, 7, 0.5], [16, 32, 0.1], [3, 4, 1.0]] as const) {
+    for (const [n, d, t] of [
+      [5, 7, 0.5],
+      [16, 32, 0.1],
+      [3, 4, 1.0],
+    ] as const) {
       const a = randn([n, d], n);
       const b = randn([n, d], n + 100);
       const loss = await infoNce.create({ temperature: t, symmetric: true, online: 'z', target: 'z' }, ctx);
       const neg = await inBatch.create({ branch: 'online', output: 'z' }, ctx);
       const views = zs([tf.tensor2d(a, [n, d]), tf.tensor2d(b, [n, d])]);
-      const got = (loss.compute({ online: views, target: views, negatives: neg.negatives({ online: views, target: views, index: index(n) }), index: index(n), progress }) as tf.Scalar).dataSync()[0];
+      const got = (
+        loss.compute({
+          online: views,
+          target: views,
+          negatives: neg.negatives({ online: views, target: views, index: index(n) }),
+          index: index(n),
+          progress,
+        }) as tf.Scalar
+      ).dataSync()[0];
       expect(Math.abs(got - ntXentLoop(rows(a, n, d), rows(b, n, d), t))).toBeLessThan(1e-5);
     }
   });

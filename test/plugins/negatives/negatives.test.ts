@@ -4,7 +4,14 @@ import { maxAbsDiff, randn, useBackend } from '../../helpers.js';
 
 const registry = createRegistry();
 const make = (ref: { type: string; [k: string]: unknown }, extra: { inputDim: number; trainCount: number }) =>
-  registry.create('negatives', ref, { seed: 0, rng: Rng.fromSeed(0, 'neg'), path: '/negatives', registry: registry as PluginRegistry, log: () => {}, ...extra }) as Promise<NegativeSource>;
+  registry.create('negatives', ref, {
+    seed: 0,
+    rng: Rng.fromSeed(0, 'neg'),
+    path: '/negatives',
+    registry: registry as PluginRegistry,
+    log: () => {},
+    ...extra,
+  }) as Promise<NegativeSource>;
 const unit = (v: Float32Array, d: number) => {
   const out = v.slice();
   for (let i = 0; i < v.length; i += d) {
@@ -26,7 +33,14 @@ describe('momentum-queue', () => {
     const init = state.get('queue')!.dataSync();
     for (let i = 0; i < K; i++) ref.push(Array.from(init.subarray(i * D, (i + 1) * D)));
     let ptr = 0;
-    for (const [b, n] of [[3, 0], [4, 1], [5, 2], [2, 3], [9, 4], [1, 5]] as const) {
+    for (const [b, n] of [
+      [3, 0],
+      [4, 1],
+      [5, 2],
+      [2, 3],
+      [9, 4],
+      [1, 5],
+    ] as const) {
       const keys = unit(randn([b, D], 100 + n), D);
       // the negatives of this step are the queue before the batch's keys go in
       const negs = q.negatives({ online: [], target: [{ z: tf.tensor2d(keys, [b, D]) }], index: new Int32Array(b) })!;
@@ -65,7 +79,15 @@ describe('memory-bank', () => {
     for (let r = 0; r < N; r++) {
       const k = index.indexOf(r);
       const old = before.subarray(r * D, (r + 1) * D);
-      const want = k < 0 ? Array.from(old) : Array.from(unit(Float32Array.from(old, (x, j) => 0.5 * x + 0.5 * fu[k * D + j]), D));
+      const want =
+        k < 0
+          ? Array.from(old)
+          : Array.from(
+              unit(
+                Float32Array.from(old, (x, j) => 0.5 * x + 0.5 * fu[k * D + j]),
+                D,
+              ),
+            );
       expect(maxAbsDiff(after.subarray(r * D, (r + 1) * D), want)).toBeLessThan(1e-6);
     }
   });
@@ -90,9 +112,13 @@ describe('memory-bank', () => {
 
 describe('negative source options', () => {
   it('memory-bank refuses K >= the number of entries, and needs the dimensions', async () => {
-    await expect(make({ type: 'memory-bank', negatives: 100 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(/K = 100 negatives from a bank of 100 entries: use K < 100/);
+    await expect(make({ type: 'memory-bank', negatives: 100 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(
+      /K = 100 negatives from a bank of 100 entries: use K < 100/,
+    );
     await expect(make({ type: 'memory-bank', negatives: 0 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(/\/negatives\/negatives: must be >= 1/);
-    await expect(make({ type: 'momentum-queue', size: 10, extra: 1 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(/\/negatives\/extra: unknown key 'extra'/);
+    await expect(make({ type: 'momentum-queue', size: 10, extra: 1 }, { inputDim: 4, trainCount: 100 })).rejects.toThrow(
+      /\/negatives\/extra: unknown key 'extra'/,
+    );
   });
 });
 
@@ -100,7 +126,19 @@ describe('presets with negative sources', () => {
   it.each(['moco-v1', 'moco-v2', 'npid'])('%s trains a few steps on the embedded data (wasm) with a finite, moving loss', async (preset) => {
     const { runExperiment } = await import('../../../cli/api.js');
     const r = await runExperiment(preset, {
-      sets: ['backend=wasm', 'data.trainLimit=512', 'data.testLimit=100', 'encoder.widths=[8,16]', 'train.batchSize=64', 'train.epochs=1', 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', ...(preset === 'npid' ? ['negatives.negatives=256'] : ['negatives.size=256'])],
+      sets: [
+        'backend=wasm',
+        'data.trainLimit=512',
+        'data.testLimit=100',
+        'encoder.widths=[8,16]',
+        'train.batchSize=64',
+        'train.epochs=1',
+        'train.checkpointEvery=0',
+        'eval.every=0',
+        'eval.final=[]',
+        'eval.baseline=false',
+        ...(preset === 'npid' ? ['negatives.negatives=256'] : ['negatives.size=256']),
+      ],
     });
     expect(r.steps).toBe(8);
     expect(r.losses.every(([, l]) => Number.isFinite(l))).toBe(true);
@@ -116,7 +154,15 @@ describe('views encoded by a MoCo step', () => {
     const run = async (symmetric: boolean) => {
       const { config } = await resolveExperiment('moco-v2', {
         registry,
-        sets: [`loss.symmetric=${symmetric}`, 'target.shuffleGroups=1', 'data.trainLimit=64', 'encoder.widths=[4,8]', `train.batchSize=${N}`, 'negatives.size=32', 'eval.baseline=false'],
+        sets: [
+          `loss.symmetric=${symmetric}`,
+          'target.shuffleGroups=1',
+          'data.trainLimit=64',
+          'encoder.widths=[4,8]',
+          `train.batchSize=${N}`,
+          'negatives.size=32',
+          'eval.baseline=false',
+        ],
       });
       const parts = await buildRun(config, { registry });
       const task = parts.tasks[0];

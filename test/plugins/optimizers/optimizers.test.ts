@@ -14,9 +14,20 @@ function setup(opt: Optimizer) {
   const params: Param[] = store.list();
   opt.init(params);
   // no parameter groups: weight decay and LARS adaptation follow each parameter's `decay`
-  const groups = new ParamGroups(params.map((p) => ({ ...p, key: p.name })), []);
+  const groups = new ParamGroups(
+    params.map((p) => ({ ...p, key: p.name })),
+    [],
+  );
   const step = (gw: number[], gb: number[], lr: number) =>
-    tf.tidy(() => opt.apply(new Map([['w', tf.tensor1d(gw)], ['b', tf.tensor1d(gb)]]), groups.hyper(opt, lr / opt.lr)));
+    tf.tidy(() =>
+      opt.apply(
+        new Map([
+          ['w', tf.tensor1d(gw)],
+          ['b', tf.tensor1d(gb)],
+        ]),
+        groups.hyper(opt, lr / opt.lr),
+      ),
+    );
   return { w, b, step };
 }
 const values = (v: tf.Variable) => Array.from(v.dataSync());

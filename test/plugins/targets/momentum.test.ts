@@ -19,7 +19,11 @@ describe('momentum target', () => {
       expect(Array.from(v.dataSync())).toEqual(Array.from(online.dataSync()));
     }
     const before = new Map(copyEnc.map(([k, v]) => [k, v.dataSync().slice()]));
-    const b = makeBatch(parts.data.train, parts.info, Int32Array.from({ length: 16 }, (_, i) => i));
+    const b = makeBatch(
+      parts.data.train,
+      parts.info,
+      Int32Array.from({ length: 16 }, (_, i) => i),
+    );
     trainStep(parts, b, Rng.fromSeed(0), 0.5, progressAt(0, 10, 4));
     let changed = 0;
     for (const [k, v] of copyEnc) {
@@ -61,7 +65,16 @@ describe('momentum target', () => {
   it('Shuffle BN (shuffleGroups) computes keys on shuffled groups and returns them in the original order', async () => {
     const { config, registry } = await resolveExperiment(tinySimclr({ target: { type: 'momentum', shuffleGroups: 3 } }));
     const parts = await buildRun(config, { registry });
-    const views = [tf.tensor2d(Array.from({ length: 10 }, (_, i) => [i, 0]), [10, 2]), tf.tensor2d(Array.from({ length: 10 }, (_, i) => [0, 100 + i]), [10, 2])];
+    const views = [
+      tf.tensor2d(
+        Array.from({ length: 10 }, (_, i) => [i, 0]),
+        [10, 2],
+      ),
+      tf.tensor2d(
+        Array.from({ length: 10 }, (_, i) => [0, 100 + i]),
+        [10, 2],
+      ),
+    ];
     const groups: number[][] = [];
     // a stand-in branch: keys = the rows it is given, recording each group's sample ids
     const forward = (_b: unknown, xs: tf.Tensor[]) => {
