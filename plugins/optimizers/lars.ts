@@ -6,7 +6,8 @@ import { Slots } from './slots.js';
  * LARS (You et al. 2017), SimCLR's and BYOL's optimizer for large batches: g = grad + wd*p, and
  * for adapted parameters the layer-wise trust ratio eta*||p||/||g|| scales the step; biases and
  * batch-norm parameters are excluded from both by default (SimCLR, BYOL; `paramGroups` can change
- * that per parameter). v = mu*v + lr*trust*g; p -= v.
+ * that per parameter). v = mu*v + lr*trust*g; p -= v. With `clip`, trust is min(trust / lr, 1), so
+ * the adapted rate never exceeds the learning rate.
  *
  * @example { "type": "lars", "lr": 1.2, "momentum": 0.9, "weightDecay": 1e-6 }
  */
@@ -21,6 +22,10 @@ export default definePlugin({
     momentum: Type.Number({ default: 0.9, minimum: 0, maximum: 1 }),
     weightDecay: Type.Number({ default: 1e-6, minimum: 0 }),
     eta: Type.Number({ default: 0.001, exclusiveMinimum: 0, description: 'trust coefficient' }),
+    clip: Type.Boolean({
+      default: false,
+      description: 'cap the adapted rate at the learning rate: step lr x min(trust / lr, 1) (the clipped LARS of solo-learn and lightly)',
+    }),
   }),
   create(o) {
     const slots = new Slots();
@@ -43,7 +48,8 @@ export default definePlugin({
               const wn = tf.norm(p.variable);
               const gn = tf.norm(g);
               const ratio = tf.div(tf.mul(wn, o.eta), gn);
-              scale = tf.where(tf.logicalAnd(tf.greater(wn, 0), tf.greater(gn, 0)), ratio, tf.onesLike(ratio));
+              const trust = o.clip ? tf.minimum(tf.div(ratio, lr), 1) : ratio;
+              scale = tf.where(tf.logicalAnd(tf.greater(wn, 0), tf.greater(gn, 0)), trust, tf.onesLike(ratio));
             }
             const v = slots.get(p, 'momentum');
             v.assign(tf.add(tf.mul(v, o.momentum), tf.mul(g, tf.mul(scale, lr))));
