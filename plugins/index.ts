@@ -35,6 +35,7 @@ import colorization from './losses/colorization.js';
 import crossEntropy from './losses/cross-entropy.js';
 import infoNce from './losses/info-nce.js';
 import maskedL2 from './losses/masked-l2.js';
+import negativeCosine from './losses/negative-cosine.js';
 import normalizedMse from './losses/normalized-mse.js';
 import inBatch from './negatives/in-batch.js';
 import memoryBank from './negatives/memory-bank.js';
@@ -73,6 +74,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   maskedL2,
   colorization,
   normalizedMse,
+  negativeCosine,
   noNegatives,
   inBatch,
   momentumQueue,
