@@ -31,6 +31,7 @@ import convDecoder from './heads/conv-decoder.js';
 import identity from './heads/identity.js';
 import linear from './heads/linear.js';
 import mlp from './heads/mlp.js';
+import barlowTwins from './losses/barlow-twins.js';
 import colorization from './losses/colorization.js';
 import crossEntropy from './losses/cross-entropy.js';
 import infoNce from './losses/info-nce.js';
@@ -75,6 +76,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   colorization,
   normalizedMse,
   negativeCosine,
+  barlowTwins,
   noNegatives,
   inBatch,
   momentumQueue,
