@@ -38,6 +38,7 @@ import infoNce from './losses/info-nce.js';
 import maskedL2 from './losses/masked-l2.js';
 import negativeCosine from './losses/negative-cosine.js';
 import normalizedMse from './losses/normalized-mse.js';
+import vicreg from './losses/vicreg.js';
 import inBatch from './negatives/in-batch.js';
 import memoryBank from './negatives/memory-bank.js';
 import momentumQueue from './negatives/momentum-queue.js';
@@ -77,6 +78,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   normalizedMse,
   negativeCosine,
   barlowTwins,
+  vicreg,
   noNegatives,
   inBatch,
   momentumQueue,
