@@ -9,6 +9,7 @@ import labSplit from './augmenters/lab-split.js';
 import grayscale from './augmenters/grayscale.js';
 import horizontalFlip from './augmenters/horizontal-flip.js';
 import maskRegion from './augmenters/mask-region.js';
+import multiCrop from './augmenters/multi-crop.js';
 import multiView from './augmenters/multi-view.js';
 import randomResizedCrop from './augmenters/random-resized-crop.js';
 import rotate4 from './augmenters/rotate4.js';
@@ -31,6 +32,8 @@ import convDecoder from './heads/conv-decoder.js';
 import identity from './heads/identity.js';
 import linear from './heads/linear.js';
 import mlp from './heads/mlp.js';
+import prototypes from './heads/prototypes.js';
+import sequence from './heads/sequence.js';
 import barlowTwins from './losses/barlow-twins.js';
 import colorization from './losses/colorization.js';
 import crossEntropy from './losses/cross-entropy.js';
@@ -38,6 +41,7 @@ import infoNce from './losses/info-nce.js';
 import maskedL2 from './losses/masked-l2.js';
 import negativeCosine from './losses/negative-cosine.js';
 import normalizedMse from './losses/normalized-mse.js';
+import swav from './losses/swav.js';
 import vicreg from './losses/vicreg.js';
 import inBatch from './negatives/in-batch.js';
 import memoryBank from './negatives/memory-bank.js';
@@ -55,6 +59,7 @@ import sharedTarget from './targets/shared.js';
 
 export const builtinPlugins: PluginDefinition<any, any>[] = [
   multiView,
+  multiCrop,
   randomResizedCrop,
   horizontalFlip,
   colorJitter,
@@ -71,6 +76,8 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   mlp,
   classifier,
   convDecoder,
+  sequence,
+  prototypes,
   infoNce,
   crossEntropy,
   maskedL2,
@@ -79,6 +86,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   negativeCosine,
   barlowTwins,
   vicreg,
+  swav,
   noNegatives,
   inBatch,
   momentumQueue,
