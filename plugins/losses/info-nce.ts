@@ -14,7 +14,8 @@ import { definePlugin, l2Normalize, readOutputs, logSumExpRows, tf, type Negativ
  * log(2N-1). With `symmetric`, every ordered pair of views (a, b), a != b, is averaged. Without a
  * target branch, the positive comes from the negative source (`positives`, e.g. NPID's bank entry).
  * Queries are the online output `online` (`z`; MoCo v3: the predictor's `p`), keys the target
- * output `target` (`z`).
+ * output `target` (`z`). With `pairNegatives`, the other samples' keys of the paired view are
+ * negatives as well (MoCo v3: logits q_a k_b^T over the batch, the positives on the diagonal).
  *
  * @example { "type": "info-nce", "temperature": 0.5 }
  */
@@ -28,6 +29,10 @@ export default definePlugin({
     symmetric: Type.Boolean({ default: true, description: 'every view is a query against every other view (false: view 0 vs view 1 only)' }),
     online: Type.String({ default: 'z', description: "the online output that queries (MoCo v3: 'p')" }),
     target: Type.String({ default: 'z', description: 'the target output that keys' }),
+    pairNegatives: Type.Boolean({
+      default: false,
+      description: "the paired view's keys of the other samples are negatives too (MoCo v3, with negatives 'none')",
+    }),
   }),
   schedulable: ['temperature'],
   create: (o) => ({
@@ -55,6 +60,11 @@ export default definePlugin({
           let n = tf.div(tf.matMul(q, negs, false, true), o.temperature);
           if (mask) n = tf.add(n, mask);
           logits = tf.concat([logits, n], 1);
+        }
+        if (o.pairNegatives && k !== pos) {
+          // q_n . k_m for m != n (the diagonal is the positive, already in `p`)
+          const diag = tf.mul(tf.eye(q.shape[0]), -1e9);
+          logits = tf.concat([logits, tf.add(tf.div(tf.matMul(q, k, false, true), o.temperature), diag)], 1);
         }
         return tf.mean(tf.sub(logSumExpRows(logits as Tensor2D), tf.reshape(p, [-1])));
       });
