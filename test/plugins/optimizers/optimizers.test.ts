@@ -67,6 +67,36 @@ describe('optimizers', () => {
     expect(values(b)[0]).toBeCloseTo(0.5 - 2, 6);
   });
 
+  it('lars with weight decay, momentum and clip: two steps against a hand-computed update', async () => {
+    // w = [1, -2] adapted and decayed, b = [0.5] neither; lr 0.5, mu 0.9, wd 0.1, eta 0.3, clipped
+    const { w, b, step } = setup(await make({ type: 'lars', lr: 0.5, momentum: 0.9, weightDecay: 0.1, eta: 0.3, clip: true }));
+    const lr = 0.5;
+    let wv = [1, -2];
+    let bv = 0.5;
+    const vw = [0, 0];
+    let vb = 0;
+    for (const [gw, gb] of [
+      [[3, 4], 2],
+      [[-1, 0.5], 1],
+    ] as Array<[number[], number]>) {
+      step(gw, [gb], lr);
+      const g = gw.map((x, i) => x + 0.1 * wv[i]);
+      const ratio = (0.3 * Math.hypot(...wv)) / Math.hypot(...g);
+      const trust = Math.min(ratio / lr, 1); // clip: the adapted rate never exceeds lr
+      g.forEach((x, i) => (vw[i] = 0.9 * vw[i] + lr * trust * x));
+      wv = wv.map((x, i) => x - vw[i]);
+      vb = 0.9 * vb + lr * gb;
+      bv -= vb;
+      expect(values(w)[0]).toBeCloseTo(wv[0], 6);
+      expect(values(w)[1]).toBeCloseTo(wv[1], 6);
+      expect(values(b)[0]).toBeCloseTo(bv, 6);
+    }
+    // the first step's ratio 0.3*sqrt(5)/|[3.1, 3.8]| = 0.136 < lr: not clipped; a large eta is clipped to plain SGD
+    const clipped = setup(await make({ type: 'lars', lr: 0.1, momentum: 0, weightDecay: 0, eta: 10, clip: true }));
+    clipped.step([3, 4], [0], 0.1);
+    expect(values(clipped.w)).toEqual([expect.closeTo(1 - 0.3, 6), expect.closeTo(-2 - 0.4, 6)]);
+  });
+
   it('keeps its state in named slots for checkpoints', async () => {
     const opt = await make({ type: 'adam' });
     setup(opt);
