@@ -68,8 +68,8 @@ const typeFirst = (entries: Array<[string, unknown]>) => [
 ];
 
 /**
- * Expand a sweep and build every trial's config: the base (`extends`), then `set`, then the trial's
- * axes, then its seed, each validated against the full schema. Nothing runs unless every trial is
+ * Expand a sweep and build every trial's config: the base (`extends`, or the trial's value of an
+ * `extends` axis: a methods comparison), then `set`, then the trial's other axes, then its seed, each validated against the full schema. Nothing runs unless every trial is
  * valid: otherwise one ConfigError lists each problem with the trials it affects and the config path.
  * Two trials that resolve to the same config are an error too (an axis value that changes nothing).
  */
@@ -79,19 +79,25 @@ export async function planSweep(
 ): Promise<SweepPlan> {
   const { spec, file } = loadSweepSpec(specSource);
   const name = opts.name ?? spec.name ?? (file ? path.basename(file).replace(/\.json$/, '') : 'sweep');
-  const base = loadConfig(spec.extends, opts.presets, file ? [file] : []).config;
-  const plugins = Array.isArray(base.plugins) ? base.plugins.filter((p): p is string => typeof p === 'string') : [];
-  await loadExternalPlugins(opts.registry, plugins);
+  // an axis over `extends` compares whole presets (methods): each trial starts from its own base
+  const bases = new Map<string, Record<string, unknown>>();
   const points = expandTrials(spec);
+  for (const ext of new Set([spec.extends, ...points.map((p) => p.axes.extends).filter((e): e is string => typeof e === 'string')])) {
+    const base = loadConfig(ext, opts.presets, file ? [file] : []).config;
+    bases.set(ext, base);
+    const plugins = Array.isArray(base.plugins) ? base.plugins.filter((p): p is string => typeof p === 'string') : [];
+    await loadExternalPlugins(opts.registry, plugins);
+  }
   const labels = points.map((p) => `${axesLabel(p.axes)} seed=${p.seed}`);
   const byProblem = new Map<string, { problem: ConfigProblem; trials: number[] }>();
   const duplicates: ConfigProblem[] = [];
   const trials: PlannedTrial[] = [];
   const seenHash = new Map<string, number>();
   for (const point of points) {
-    const raw = structuredClone(base);
+    const { extends: ext, ...axes } = point.axes;
+    const raw = structuredClone(bases.get(typeof ext === 'string' ? ext : spec.extends)!);
     for (const [k, v] of typeFirst(Object.entries(spec.set))) setPath(raw, k, v);
-    for (const [k, v] of typeFirst(Object.entries(point.axes))) setPath(raw, k, v);
+    for (const [k, v] of typeFirst(Object.entries(axes))) setPath(raw, k, v);
     raw.seed = point.seed;
     raw.name = name;
     const label = labels[point.index];

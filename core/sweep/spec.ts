@@ -36,7 +36,10 @@ export const SweepSpecSchema = Type.Object(
     notes: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'free text; ignored' })),
     extends: Type.String({ description: 'the base: a preset name or a config file (relative to the sweep file)' }),
     set: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'config path -> value, applied to every trial before the axes' }),
-    grid: Type.Record(Type.String(), AxisValues, { default: {}, description: 'config path -> values: every combination is a trial' }),
+    grid: Type.Record(Type.String(), AxisValues, {
+      default: {},
+      description: 'config path -> values: every combination is a trial; the path `extends` takes presets or config files (a methods comparison)',
+    }),
     zip: Type.Array(Type.Record(Type.String(), AxisValues, { minProperties: 1 }), {
       default: [],
       description: 'groups of axes that vary together: within a group every list has the same length, value i of each goes into trial i',

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { builtinPresets, createRegistry } from '../../../cli/api.js';
+import { planSweep } from '../../../cli/sweep-api.js';
+
+describe('sweep: an axis over extends (a methods comparison)', () => {
+  it('each trial starts from its own preset, then takes the sweep-wide set', async () => {
+    const spec = { extends: 'simclr', set: { 'train.epochs': 1 }, grid: { extends: ['simclr', 'byol', 'swav'] }, seeds: [0, 1] };
+    const plan = await planSweep(spec, { registry: createRegistry(), presets: builtinPresets() });
+    expect(plan.trials.map((t) => t.label)).toEqual([
+      'extends=simclr seed=0',
+      'extends=byol seed=0',
+      'extends=swav seed=0',
+      'extends=simclr seed=1',
+      'extends=byol seed=1',
+      'extends=swav seed=1',
+    ]);
+    const loss = (i: number) => plan.trials[i].config.tasks.main.loss.type;
+    expect([0, 1, 2, 3, 4, 5].map(loss)).toEqual(['info-nce', 'normalized-mse', 'swav', 'info-nce', 'normalized-mse', 'swav']);
+    expect(plan.trials[1].config.tasks.main.predictor?.type).toBe('mlp');
+    expect(plan.trials[0].config.tasks.main.predictor).toBeUndefined();
+    expect(plan.trials[2].config.tasks.main.augmenter.type).toBe('multi-crop');
+    expect(plan.trials.every((t) => t.config.train.epochs === 1)).toBe(true);
+    expect(new Set(plan.trials.map((t) => t.hash)).size).toBe(6);
+  });
+
+  it('the shipped methods sweep plans 8 presets x 2 seeds at one time budget', async () => {
+    const plan = await planSweep('presets/sweeps/methods.json', { registry: createRegistry(), presets: builtinPresets() });
+    expect(plan.trials).toHaveLength(16);
+    expect(new Set(plan.trials.map((t) => t.config.train.maxSeconds))).toEqual(new Set([600]));
+    expect(new Set(plan.trials.map((t) => t.config.tasks.main.loss.type))).toEqual(
+      new Set(['info-nce', 'normalized-mse', 'negative-cosine', 'barlow-twins', 'vicreg', 'swav']),
+    );
+  });
+
+  it('an unknown preset on the axis is a config error', async () => {
+    const spec = { extends: 'simclr', grid: { extends: ['simclr', 'byl'] } };
+    await expect(planSweep(spec, { registry: createRegistry(), presets: builtinPresets() })).rejects.toThrow(/byl/);
+  });
+});
