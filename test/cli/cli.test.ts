@@ -68,7 +68,7 @@ describe('selfsup CLI', () => {
     const b = selfsup('train', '--preset', 'simclear');
     expect(b.code).toBe(2);
     expect(b.err).toMatch(
-      /no preset or file named 'simclear' \(did you mean 'simclr'\? presets: colorization, inpainting, moco-v1, moco-v2, npid, rotation, simclr-rotation, simclr\)/,
+      /no preset or file named 'simclear' \(did you mean 'simclr'\? presets: barlow-twins, byol, colorization, inpainting, moco-v1, moco-v2, moco-v3, npid, rotation, simclr-rotation, simclr, simsiam, swav, vicreg\)/,
     );
     const c = selfsup('validate', 'simclr', '--set', 'train.epochs=many');
     expect(c.code).toBe(2);

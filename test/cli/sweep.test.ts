@@ -203,8 +203,8 @@ describe('selfsup sweep', () => {
       );
   });
 
-  it('the shipped sweeps (by name) plan into valid trials: projection head, batch size, temperature, MoCo queue size', () => {
-    const counts: Record<string, number> = { 'projection-head': 9, 'batch-size': 4, temperature: 5, 'moco-queue-size': 3 };
+  it('the shipped sweeps (by name) plan into valid trials: projection head, batch size, temperature, MoCo queue size, methods', () => {
+    const counts: Record<string, number> = { 'projection-head': 9, 'batch-size': 4, temperature: 5, 'moco-queue-size': 3, methods: 16 };
     for (const [name, n] of Object.entries(counts)) {
       const r = selfsup('sweep', name, '--dry-run', '--json');
       expect(r.code, `${name}: ${r.err}`).toBe(0);

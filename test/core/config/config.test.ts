@@ -16,7 +16,7 @@ async function problems(cfg: Record<string, unknown>, sets: string[] = []) {
 describe('config validation', () => {
   it('fills defaults from every plugin schema in one pass and normalises the single task to tasks.main', async () => {
     const { config } = await resolveExperiment(tinySimclr({ loss: { type: 'info-nce' } }));
-    expect(config.tasks.main.loss).toEqual({ type: 'info-nce', temperature: 0.5, symmetric: true, online: 'z', target: 'z' });
+    expect(config.tasks.main.loss).toEqual({ type: 'info-nce', temperature: 0.5, symmetric: true, online: 'z', target: 'z', pairNegatives: false });
     expect(config.tasks.main.weight).toBe(1);
     expect(config.train.concatViews).toBe(true);
     expect((config.tasks.main.augmenter as unknown as { pipeline: Array<Record<string, unknown>> }).pipeline[0]).toEqual({
