@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { readOutputs, definePlugin, tf, type Scalar, type Tensor, type Tensor2D } from '../../core/index.js';
+import { definePlugin, tf, type Scalar, type Tensor, type Tensor2D } from '../../core/index.js';
+import { twoViewOptions, twoViews, twoViewsRead } from './view-pairs.js';
 
 /**
  * Barlow Twins (Zbontar et al. 2021, "Barlow Twins: Self-Supervised Learning via Redundancy
@@ -34,18 +35,12 @@ export default definePlugin({
     lambda: Type.Number({ default: 5e-3, minimum: 0, description: 'weight λ of the off-diagonal (redundancy reduction) term' }),
     scaleLoss: Type.Number({ default: 1, exclusiveMinimum: 0, description: 'multiplies the whole loss (the early official code used 1/32)' }),
     eps: Type.Number({ default: 1e-5, minimum: 0, description: "added to the batch variance when normalising (BatchNorm1d's eps)" }),
-    output: Type.String({ default: 'z', description: 'the named output both views are read from' }),
-    branch: Type.Union([Type.Literal('online'), Type.Literal('target')], {
-      default: 'online',
-      description: 'the branch view 1 is read from (view 0 is always online)',
-    }),
+    ...twoViewOptions,
   }),
   create: (o) => ({
-    viewsRead: () => (o.branch === 'online' ? { online: [0, 1], target: [] } : { online: [0], target: [1] }),
-    compute({ online, target }) {
-      const a = readOutputs(online, o.output, 'online')[0];
-      const b = readOutputs(o.branch === 'online' ? online : target, o.output, o.branch)[1];
-      if (a === undefined || b === undefined) throw new Error(`barlow-twins needs two views: it reads ${o.output} of view 0 (online) and view 1 (${o.branch})`);
+    viewsRead: twoViewsRead(o),
+    compute(input) {
+      const [a, b] = twoViews(input, o, 'barlow-twins');
       const [n, d] = a.shape;
       const c = tf.div(tf.matMul(batchNorm(a as Tensor2D, o.eps), batchNorm(b as Tensor2D, o.eps), true, false), n);
       const eye = tf.eye(d);

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { readOutputs, definePlugin, l2Normalize, stopGradient, tf, type Scalar, type Tensor } from '../../core/index.js';
+import { definePlugin, tf, type Scalar } from '../../core/index.js';
+import { crossViewCosines } from './view-pairs.js';
 
 /**
  * SimSiam's loss (Chen & He 2021, eq. 1-2): the negative cosine similarity between the online
@@ -27,23 +28,9 @@ export default definePlugin({
   }),
   create: (o) => ({
     viewsRead: () => ({ online: [0, 1], target: [0, 1] }),
-    compute({ online, target }) {
-      const ps = readOutputs(online, o.online, 'online');
-      const zs = readOutputs(target, o.target, 'target');
-      const terms: Tensor[] = [];
-      for (const [a, b] of [
-        [0, 1],
-        [1, 0],
-      ]) {
-        if (!ps[a] || !zs[b])
-          throw new Error(
-            `negative-cosine needs online.${o.online} and target.${o.target} of views 0 and 1 (a two-view augmenter such as multi-view with views: 2)`,
-          );
-        const z = o.stopGradient ? stopGradient(zs[b]) : zs[b];
-        const cos = tf.sum(tf.mul(l2Normalize(ps[a]), l2Normalize(z)), -1);
-        terms.push(tf.mul(-0.5, tf.mean(cos)));
-      }
-      return tf.addN(terms) as Scalar;
+    compute(input) {
+      const [c01, c10] = crossViewCosines(input, o, o.stopGradient, 'negative-cosine');
+      return tf.mul(-0.5, tf.add(tf.mean(c01), tf.mean(c10))) as Scalar;
     },
   }),
 });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { readOutputs, definePlugin, l2Normalize, stopGradient, tf, type Scalar, type Tensor } from '../../core/index.js';
+import { definePlugin, tf, type Scalar } from '../../core/index.js';
+import { crossViewCosines } from './view-pairs.js';
 
 /**
  * BYOL's loss (Grill et al. 2020, eq. 2): the mean squared error between the L2-normalised online
@@ -31,24 +32,10 @@ export default definePlugin({
   }),
   create: (o) => ({
     viewsRead: () => ({ online: [0, 1], target: [0, 1] }),
-    compute({ online, target }) {
-      const ps = readOutputs(online, o.online, 'online');
-      const zs = readOutputs(target, o.target, 'target');
-      const terms: Tensor[] = [];
-      for (const [a, b] of [
-        [0, 1],
-        [1, 0],
-      ]) {
-        if (!ps[a] || !zs[b])
-          throw new Error(
-            `normalized-mse needs online.${o.online} and target.${o.target} of views 0 and 1 (a two-view augmenter such as multi-view with views: 2)`,
-          );
-        const z = o.stopGradient ? stopGradient(zs[b]) : zs[b];
-        const cos = tf.sum(tf.mul(l2Normalize(ps[a]), l2Normalize(z)), -1);
-        terms.push(tf.mean(tf.sub(2, tf.mul(2, cos))));
-      }
-      const total = tf.addN(terms);
-      return (o.reduction === 'mean' ? tf.div(total, terms.length) : total) as Scalar;
+    compute(input) {
+      // ‖p̄ − z̄'‖² = 2 − 2 cos(p, z') per sample, for (0, 1) and (1, 0)
+      const total = tf.addN(crossViewCosines(input, o, o.stopGradient, 'normalized-mse').map((cos) => tf.mean(tf.sub(2, tf.mul(2, cos)))));
+      return (o.reduction === 'mean' ? tf.div(total, 2) : total) as Scalar;
     },
   }),
 });

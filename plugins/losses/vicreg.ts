@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { readOutputs, definePlugin, tf, type Scalar, type Tensor, type Tensor2D } from '../../core/index.js';
+import { definePlugin, tf, type Scalar, type Tensor, type Tensor2D } from '../../core/index.js';
+import { twoViewOptions, twoViews, twoViewsRead } from './view-pairs.js';
 
 /**
  * VICReg (Bardes, Ponce & LeCun 2022, "VICReg: Variance-Invariance-Covariance Regularization for
@@ -32,18 +33,12 @@ export default definePlugin({
     variance: Type.Number({ default: 25, minimum: 0, description: 'weight μ of the variance (std hinge at 1) term' }),
     covariance: Type.Number({ default: 1, minimum: 0, description: 'weight ν of the covariance (off-diagonal) term' }),
     eps: Type.Number({ default: 1e-4, minimum: 0, description: 'added to the variance under the square root' }),
-    output: Type.String({ default: 'z', description: 'the named output both views are read from' }),
-    branch: Type.Union([Type.Literal('online'), Type.Literal('target')], {
-      default: 'online',
-      description: 'the branch view 1 is read from (view 0 is always online)',
-    }),
+    ...twoViewOptions,
   }),
   create: (o) => ({
-    viewsRead: () => (o.branch === 'online' ? { online: [0, 1], target: [] } : { online: [0], target: [1] }),
-    compute({ online, target }) {
-      const a = readOutputs(online, o.output, 'online')[0] as Tensor2D | undefined;
-      const b = readOutputs(o.branch === 'online' ? online : target, o.output, o.branch)[1] as Tensor2D | undefined;
-      if (a === undefined || b === undefined) throw new Error(`vicreg needs two views: it reads ${o.output} of view 0 (online) and view 1 (${o.branch})`);
+    viewsRead: twoViewsRead(o),
+    compute(input) {
+      const [a, b] = twoViews(input, o, 'vicreg');
       if (a.shape[0] < 2) throw new Error(`vicreg needs a batch of at least 2 (variance and covariance divide by N − 1), got ${a.shape[0]}`);
       const invariance = tf.mean(tf.square(tf.sub(a, b))) as Scalar;
       const [ca, cb] = [centre(a), centre(b)];
