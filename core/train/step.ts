@@ -2,7 +2,7 @@ import { tf, type Scalar, type Tensor, type Tensor2D } from '../engine/tf.js';
 import type { Batch } from '../contracts/data.js';
 import type { Outputs } from '../contracts/modules.js';
 import type { EncodedViews, LossOutput } from '../contracts/objective.js';
-import type { Progress } from '../contracts/schedule.js';
+import { progressAt, type Progress } from '../contracts/schedule.js';
 import { SelfsupError, TrainingError } from '../errors.js';
 import { l2Normalize } from '../nn/layers.js';
 import type { Rng } from '../rng.js';
@@ -34,7 +34,7 @@ export interface StepResult {
  *   encode      views --Encoder--> h --Head--> z --Predictor--> p   (online, with gradient; one pass per resolution)
  *   negatives   NegativeSource.negatives({online, target, index})
  *   loss        Loss({online, target, negatives, supervision, progress}) x weight, summed over tasks
- *   apply       gradients -> clip -> drop frozen -> Optimizer, each parameter with its group's settings
+ *   apply       gradients -> drop frozen -> clip -> Optimizer, each parameter with its group's settings
  *   after-step  target, negatives, loss, head and predictor `afterStep`/`update`, outside the tape
  */
 export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier: number, progress: Progress): StepResult {
@@ -76,7 +76,7 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
     return v;
   });
 
-  const after: Progress = { ...progress, step: progress.step + 1, fraction: Math.min(1, (progress.step + 1) / progress.totalSteps) };
+  const after = progressAt(progress.step + 1, progress.totalSteps, progress.stepsPerEpoch);
   const result: StepResult = { loss: lossValue, tasks: {}, terms: {}, monitor: {}, views };
   const prefix = (task: TaskRuntime, name: string) => (parts.tasks.length > 1 ? `${task.name}/${name}` : name);
   parts.tasks.forEach((task, i) => {
@@ -99,14 +99,14 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
   return result;
 }
 
-/** The apply phase: clip the global norm (`train.clipGradNorm`), drop frozen parameters' gradients, and step the optimizer with each parameter's settings. */
+/** The apply phase: drop frozen parameters' gradients, clip the global norm of the rest (`train.clipGradNorm`), and step the optimizer with each parameter's settings. */
 function applyGradients(parts: RunParts, grads: Map<string, Tensor>, lrMultiplier: number, progress: Progress): void {
+  parts.groups.dropFrozen(grads, progress);
   const max = parts.config.train.clipGradNorm;
   if (max !== undefined && grads.size > 0) {
     const norm = Math.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
     if (norm > max) for (const [k, g] of grads) grads.set(k, tf.mul(g, max / (norm + 1e-6)));
   }
-  parts.groups.dropFrozen(grads, progress);
   parts.optimizer.apply(grads, parts.groups.hyper(parts.optimizer, lrMultiplier));
 }
 

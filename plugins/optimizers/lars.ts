@@ -6,8 +6,10 @@ import { Slots } from './slots.js';
  * LARS (You et al. 2017), SimCLR's and BYOL's optimizer for large batches: g = grad + wd*p, and
  * for adapted parameters the layer-wise trust ratio eta*||p||/||g|| scales the step; biases and
  * batch-norm parameters are excluded from both by default (SimCLR, BYOL; `paramGroups` can change
- * that per parameter). v = mu*v + lr*trust*g; p -= v. With `clip`, trust is min(trust / lr, 1), so
- * the adapted rate never exceeds the learning rate.
+ * that per parameter). v = mu*v + lr*trust*g; p -= v: SimCLR's (TensorFlow) formulation, with the
+ * learning rate inside the momentum buffer and the trust ratio from ||grad + wd*p||. With `clip`,
+ * trust is min(trust / lr, 1), so the adapted rate never exceeds the learning rate (solo-learn's
+ * clipped LARS, which otherwise keeps lr outside the buffer and uses ||grad|| + wd*||p||).
  *
  * @example { "type": "lars", "lr": 1.2, "momentum": 0.9, "weightDecay": 1e-6 }
  */

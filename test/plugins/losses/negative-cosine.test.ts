@@ -10,7 +10,8 @@ const progress = { step: 0, totalSteps: 10, epoch: 0, stepsPerEpoch: 10, fractio
 const defaults = { online: 'p', target: 'z', stopGradient: true };
 const index = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const input = (p: tf.Tensor[], z: tf.Tensor[]) => ({
-  online: p.map((t, v) => ({ z: z[v], p: t })),
+  // the online z is a decoy (-p): a loss that read it instead of the target's z would miss the references
+  online: p.map((t) => ({ z: tf.neg(t), p: t })),
   target: z.map((t) => ({ z: t })),
   index: index(p[0].shape[0]),
   progress,
