@@ -36,6 +36,7 @@ withConfigOptions(
     .option('--preset <name|file>', 'preset name (selfsup presets) or config file', 'simclr')
     .option('--out <dir>', 'output directory for checkpoints, metrics.jsonl and result.json (default runs/<name>-<time>)')
     .option('--resume <dir>', 'continue the run whose checkpoint is in <dir>')
+    .option('--force', 'start a new run in --out although it is not empty (a previous run there is replaced; nothing else is touched)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds'))
     .option('--json', 'print the result as one JSON line on stdout (last line)'),
 ).action((o) => trainCommand(o));

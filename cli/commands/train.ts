@@ -8,6 +8,7 @@ export interface TrainFlags {
   plugin: string[];
   out?: string;
   resume?: string;
+  force?: boolean;
   backend?: string;
   json?: boolean;
 }
@@ -23,6 +24,7 @@ export async function trainCommand(o: TrainFlags): Promise<void> {
     plugins: o.plugin,
     outDir,
     resume: o.resume,
+    force: o.force,
     backend: o.backend,
     callbacks: [await progressCallback()],
     log,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../core/index.js';
 import { SweepStore, writeReport, type PlannedTrial, type SweepPlan, type TrialOutcome } from '../../core/sweep/index.js';
-import { acquireLock } from './lock.js';
+import { acquireLock } from '../../core/util/lock.js';
 import type { RunTrialMessage, WorkerMessage } from './protocol.js';
 
 export interface SweepOptions {

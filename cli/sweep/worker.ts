@@ -45,7 +45,8 @@ async function runTrial(m: RunTrialMessage): Promise<void> {
         send({ type: 'progress', hash: m.hash, step: s.step, totalSteps: s.totalSteps, loss: s.loss, epoch: s.epoch });
       },
     };
-    const r = await train(m.config, { registry, outDir: m.outDir, backendReady: backend, callbacks: [progress], log });
+    // the trial's own directory, made afresh above (it holds train.log): force
+    const r = await train(m.config, { registry, outDir: m.outDir, backendReady: backend, callbacks: [progress], log, force: true });
     tf.dispose([...new Set(stateTensors(r.parts).values())]);
     send({
       type: 'done',

@@ -13,6 +13,32 @@ export interface PresetSource {
 
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/** Keys that would reach an object's prototype when assigned: never a config key or path segment. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The JSON path of the first forbidden key in `value`, if any. */
+function forbiddenKeyPath(value: unknown, at = ''): string | undefined {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const p = forbiddenKeyPath(v, `${at}/${i}`);
+      if (p) return p;
+    }
+  } else if (isObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.has(k)) return `${at}/${k}`;
+      const p = forbiddenKeyPath(v, `${at}/${k}`);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/** Refuse `__proto__`, `constructor` and `prototype` as keys anywhere in `value` (a config file, a --set value, a sweep axis). */
+export function assertNoForbiddenKeys(value: unknown, source?: string): void {
+  const at = forbiddenKeyPath(value);
+  if (at) throw new ConfigError([{ path: at, message: `'${at.split('/').pop()}' is not allowed as a key`, hint: 'it would change the prototype of every object, not the config' }], source);
+}
+
 /**
  * Merge `over` onto `base`: objects merge key by key, arrays and scalars replace. A plugin reference
  * whose `type` changes is replaced whole (the old plugin's options do not leak into the new one).
@@ -69,8 +95,10 @@ function readJson(file: string): Json {
   try {
     const j = JSON.parse(text);
     if (!isObject(j)) throw new Error('the top level must be an object');
+    assertNoForbiddenKeys(j, file);
     return j;
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError([{ path: '', message: `not valid JSON: ${(e as Error).message}` }], file);
   }
 }
@@ -86,7 +114,10 @@ export function loadConfig(source: string | Json, presets: PresetSource, seen: s
     file = locateConfig(source, presets, seen.length ? path.dirname(seen[seen.length - 1]) : process.cwd());
     if (seen.includes(file)) throw new ConfigError([{ path: '/extends', message: `extends cycle: ${[...seen, file].join(' -> ')}` }]);
     json = readJson(file);
-  } else json = structuredClone(source);
+  } else {
+    assertNoForbiddenKeys(source);
+    json = structuredClone(source);
+  }
   if (file && Array.isArray(json.plugins)) {
     json.plugins = json.plugins.map((p) => (typeof p === 'string' && p.startsWith('.') ? path.resolve(path.dirname(file!), p) : p));
   }
@@ -164,6 +195,11 @@ export function applyOverrides(config: Json, sets: string[], schema: Schema): Js
     const raw = s.slice(eq + 1);
     const segs = segments(key);
     const jsonPath = '/' + segs.join('/');
+    if (segs[0] === 'extends' || segs[0] === 'plugins') {
+      const hint = segs[0] === 'plugins' ? 'load plugins with --plugin MODULE, or list them in a config file' : 'write a config file with "extends" and pass it as --preset FILE';
+      problems.push({ path: jsonPath, message: `--set cannot change '${segs[0]}': it is read before any --set applies`, hint });
+      continue;
+    }
     const sub = schemaAt(schema, out, segs);
     const parsed = parseTyped(raw, sub);
     if (parsed.error) {
@@ -183,6 +219,9 @@ export function applyOverrides(config: Json, sets: string[], schema: Schema): Js
  */
 export function setPath(config: Json, path: string | Array<string | number>, value: unknown): void {
   const segs = typeof path === 'string' ? segments(path) : path;
+  const bad = segs.find((s) => typeof s === 'string' && FORBIDDEN_KEYS.has(s));
+  if (bad !== undefined) throw new ConfigError([{ path: '/' + segs.join('/'), message: `'${bad}' is not allowed in a config path`, hint: 'it would change the prototype of every object, not the config' }]);
+  assertNoForbiddenKeys(value);
   let obj: any = config;
   for (const seg of segs.slice(0, -1)) {
     if (obj[seg] === undefined || typeof obj[seg] !== 'object' || obj[seg] === null) obj[seg] = typeof seg === 'number' ? [] : {};

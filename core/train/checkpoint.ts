@@ -19,6 +19,8 @@ export interface CheckpointMeta {
   rngs?: Record<string, object>;
   /** the scheduled option values at this step (`schedules`), for inspection: a resumed run recomputes them from the step */
   scheduled?: Record<string, number>;
+  /** the step sums of an epoch the run stopped inside, so that its record covers the whole epoch after a resume */
+  partialEpoch?: { count: number; sums: Record<string, number> };
   config: ResolvedConfig;
   backend: string;
   createdAt: string;
@@ -38,8 +40,9 @@ export function writeAtomic(file: string, data: string | Uint8Array): void {
 
 /**
  * Save a checkpoint into `dir`: the tensors go to a new `weights-<step>.bin`, then `checkpoint.json`
- * (which names it) is replaced atomically, then older weight files are removed. A crash at any
- * point leaves the previous checkpoint or the new one, never a mix.
+ * (which names it) is replaced atomically, then the previous checkpoint's weight file (the one its
+ * `checkpoint.json` named, nothing else) is removed. A crash at any point leaves the previous
+ * checkpoint or the new one, never a mix.
  */
 export function saveCheckpoint(
   dir: string,
@@ -63,11 +66,22 @@ export function saveCheckpoint(
     at += p.length;
   }
   const weights = `weights-${meta.step}.bin`;
+  const previous = previousWeights(dir);
   writeAtomic(path.join(dir, weights), new Uint8Array(all.buffer));
   const full: CheckpointMeta = { format: 'selfsup-checkpoint', version: 1, ...meta, weights, tensors: entries, createdAt: new Date().toISOString() };
   writeAtomic(path.join(dir, CHECKPOINT_FILE), JSON.stringify(full, null, 1));
-  for (const f of fs.readdirSync(dir)) if (/^weights-\d+\.bin$/.test(f) && f !== weights) fs.rmSync(path.join(dir, f), { force: true });
+  if (previous && previous !== weights) fs.rmSync(path.join(dir, previous), { force: true });
   return path.join(dir, CHECKPOINT_FILE);
+}
+
+/** The weight file the directory's current checkpoint names, if there is a readable one. */
+function previousWeights(dir: string): string | undefined {
+  try {
+    const w = (JSON.parse(fs.readFileSync(path.join(dir, CHECKPOINT_FILE), 'utf8')) as Partial<CheckpointMeta>).weights;
+    return typeof w === 'string' && /^weights-\d+\.bin$/.test(w) ? w : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function readCheckpoint(dir: string): { meta: CheckpointMeta; values: Float32Array } {

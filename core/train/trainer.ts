@@ -8,7 +8,8 @@ import { runEvaluators } from '../eval/evaluate.js';
 import { randomWeightsBaseline } from '../eval/baseline.js';
 import { evalViewOf } from './build.js';
 import { selectBackend, type BackendChoice } from '../engine/backend.js';
-import { SelfsupError, TrainingError } from '../errors.js';
+import { ConfigError, SelfsupError, TrainingError } from '../errors.js';
+import { claimRunDir } from './run-dir.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
 import { buildRun, stateTensors, type RunParts } from './build.js';
@@ -28,6 +29,8 @@ export interface TrainOptions {
   backendReady?: BackendChoice;
   /** a dataset already in memory instead of loading `config.data` */
   data?: RunParts['data'];
+  /** start a new run in `outDir` even though it is not empty (the run's own files are replaced, nothing else) */
+  force?: boolean;
 }
 
 export interface TrainResult {
@@ -60,10 +63,32 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   const log = opts.log ?? (() => {});
   const backend = opts.backendReady ?? (await selectBackend(opts.registry, config.backend, log));
   log(`backend: ${backend.name}${backend.details ? ` (${backend.details})` : ''}${backend.skipped.map((s) => `; skipped ${s.name}: ${s.reason}`).join('')}`);
+  // the output directory is claimed before anything is built or written: a run never lands on another
+  const continuing = opts.resume !== undefined && opts.outDir !== undefined && path.resolve(opts.resume) === path.resolve(opts.outDir);
+  const release = opts.outDir ? claimRunDir(opts.outDir, { resume: continuing, force: opts.force }) : () => {};
+  try {
+    return await trainIn(config, opts, backend, log, continuing);
+  } finally {
+    release();
+  }
+}
+
+async function trainIn(config: ResolvedConfig, opts: TrainOptions, backend: BackendChoice, log: (m: string) => void, continuing: boolean): Promise<TrainResult> {
   const parts = await buildRun(config, { registry: opts.registry, outDir: opts.outDir, log, data: opts.data });
   const run = new RunState(parts, opts, backend.name);
   if (opts.resume) run.resumeFrom(opts.resume, log);
-  if (opts.outDir) fs.mkdirSync(opts.outDir, { recursive: true });
+  if (opts.resume && run.budgetSpent()) {
+    const { maxSteps, maxSeconds } = config.train;
+    throw new ConfigError([
+      {
+        path: '/train',
+        message: `the run in ${opts.resume} is already at step ${run.step}, its budget (${maxSteps !== undefined ? `train.maxSteps=${maxSteps}` : `train.maxSeconds=${maxSeconds}`}): nothing to resume`,
+        hint: `raise it, e.g. --set train.maxSteps=${run.totalSteps}`,
+      },
+    ]);
+  }
+  // a new run (also one forced over an old run) starts its own metrics.jsonl; a continued one appends
+  if (opts.outDir && !continuing) fs.writeFileSync(path.join(opts.outDir, 'metrics.jsonl'), '');
   const parameters = parts.params.reduce((n, p) => n + p.variable.size, 0);
   for (const cb of run.callbacks)
     await cb.onTrainStart?.({
@@ -122,6 +147,10 @@ class RunState {
   trainSeconds = 0;
   lastEpochLoss = NaN;
   stopped = false;
+  /** the means of the steps made so far in an epoch the run stopped inside (kept in the checkpoint) */
+  partial?: EpochMeans;
+  /** the step means of the last epoch run, complete or not (the collapse monitor's final value) */
+  lastMeans: Record<string, number> = {};
   private firstStep = 0;
   private savedAt = -1;
 
@@ -144,6 +173,7 @@ class RunState {
     this.rng = Rng.fromState(meta.rng);
     for (const [key, state] of Object.entries(meta.rngs ?? {})) this.parts.rngs.get(key)?.restore(state);
     this.history = meta.history;
+    if (meta.partialEpoch) this.partial = EpochMeans.from(meta.partialEpoch);
     log(`resumed from ${dir} at step ${this.step} (epoch ${meta.epoch})`);
   }
 
@@ -180,7 +210,7 @@ class RunState {
     const scheduled = this.parts.scalars.values();
     saveCheckpoint(
       this.opts.outDir,
-      { step: this.step, epoch, rng: this.rng.state(), rngs, scheduled, config: this.parts.config, backend: this.backend, history: this.history },
+      { step: this.step, epoch, rng: this.rng.state(), rngs, scheduled, partialEpoch: this.partial?.state(), config: this.parts.config, backend: this.backend, history: this.history },
       stateTensors(this.parts),
     );
   }
@@ -195,6 +225,16 @@ class RunState {
 class EpochMeans {
   private readonly sums = new Map<string, number>();
   private count = 0;
+  /** resume an epoch's sums from a checkpoint (a run stopped inside the epoch) */
+  static from(state: { count: number; sums: Record<string, number> }): EpochMeans {
+    const m = new EpochMeans();
+    m.count = state.count;
+    for (const [k, v] of Object.entries(state.sums)) m.sums.set(k, v);
+    return m;
+  }
+  state(): { count: number; sums: Record<string, number> } {
+    return { count: this.count, sums: Object.fromEntries(this.sums) };
+  }
   add(values: Record<string, number>): void {
     this.count++;
     for (const [k, v] of Object.entries(values)) this.sums.set(k, (this.sums.get(k) ?? 0) + v);
@@ -211,8 +251,14 @@ async function runEpoch(run: RunState, epoch: number, log: (m: string) => void):
   const tc = config.train;
   const order = Rng.fromSeed(config.seed, `shuffle/${epoch}`).permutation(parts.data.train.count);
   const epochStart = performance.now();
-  const means = new EpochMeans();
+  // an epoch the run stopped inside goes on with its sums so far: its record is the whole epoch's
+  const means = run.partial ?? new EpochMeans();
+  run.partial = undefined;
   for (let s = run.step - epoch * run.stepsPerEpoch; s < run.stepsPerEpoch; s++) {
+    if (run.budgetSpent()) {
+      run.stopped = true;
+      break;
+    }
     const tStep = performance.now();
     const progress = run.progress();
     parts.scalars.apply(progress);
@@ -257,7 +303,14 @@ async function runEpoch(run: RunState, epoch: number, log: (m: string) => void):
   }
   const { loss, ...stepMeans } = means.means();
   run.lastEpochLoss = loss ?? NaN;
+  run.lastMeans = stepMeans;
   const epochDone = !run.stopped || run.step % run.stepsPerEpoch === 0;
+  if (!epochDone) {
+    // stopped inside the epoch (a step or time budget): its record waits for the epoch's end (after --resume)
+    run.partial = means;
+    run.writeMetric({ type: 'partial-epoch', epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, seconds: (performance.now() - epochStart) / 1000, metrics: stepMeans });
+    return;
+  }
   const metrics: Record<string, number> = { ...stepMeans };
   if (epochDone && config.eval.every > 0 && (epoch + 1) % config.eval.every === 0 && epoch + 1 < tc.epochs) {
     for (const cb of run.callbacks) await cb.onEvalStart?.('monitor');
@@ -275,9 +328,8 @@ async function finalEvaluation(run: RunState, opts: TrainOptions, log: (m: strin
   const { parts } = run;
   for (const cb of run.callbacks) await cb.onEvalStart?.('final');
   const result = await runEvaluators(parts.final, parts.tasks[0].branch, parts.data, run.evalOptions(log));
-  const lastEpoch = run.history.at(-1) ?? {};
   // the collapse monitor of the last epoch, beside its value for z spread evenly over the sphere
-  for (const [k, v] of Object.entries(lastEpoch)) if (k === 'z_std' || k.endsWith('/z_std')) result[k] = v;
+  for (const [k, v] of Object.entries(run.lastMeans)) if (k === 'z_std' || k.endsWith('/z_std')) result[k] = v;
   if (result.z_std !== undefined) result.z_std_ref = 1 / Math.sqrt(parts.tasks[0].head.dim);
   if (parts.config.eval.baseline) {
     for (const cb of run.callbacks) await cb.onEvalStart?.('random-weights baseline');

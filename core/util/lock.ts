@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SelfsupError } from '../errors.js';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * One process per directory: `<dir>/<file>` holds the owner's pid (created exclusively). A lock left
+ * by a process that no longer exists (killed) is taken over; a live one is an error naming `what`
+ * (`sweep runner`, `training run`). Returns the release function.
+ */
+export function acquireLock(dir: string, file = 'sweep.lock', what = 'sweep runner'): () => void {
+  const lock = path.join(dir, file);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(fs.readFileSync(lock, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new SelfsupError(`another ${what} (pid ${pid}) is using ${dir}; wait for it or stop it first`, 1);
+      }
+      fs.rmSync(lock, { force: true });
+    }
+  }
+  throw new SelfsupError(`cannot lock ${dir}`, 1);
+}
