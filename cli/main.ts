@@ -4,7 +4,7 @@
  * exits non-zero: 2 for a bad config, 3 for a training failure, 4 for data.
  */
 import { Command, Option } from 'commander';
-import { SelfsupError } from '../core/index.js';
+import { SelfsupError, asEnvironmentError } from '../core/index.js';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { pluginsCommand } from './commands/plugins.js';
@@ -103,7 +103,9 @@ program
 try {
   await program.parseAsync(process.argv);
   process.exit(0);
-} catch (err) {
+} catch (caught) {
+  // a system error (a full disk, no permission, a read-only file system) is the environment's, exit 5
+  const err = asEnvironmentError(caught, 'go on');
   if (err instanceof SelfsupError) {
     process.stderr.write(`error: ${err.message}\n`);
     if (verbose) process.stderr.write(`${(err as { cause?: Error }).cause?.stack ?? err.stack}\n`);

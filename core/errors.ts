@@ -36,9 +36,45 @@ export class TrainingError extends SelfsupError {
   }
 }
 
-/** A data file is missing or unreadable. Exit 4. */
+/** A data file is missing, unreadable or damaged. Exit 4. */
 export class DataError extends SelfsupError {
   constructor(message: string) {
     super(message, 4);
   }
+}
+
+/** The machine said no: permissions, a read-only or full disk, a path that cannot be followed. Exit 5. */
+export class EnvironmentError extends SelfsupError {
+  constructor(message: string) {
+    super(message, 5);
+  }
+}
+
+const ERRNO_SENTENCES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ELOOP: 'too many symbolic links (a link loop)',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the file name is too long',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+/**
+ * A Node system error (`err.code` such as ENOSPC, EACCES, EROFS) as an EnvironmentError whose
+ * message names what was being done and the path; other errors are returned unchanged.
+ *
+ * @example throw asEnvironmentError(e, 'write the checkpoint', file)
+ */
+export function asEnvironmentError(err: unknown, doing: string, file?: string): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const sentence = code ? ERRNO_SENTENCES[code] : undefined;
+  if (!sentence) return err;
+  const at = file ?? (err as NodeJS.ErrnoException).path;
+  const e = new EnvironmentError(`cannot ${doing}${at ? ` (${at})` : ''}: ${sentence} (${code})`);
+  (e as { cause?: unknown }).cause = err;
+  return e;
 }

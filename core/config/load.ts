@@ -36,7 +36,11 @@ function forbiddenKeyPath(value: unknown, at = ''): string | undefined {
 /** Refuse `__proto__`, `constructor` and `prototype` as keys anywhere in `value` (a config file, a --set value, a sweep axis). */
 export function assertNoForbiddenKeys(value: unknown, source?: string): void {
   const at = forbiddenKeyPath(value);
-  if (at) throw new ConfigError([{ path: at, message: `'${at.split('/').pop()}' is not allowed as a key`, hint: 'it would change the prototype of every object, not the config' }], source);
+  if (at)
+    throw new ConfigError(
+      [{ path: at, message: `'${at.split('/').pop()}' is not allowed as a key`, hint: 'it would change the prototype of every object, not the config' }],
+      source,
+    );
 }
 
 /**
@@ -196,7 +200,10 @@ export function applyOverrides(config: Json, sets: string[], schema: Schema): Js
     const segs = segments(key);
     const jsonPath = '/' + segs.join('/');
     if (segs[0] === 'extends' || segs[0] === 'plugins') {
-      const hint = segs[0] === 'plugins' ? 'load plugins with --plugin MODULE, or list them in a config file' : 'write a config file with "extends" and pass it as --preset FILE';
+      const hint =
+        segs[0] === 'plugins'
+          ? 'load plugins with --plugin MODULE, or list them in a config file'
+          : 'write a config file with "extends" and pass it as --preset FILE';
       problems.push({ path: jsonPath, message: `--set cannot change '${segs[0]}': it is read before any --set applies`, hint });
       continue;
     }
@@ -220,7 +227,14 @@ export function applyOverrides(config: Json, sets: string[], schema: Schema): Js
 export function setPath(config: Json, path: string | Array<string | number>, value: unknown): void {
   const segs = typeof path === 'string' ? segments(path) : path;
   const bad = segs.find((s) => typeof s === 'string' && FORBIDDEN_KEYS.has(s));
-  if (bad !== undefined) throw new ConfigError([{ path: '/' + segs.join('/'), message: `'${bad}' is not allowed in a config path`, hint: 'it would change the prototype of every object, not the config' }]);
+  if (bad !== undefined)
+    throw new ConfigError([
+      {
+        path: '/' + segs.join('/'),
+        message: `'${bad}' is not allowed in a config path`,
+        hint: 'it would change the prototype of every object, not the config',
+      },
+    ]);
   assertNoForbiddenKeys(value);
   let obj: any = config;
   for (const seg of segs.slice(0, -1)) {

@@ -1,8 +1,9 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf, type Variable } from '../engine/tf.js';
 import type { ResolvedConfig } from '../config/experiment.js';
-import { DataError } from '../errors.js';
+import { DataError, EnvironmentError, asEnvironmentError } from '../errors.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
@@ -26,16 +27,28 @@ export interface CheckpointMeta {
   createdAt: string;
   /** file (next to checkpoint.json) that holds every tensor as float32, little-endian */
   weights: string;
+  /** its size and SHA-256, checked when it is read */
+  weightsBytes?: number;
+  weightsSha256?: string;
   tensors: Array<{ key: string; shape: number[]; offset: number }>;
   /** metrics so far (per epoch), kept so a resumed run reports a full history */
   history: Array<Record<string, number>>;
 }
 
-/** Write `file` atomically: a temp file in the same directory, then rename. */
+/**
+ * Write `file` atomically: a temp file in the same directory, then rename. A failure (a full disk,
+ * no permission) removes the temp file and is an EnvironmentError naming `file`; the old file, if
+ * any, is left as it was.
+ */
 export function writeAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw asEnvironmentError(e, 'write', file);
+  }
 }
 
 /**
@@ -46,7 +59,7 @@ export function writeAtomic(file: string, data: string | Uint8Array): void {
  */
 export function saveCheckpoint(
   dir: string,
-  meta: Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'tensors' | 'createdAt'>,
+  meta: Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'weightsBytes' | 'weightsSha256' | 'tensors' | 'createdAt'>,
   tensors: Map<string, Variable>,
 ): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -67,8 +80,20 @@ export function saveCheckpoint(
   }
   const weights = `weights-${meta.step}.bin`;
   const previous = previousWeights(dir);
-  writeAtomic(path.join(dir, weights), new Uint8Array(all.buffer));
-  const full: CheckpointMeta = { format: 'selfsup-checkpoint', version: 1, ...meta, weights, tensors: entries, createdAt: new Date().toISOString() };
+  const bytes = new Uint8Array(all.buffer);
+  ensureSpace(dir, bytes.byteLength + 64 * 1024, previous);
+  writeAtomic(path.join(dir, weights), bytes);
+  const weightsSha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  const full: CheckpointMeta = {
+    format: 'selfsup-checkpoint',
+    version: 1,
+    ...meta,
+    weights,
+    weightsBytes: bytes.byteLength,
+    weightsSha256,
+    tensors: entries,
+    createdAt: new Date().toISOString(),
+  };
   writeAtomic(path.join(dir, CHECKPOINT_FILE), JSON.stringify(full, null, 1));
   if (previous && previous !== weights) fs.rmSync(path.join(dir, previous), { force: true });
   return path.join(dir, CHECKPOINT_FILE);
@@ -84,14 +109,51 @@ function previousWeights(dir: string): string | undefined {
   }
 }
 
+/**
+ * Read and verify a checkpoint: `checkpoint.json` parses, its weight file exists, has the size the
+ * tensor table needs and the SHA-256 it was written with. Each failure is a DataError naming the file.
+ */
 export function readCheckpoint(dir: string): { meta: CheckpointMeta; values: Float32Array } {
   const file = path.join(dir, CHECKPOINT_FILE);
   if (!fs.existsSync(file)) throw new DataError(`no checkpoint in ${dir} (expected ${CHECKPOINT_FILE}): pass the --out directory of a run`);
-  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;
-  if (meta.format !== 'selfsup-checkpoint') throw new DataError(`${file} is not a selfsup checkpoint`);
-  const buf = fs.readFileSync(path.join(dir, meta.weights));
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;
+  } catch (e) {
+    const env = asEnvironmentError(e, 'read the checkpoint', file);
+    throw env instanceof EnvironmentError ? env : new DataError(`${file} is damaged (${(e as Error).message}): the run cannot be resumed or evaluated from it`);
+  }
+  if (meta?.format !== 'selfsup-checkpoint' || !Array.isArray(meta.tensors) || typeof meta.weights !== 'string')
+    throw new DataError(`${file} is not a selfsup checkpoint`);
+  const wfile = path.join(dir, meta.weights);
+  if (!fs.existsSync(wfile)) throw new DataError(`the weight file ${wfile} that ${file} names is missing: the checkpoint cannot be used`);
+  const buf = fs.readFileSync(wfile);
+  const needed = 4 * meta.tensors.reduce((n, t) => Math.max(n, t.offset + t.shape.reduce((a, b) => a * b, 1)), 0);
+  if (buf.byteLength !== (meta.weightsBytes ?? needed) || buf.byteLength < needed) {
+    throw new DataError(`${wfile} is truncated or damaged: ${buf.byteLength} bytes where ${file} records ${meta.weightsBytes ?? needed}`);
+  }
+  if (meta.weightsSha256 && crypto.createHash('sha256').update(buf).digest('hex') !== meta.weightsSha256) {
+    throw new DataError(`${wfile} is damaged: its SHA-256 differs from the one ${file} records`);
+  }
   const values = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   return { meta, values };
+}
+
+/** Refuse to start a checkpoint that cannot fit: the previous one (named `previous`) stays the last good one. */
+function ensureSpace(dir: string, bytes: number, previous: string | undefined): void {
+  let free: number;
+  try {
+    const s = fs.statfsSync(dir);
+    free = s.bavail * s.bsize;
+  } catch {
+    return; // no statfs here: the write itself reports a full disk
+  }
+  if (free < bytes) {
+    const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+    throw new EnvironmentError(
+      `not enough space to write a checkpoint in ${dir}: ${mb(bytes)} MB needed, ${mb(free)} MB free${previous ? `; the previous checkpoint (${previous}) is kept` : ''}`,
+    );
+  }
 }
 
 /** Assign a checkpoint's tensors into the run's variables; every variable must be present with its shape. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, asEnvironmentError } from '../errors.js';
 import { acquireLock } from '../util/lock.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 
@@ -23,17 +23,25 @@ export function claimRunDir(dir: string, opts: { resume?: boolean; force?: boole
     throw new ConfigError([{ path: '', message: `refusing to write a run into ${abs}`, hint: 'give the run a directory of its own, e.g. --out runs/my-run' }]);
   }
   const entries = fs.existsSync(abs) ? fs.readdirSync(abs).filter((f) => f !== RUN_LOCK) : [];
-  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) throw new ConfigError([{ path: '', message: `${abs} is a file, not a directory`, hint: 'choose another --out' }]);
+  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory())
+    throw new ConfigError([{ path: '', message: `${abs} is a file, not a directory`, hint: 'choose another --out' }]);
   const holdsRun = entries.includes(CHECKPOINT_FILE);
   if (opts.resume) {
-    if (!holdsRun) throw new ConfigError([{ path: '', message: `${abs} holds no run to resume (no ${CHECKPOINT_FILE})`, hint: 'pass the --out directory of a run' }]);
+    if (!holdsRun)
+      throw new ConfigError([{ path: '', message: `${abs} holds no run to resume (no ${CHECKPOINT_FILE})`, hint: 'pass the --out directory of a run' }]);
   } else if (entries.length > 0 && !opts.force) {
-    const message = holdsRun ? `${abs} already holds a run` : `${abs} is not empty and holds no selfsup run (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''})`;
+    const message = holdsRun
+      ? `${abs} already holds a run`
+      : `${abs} is not empty and holds no selfsup run (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''})`;
     const hint = holdsRun
       ? `continue it with --resume ${dir}, or choose another --out; --force starts a new run over it`
       : 'choose a new or empty directory; --force writes the run into it anyway (only the run files are replaced)';
     throw new ConfigError([{ path: '', message, hint }]);
   }
-  fs.mkdirSync(abs, { recursive: true });
-  return acquireLock(abs, RUN_LOCK, 'training run');
+  try {
+    fs.mkdirSync(abs, { recursive: true });
+    return acquireLock(abs, RUN_LOCK, 'training run');
+  } catch (e) {
+    throw asEnvironmentError(e, 'claim the run directory', abs);
+  }
 }

@@ -8,7 +8,7 @@ import { runEvaluators } from '../eval/evaluate.js';
 import { randomWeightsBaseline } from '../eval/baseline.js';
 import { evalViewOf } from './build.js';
 import { selectBackend, type BackendChoice } from '../engine/backend.js';
-import { ConfigError, SelfsupError, TrainingError } from '../errors.js';
+import { ConfigError, SelfsupError, TrainingError, asEnvironmentError } from '../errors.js';
 import { claimRunDir } from './run-dir.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
@@ -73,7 +73,13 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   }
 }
 
-async function trainIn(config: ResolvedConfig, opts: TrainOptions, backend: BackendChoice, log: (m: string) => void, continuing: boolean): Promise<TrainResult> {
+async function trainIn(
+  config: ResolvedConfig,
+  opts: TrainOptions,
+  backend: BackendChoice,
+  log: (m: string) => void,
+  continuing: boolean,
+): Promise<TrainResult> {
   const parts = await buildRun(config, { registry: opts.registry, outDir: opts.outDir, log, data: opts.data });
   const run = new RunState(parts, opts, backend.name);
   if (opts.resume) run.resumeFrom(opts.resume, log);
@@ -200,7 +206,13 @@ class RunState {
   }
 
   writeMetric(rec: Record<string, unknown>): void {
-    if (this.opts.outDir) fs.appendFileSync(path.join(this.opts.outDir, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
+    if (!this.opts.outDir) return;
+    const file = path.join(this.opts.outDir, 'metrics.jsonl');
+    try {
+      fs.appendFileSync(file, JSON.stringify(rec) + '\n');
+    } catch (e) {
+      throw asEnvironmentError(e, 'append to', file);
+    }
   }
 
   saveCheckpoint(epoch: number): void {
@@ -210,7 +222,17 @@ class RunState {
     const scheduled = this.parts.scalars.values();
     saveCheckpoint(
       this.opts.outDir,
-      { step: this.step, epoch, rng: this.rng.state(), rngs, scheduled, partialEpoch: this.partial?.state(), config: this.parts.config, backend: this.backend, history: this.history },
+      {
+        step: this.step,
+        epoch,
+        rng: this.rng.state(),
+        rngs,
+        scheduled,
+        partialEpoch: this.partial?.state(),
+        config: this.parts.config,
+        backend: this.backend,
+        history: this.history,
+      },
       stateTensors(this.parts),
     );
   }
@@ -308,7 +330,14 @@ async function runEpoch(run: RunState, epoch: number, log: (m: string) => void):
   if (!epochDone) {
     // stopped inside the epoch (a step or time budget): its record waits for the epoch's end (after --resume)
     run.partial = means;
-    run.writeMetric({ type: 'partial-epoch', epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, seconds: (performance.now() - epochStart) / 1000, metrics: stepMeans });
+    run.writeMetric({
+      type: 'partial-epoch',
+      epoch: epoch + 1,
+      step: run.step,
+      loss: run.lastEpochLoss,
+      seconds: (performance.now() - epochStart) / 1000,
+      metrics: stepMeans,
+    });
     return;
   }
   const metrics: Record<string, number> = { ...stepMeans };
