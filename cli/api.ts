@@ -88,6 +88,8 @@ export interface RunOptions extends ResolveOptions {
   log?: (m: string) => void;
   /** start a new run in `outDir` although it is not empty (a previous run's files are replaced) */
   force?: boolean;
+  /** checkpoint and stop on SIGINT/SIGTERM (see TrainOptions.handleSignals) */
+  handleSignals?: boolean;
 }
 
 /** Resolve and train. With `resume`, the checkpoint's own config is the source. */
@@ -96,7 +98,15 @@ export async function runExperiment(source: string | Record<string, unknown>, op
   if (opts.resume) src = readCheckpoint(opts.resume).meta.config as unknown as Record<string, unknown>;
   const sets = [...(opts.sets ?? []), ...(opts.backend ? [`backend=${opts.backend}`] : [])];
   const { config, registry } = await resolveExperiment(src, { ...opts, sets });
-  return train(config, { registry, outDir: opts.outDir ?? opts.resume, resume: opts.resume, callbacks: opts.callbacks, log: opts.log, force: opts.force });
+  return train(config, {
+    registry,
+    outDir: opts.outDir ?? opts.resume,
+    resume: opts.resume,
+    callbacks: opts.callbacks,
+    log: opts.log,
+    force: opts.force,
+    handleSignals: opts.handleSignals,
+  });
 }
 
 /** Evaluate a checkpoint's encoder with its config's final evaluators (or `sets` overriding `eval.final`). */

@@ -78,3 +78,10 @@ export function asEnvironmentError(err: unknown, doing: string, file?: string): 
   (e as { cause?: unknown }).cause = err;
   return e;
 }
+
+/** Training stopped by SIGINT (exit 130) or SIGTERM (exit 143), after saving what could be saved. */
+export class InterruptedError extends SelfsupError {
+  constructor(message: string, signal: 'SIGINT' | 'SIGTERM') {
+    super(message, signal === 'SIGINT' ? 130 : 143);
+  }
+}

@@ -25,6 +25,7 @@ export async function trainCommand(o: TrainFlags): Promise<void> {
     outDir,
     resume: o.resume,
     force: o.force,
+    handleSignals: true,
     backend: o.backend,
     callbacks: [await progressCallback()],
     log,

@@ -4,7 +4,7 @@
  */
 export { registerConv2DBackpropFilter, conv2dBackpropFilterViaConv } from './kernels/conv2d-backprop-filter.js';
 export { registerConv2DBackpropInput, conv2dBackpropInputViaPhases } from './kernels/conv2d-backprop-input.js';
-export { patchForWasmThreads, unrefWasmThreads } from './wasm-threads.js';
+export { patchForWasmThreads, removeStaleTempDirs, unrefWasmThreads } from './wasm-threads.js';
 export { guardWasmMalloc } from './wasm-memory.js';
 export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './kernels/batch-mat-mul.js';
 export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerWebGpuKernels } from './kernels/conv2d-backprop-filter-split.js';

@@ -19,12 +19,42 @@ import path from 'node:path';
  * Returns a function that undoes the patches (call it once the backend is ready, or on failure).
  * The temp directory lives until the process exits: workers may read it when they start.
  */
+const TEMP_PREFIX = 'selfsup-wasm-';
+
+/**
+ * Remove the temp directories of processes that are gone (killed before their exit handler ran):
+ * `selfsup-wasm-<pid>-*` whose pid no longer exists. Directories of live processes are left alone.
+ */
+export function removeStaleTempDirs(tmp = os.tmpdir()): number {
+  let removed = 0;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(tmp).filter((n) => n.startsWith(TEMP_PREFIX));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const pid = Number(/^selfsup-wasm-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // alive
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPERM') continue; // alive, another user's
+    }
+    fs.rmSync(path.join(tmp, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
 /** What the module source expects from the bundle it was cut from (tf-backend-wasm.node.js, lines 20-23). */
 const MODULE_PRELUDE =
   "var commonjsGlobal = globalThis; var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), require$$4 = require('os');\n";
 
 export function patchForWasmThreads(): () => void {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-wasm-'));
+  removeStaleTempDirs();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const mainPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const OrigBlob = globalThis.Blob;

@@ -8,7 +8,7 @@ import { runEvaluators } from '../eval/evaluate.js';
 import { randomWeightsBaseline } from '../eval/baseline.js';
 import { evalViewOf } from './build.js';
 import { selectBackend, type BackendChoice } from '../engine/backend.js';
-import { ConfigError, SelfsupError, TrainingError, asEnvironmentError } from '../errors.js';
+import { ConfigError, InterruptedError, SelfsupError, TrainingError, asEnvironmentError } from '../errors.js';
 import { claimRunDir } from './run-dir.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
@@ -31,6 +31,12 @@ export interface TrainOptions {
   data?: RunParts['data'];
   /** start a new run in `outDir` even though it is not empty (the run's own files are replaced, nothing else) */
   force?: boolean;
+  /**
+   * On SIGINT or SIGTERM, finish the step, write a checkpoint and end with an InterruptedError that
+   * says where to resume (the CLI's `train`); a second signal exits at once. Off by default: a
+   * library's caller owns its process's signals.
+   */
+  handleSignals?: boolean;
 }
 
 export interface TrainResult {
@@ -66,11 +72,32 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   // the output directory is claimed before anything is built or written: a run never lands on another
   const continuing = opts.resume !== undefined && opts.outDir !== undefined && path.resolve(opts.resume) === path.resolve(opts.outDir);
   const release = opts.outDir ? claimRunDir(opts.outDir, { resume: continuing, force: opts.force }) : () => {};
+  const signals = opts.handleSignals ? watchSignals() : undefined;
   try {
-    return await trainIn(config, opts, backend, log, continuing);
+    return await trainIn(config, opts, backend, log, continuing, signals);
   } finally {
+    signals?.stop();
     release();
   }
+}
+
+/** SIGINT/SIGTERM noted (the loop stops after its step); a second one exits at once. */
+function watchSignals(): { received?: 'SIGINT' | 'SIGTERM'; stop(): void } {
+  const state: { received?: 'SIGINT' | 'SIGTERM'; stop(): void } = { stop: () => {} };
+  const on = (sig: 'SIGINT' | 'SIGTERM') => () => {
+    if (state.received) process.exit(sig === 'SIGINT' ? 130 : 143);
+    state.received = sig;
+    process.stderr.write(`\n${sig}: stopping after this step (again to quit at once)\n`);
+  };
+  const onInt = on('SIGINT');
+  const onTerm = on('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  state.stop = () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+  return state;
 }
 
 async function trainIn(
@@ -79,9 +106,11 @@ async function trainIn(
   backend: BackendChoice,
   log: (m: string) => void,
   continuing: boolean,
+  signals?: { received?: 'SIGINT' | 'SIGTERM' },
 ): Promise<TrainResult> {
   const parts = await buildRun(config, { registry: opts.registry, outDir: opts.outDir, log, data: opts.data });
   const run = new RunState(parts, opts, backend.name);
+  run.signals = signals;
   if (opts.resume) run.resumeFrom(opts.resume, log);
   if (opts.resume && run.budgetSpent()) {
     const { maxSteps, maxSeconds } = config.train;
@@ -111,6 +140,17 @@ async function trainIn(
   const t0 = performance.now();
   for (let epoch = Math.floor(run.step / run.stepsPerEpoch); epoch < config.train.epochs && !run.stopped; epoch++) {
     await runEpoch(run, epoch, log);
+  }
+  const interrupted = signals?.received;
+  if (interrupted) {
+    run.saveCheckpoint(Math.floor(run.step / run.stepsPerEpoch));
+    const where = opts.outDir
+      ? `the last checkpoint is in ${opts.outDir}; resume with: selfsup train --resume ${opts.outDir}`
+      : 'nothing was saved (no output directory)';
+    throw new InterruptedError(
+      `interrupted (${interrupted}) at step ${run.step} (epoch ${Math.floor(run.step / run.stepsPerEpoch) + 1}): ${where}`,
+      interrupted,
+    );
   }
   if (run.step === 0) throw new SelfsupError('no training step ran: the run was already complete', 1);
   run.saveCheckpoint(Math.floor(run.step / run.stepsPerEpoch));
@@ -157,6 +197,8 @@ class RunState {
   partial?: EpochMeans;
   /** the step means of the last epoch run, complete or not (the collapse monitor's final value) */
   lastMeans: Record<string, number> = {};
+  /** a signal received (CLI): the loop stops after its step */
+  signals?: { received?: 'SIGINT' | 'SIGTERM' };
   private firstStep = 0;
   private savedAt = -1;
 
@@ -199,10 +241,12 @@ class RunState {
     return progressAt(this.step, this.horizon(), this.stepsPerEpoch);
   }
 
-  /** true once `maxSteps` or `maxSeconds` is reached */
+  /** true once `maxSteps` or `maxSeconds` is reached, or a signal asked the run to stop */
   budgetSpent(): boolean {
     const { maxSteps, maxSeconds } = this.parts.config.train;
-    return (maxSteps !== undefined && this.step >= maxSteps) || (maxSeconds !== undefined && this.trainSeconds >= maxSeconds);
+    return (
+      this.signals?.received !== undefined || (maxSteps !== undefined && this.step >= maxSteps) || (maxSeconds !== undefined && this.trainSeconds >= maxSeconds)
+    );
   }
 
   writeMetric(rec: Record<string, unknown>): void {
