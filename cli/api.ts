@@ -69,7 +69,10 @@ export async function resolveExperiment(
   if (opts.plugins?.length) raw.plugins = toLoad;
   const withSets = applyOverrides(raw, opts.sets ?? [], schemaOf(registry));
   if (typeof source === 'string' && withSets.name === undefined) withSets.name = path.basename(source).replace(/\.json$/, '');
-  const config = validateConfig(withSets, registry, file);
+  // a problem is reported in the file the user wrote, or as coming from --set where that is where its value came from
+  const sets = opts.sets ?? [];
+  const where = sets.length ? `${file ?? 'the config'} with --set ${sets.map((s) => s.split('=')[0]).join(', ')}` : file;
+  const config = validateConfig(withSets, registry, where);
   return { config, registry, file };
 }
 

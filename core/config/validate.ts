@@ -61,7 +61,7 @@ export function validateConfig(raw: unknown, registry: PluginRegistry, source?: 
   const { validate } = compiled(registry);
   const data = structuredClone(raw) as Record<string, unknown>;
   const problems: ConfigProblem[] = [];
-  if (!validate(data)) problems.push(...dedupe((validate.errors ?? []).map((e) => describe(e, registry))));
+  if (!validate(data)) problems.push(...dedupe(withoutConstBranches(validate.errors ?? []).map((e) => describe(e, registry))));
   if (problems.length === 0) problems.push(...taskProblems(data as ExperimentConfig));
   if (problems.length) throw new ConfigError(problems, source);
   const resolved = normalise(data as ExperimentConfig, source);
@@ -189,6 +189,23 @@ function normalise(c: ExperimentConfig, source?: string): ResolvedConfig {
   return { ...(rest as Omit<ResolvedConfig, 'name' | 'tasks'>), name, tasks };
 }
 
+/**
+ * An `anyOf` of constants (`Type.Union([Type.Literal(18), Type.Literal(34), ...])`) fails with one
+ * error per branch and one for the anyOf: keep the anyOf alone, which `describe` turns into the
+ * allowed values.
+ */
+function withoutConstBranches(errors: ErrorObject[]): ErrorObject[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf' && constsOf(e) !== undefined);
+  return errors.filter((e) => !(e.keyword === 'const' && unions.some((u) => u.instancePath === e.instancePath && e.schemaPath.startsWith(u.schemaPath))));
+}
+
+/** The constants of an anyOf whose every branch is a `const`, else undefined. */
+function constsOf(e: ErrorObject): unknown[] | undefined {
+  const branches = (e.parentSchema as { anyOf?: Array<{ const?: unknown }> } | undefined)?.anyOf;
+  if (!branches || !branches.every((b) => b && 'const' in b)) return undefined;
+  return branches.map((b) => b.const);
+}
+
 /** One ajv error as a problem a person reads: its JSON path, a sentence, and a did-you-mean hint where one helps. */
 export function describe(e: ErrorObject, registry?: PluginRegistry): ConfigProblem {
   const at = e.instancePath;
@@ -224,13 +241,23 @@ export function describe(e: ErrorObject, registry?: PluginRegistry): ConfigProbl
       const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
       return { path: at, message: `'${String(e.data)}' is not allowed`, hint: guess ? `did you mean '${guess}'?` : `allowed: ${allowed.join(', ')}` };
     }
+    case 'anyOf': {
+      const consts = constsOf(e);
+      if (!consts) break;
+      const allowed = consts.map((c) => JSON.stringify(c));
+      const guess = typeof e.data === 'string' ? closest(e.data, consts.map(String)) : undefined;
+      return {
+        path: at,
+        message: `${JSON.stringify(e.data)} is not allowed`,
+        hint: guess ? `did you mean '${guess}'? allowed: ${allowed.join(', ')}` : `allowed: ${allowed.join(', ')}`,
+      };
+    }
     case 'type':
       return { path: at, message: `${e.message}, got ${JSON.stringify(e.data)}` };
     case EXISTS_KEYWORD:
       return { path: at, message: e.message ?? 'not found', hint: 'check the path (relative paths start at the current directory)' };
-    default:
-      return { path: at, message: `${e.message}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${JSON.stringify(e.data)}` : ''}` };
   }
+  return { path: at, message: `${e.message}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${JSON.stringify(e.data)}` : ''}` };
 }
 
 export function dedupe(ps: ConfigProblem[]): ConfigProblem[] {
