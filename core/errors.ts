@@ -36,6 +36,17 @@ export class TrainingError extends SelfsupError {
   }
 }
 
+/**
+ * A plugin's own code failed (not its config): the message names the plugin (kind, name, config
+ * path) and the error's first line; `--verbose` shows the plugin's stack (`cause`). Exit 6.
+ */
+export class PluginError extends SelfsupError {
+  constructor(message: string, cause?: unknown) {
+    super(message, 6);
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
+  }
+}
+
 /** A data file is missing, unreadable or damaged. Exit 4. */
 export class DataError extends SelfsupError {
   constructor(message: string) {

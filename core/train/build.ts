@@ -14,7 +14,7 @@ import { ParamGroups, type KeyedParam } from './param-groups.js';
 import { ScalarSchedules } from './scalar-schedules.js';
 import type { PluginContext, PluginRef } from '../plugin/definition.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { DataError } from '../errors.js';
+import { DataError, PluginError, SelfsupError } from '../errors.js';
 import { Rng } from '../rng.js';
 
 /** One pretext task, built. */
@@ -108,7 +108,7 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
     );
   }
   const encoder = await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info }));
-  const mapShape = mapShapeOf(encoder, info);
+  const mapShape = mapShapeOf(encoder, info, `encoder '${config.encoder.type}'`);
   const headCtx = (path: string) => ctx(path, { dataset: info, encoder: { dim: encoder.dim, mapShape }, input: 'h', inputDim: encoder.dim });
 
   const tasks: TaskRuntime[] = [];
@@ -132,7 +132,12 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
       return { encoder: e, head: h };
     };
     const target = await registry.create('target', t.target, ctx(`${base}/target`, { dataset: info }));
-    await target.attach(branch, makeCopy);
+    try {
+      await target.attach(branch, makeCopy);
+    } catch (e) {
+      if (e instanceof SelfsupError) throw e;
+      throw new PluginError(`target '${t.target.type}' at ${base}/target failed in attach(): ${e instanceof Error ? e.message : String(e)}`, e);
+    }
     tasks.push({
       name,
       config: t,
@@ -182,8 +187,15 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
 }
 
 /** The spatial map's shape `[h, w, C]`, by running the encoder once on a zero image. */
-export function mapShapeOf(encoder: Encoder, info: DatasetInfo): number[] {
-  const map = tf.tidy(() => encoder.forward(tf.zeros([1, info.height, info.width, info.channels]), false).map);
+export function mapShapeOf(encoder: Encoder, info: DatasetInfo, name = 'the encoder'): number[] {
+  const problem = (what: string) => new PluginError(`${name} at /encoder does not keep the Encoder contract: ${what}`);
+  const map = tf.tidy(() => {
+    const out = encoder.forward(tf.zeros([1, info.height, info.width, info.channels]), false);
+    if (!out || typeof out !== 'object') throw problem(`forward() returned ${String(out)}, not { h, map }`);
+    if (!(out.h instanceof tf.Tensor) || out.h.rank !== 2) throw problem(`forward() must return h, a [N, D] tensor (got ${out.h instanceof tf.Tensor ? `rank ${out.h.rank}` : String(out.h)})`);
+    if (!(out.map instanceof tf.Tensor) || out.map.rank !== 4) throw problem(`forward() must return map, the last [N, h, w, C] feature map (got ${out.map instanceof tf.Tensor ? `rank ${out.map.rank}` : String(out.map)})`);
+    return out.map;
+  });
   const shape = map.shape.slice(1);
   map.dispose();
   return shape;

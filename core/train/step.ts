@@ -3,7 +3,7 @@ import type { Batch } from '../contracts/data.js';
 import type { Outputs } from '../contracts/modules.js';
 import type { EncodedViews, LossOutput } from '../contracts/objective.js';
 import { progressAt, type Progress } from '../contracts/schedule.js';
-import { SelfsupError, TrainingError } from '../errors.js';
+import { PluginError, SelfsupError, TrainingError } from '../errors.js';
 import { l2Normalize } from '../nn/layers.js';
 import type { Rng } from '../rng.js';
 import { encodeViews } from './branch.js';
@@ -68,8 +68,11 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
     for (const [varName, g] of Object.entries(grads)) named.set(keyOf.get(varName)!, g);
     const v = value.dataSync()[0];
     if (!Number.isFinite(v)) {
+      const losses = parts.tasks.map((t) => `${t.config.loss.type} (at ${t.path || ''}/loss)`).join(', ');
       throw new TrainingError(
-        `the loss became ${v} at step ${progress.step + 1} (epoch ${progress.epoch + 1}): lower the learning rate (optimizer.lr), add warmup (schedule), or check the data and the loss's temperature`,
+        progress.step === 0
+          ? `the loss became ${v} at the first step, before any update, so not through the learning rate: check the loss ${losses}, its options, and the data`
+          : `the loss became ${v} at step ${progress.step + 1} (epoch ${progress.epoch + 1}) of ${losses}: lower the learning rate (optimizer.lr), add warmup (schedule), or check the data and the loss's temperature`,
       );
     }
     applyGradients(parts, named, lrMultiplier, progress);
@@ -150,9 +153,13 @@ function withPlugin<T>(task: TaskRuntime, slot: 'loss' | 'target' | 'negatives',
   } catch (e) {
     if (e instanceof TrainingError) throw e;
     const msg = e instanceof Error ? e.message.replace(/^invalid config:\n\s*\/?:?\s*/, '') : String(e);
-    const err = new SelfsupError(`${slot} '${task.config[slot].type}' at ${task.path}/${slot}: ${msg}`, e instanceof SelfsupError ? e.exitCode : 3);
-    (err as { cause?: unknown }).cause = e;
-    throw err;
+    const label = `${slot} '${task.config[slot].type}' at ${task.path || ''}/${slot}: ${msg}`;
+    if (e instanceof SelfsupError) {
+      const err = new SelfsupError(label, e.exitCode);
+      (err as { cause?: unknown }).cause = e;
+      throw err;
+    }
+    throw new PluginError(label, e); // the plugin's own code threw
   }
 }
 

@@ -13,7 +13,7 @@ import { claimRunDir } from './run-dir.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
 import { buildRun, stateTensors, type RunParts } from './build.js';
-import { readCheckpoint, restoreTensors, saveCheckpoint, writeAtomic } from './checkpoint.js';
+import { CHECKPOINT_FILE, readCheckpoint, restoreTensors, saveCheckpoint, writeAtomic } from './checkpoint.js';
 import { trainStep } from './step.js';
 
 export interface TrainOptions {
@@ -71,10 +71,19 @@ export async function train(config: ResolvedConfig, opts: TrainOptions): Promise
   log(`backend: ${backend.name}${backend.details ? ` (${backend.details})` : ''}${backend.skipped.map((s) => `; skipped ${s.name}: ${s.reason}`).join('')}`);
   // the output directory is claimed before anything is built or written: a run never lands on another
   const continuing = opts.resume !== undefined && opts.outDir !== undefined && path.resolve(opts.resume) === path.resolve(opts.outDir);
+  const existed = opts.outDir !== undefined && fs.existsSync(opts.outDir);
   const release = opts.outDir ? claimRunDir(opts.outDir, { resume: continuing, force: opts.force }) : () => {};
   const signals = opts.handleSignals ? watchSignals() : undefined;
   try {
     return await trainIn(config, opts, backend, log, continuing, signals);
+  } catch (e) {
+    // a new run that failed before its first checkpoint leaves nothing behind (no empty run directory)
+    if (opts.outDir && !continuing && !fs.existsSync(path.join(opts.outDir, CHECKPOINT_FILE))) {
+      fs.rmSync(path.join(opts.outDir, 'metrics.jsonl'), { force: true });
+      release();
+      if (!existed && fs.readdirSync(opts.outDir).length === 0) fs.rmdirSync(opts.outDir);
+    }
+    throw e;
   } finally {
     signals?.stop();
     release();
