@@ -65,7 +65,9 @@ export async function resolveExperiment(
   const { config: raw, file } = loadConfig(source, presets);
   const fromConfig = Array.isArray(raw.plugins) ? raw.plugins.filter((p): p is string => typeof p === 'string') : [];
   const toLoad = [...fromConfig, ...(opts.plugins ?? [])];
-  await loadExternalPlugins(registry, toLoad);
+  // package names resolve from the config file's folder (its plugins) or the current one (--plugin)
+  await loadExternalPlugins(registry, fromConfig, '/plugins', file ? path.dirname(file) : process.cwd());
+  await loadExternalPlugins(registry, opts.plugins ?? [], '--plugin');
   if (opts.plugins?.length) raw.plugins = toLoad;
   const withSets = applyOverrides(raw, opts.sets ?? [], schemaOf(registry));
   if (typeof source === 'string' && withSets.name === undefined) withSets.name = path.basename(source).replace(/\.json$/, '');

@@ -31,19 +31,31 @@ const withConfigOptions = (c: Command) =>
 
 withConfigOptions(
   program
-    .command('train')
-    .description('train a preset or config file, then evaluate the encoder')
-    .option('--preset <name|file>', 'preset name (selfsup presets) or config file', 'simclr')
+    .command('train [preset]')
+    .description('train a preset or config file (as the argument or --preset), then evaluate the encoder')
+    .option('--preset <name|file>', 'preset name (selfsup presets) or config file (default simclr)')
     .option('--out <dir>', 'output directory for checkpoints, metrics.jsonl and result.json (default runs/<name>-<time>)')
     .option('--resume <dir>', 'continue the run whose checkpoint is in <dir>')
     .option('--force', 'start a new run in --out although it is not empty (a previous run there is replaced; nothing else is touched)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds'))
     .option('--json', 'print the result as one JSON line on stdout (last line)'),
-).action((o) => trainCommand(o));
+).action((preset: string | undefined, o) => {
+  if (preset && o.preset && preset !== o.preset) throw new SelfsupError(`two presets given: '${preset}' and --preset '${o.preset}'; give one`, 2);
+  return trainCommand({ ...o, preset: preset ?? o.preset ?? 'simclr' });
+});
 
 withConfigOptions(
-  program.command('validate <file>').description('check a config (or preset) and print it resolved').option('--json', 'machine-readable output'),
-).action((file, o) => validateCommand(file, o));
+  program
+    .command('validate [file]')
+    .description('check a config or preset (as the argument or --preset) and print it resolved')
+    .option('--preset <name|file>', 'the same as the argument')
+    .option('--json', 'machine-readable output'),
+).action((file: string | undefined, o) => {
+  const target = file ?? o.preset;
+  if (!target) throw new SelfsupError('validate needs a config file or preset: selfsup validate FILE (or --preset NAME)', 2);
+  if (file && o.preset && file !== o.preset) throw new SelfsupError(`two configs given: '${file}' and --preset '${o.preset}'; give one`, 2);
+  return validateCommand(target, o);
+});
 
 program
   .command('plugins')

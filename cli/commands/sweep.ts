@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { builtinPresets, createRegistry, locateConfig } from '../api.js';
+import { SelfsupError, builtinPresets, createRegistry, locateConfig } from '../api.js';
 import { planSweep } from '../sweep-api.js';
 import { builtinSweeps } from './presets.js';
 import { SweepProgress } from '../sweep/progress.js';
@@ -42,11 +42,17 @@ export async function sweepCommand(spec: string, o: SweepFlags): Promise<void> {
   if (o.json) {
     const { report, ...rest } = summary;
     process.stdout.write(JSON.stringify({ ...rest, report: report.files }) + '\n');
-    return;
+  } else {
+    process.stdout.write(`\n${summary.report.markdown}\n`);
+    process.stdout.write(
+      `ran ${summary.done + summary.failed} trials (${summary.failed} failed, ${summary.skipped} already finished) in ${summary.seconds.toFixed(1)} s on ${summary.workers} worker(s): ${summary.trialsPerHour.toFixed(1)} trials/hour\n`,
+    );
   }
-  process.stdout.write(`\n${summary.report.markdown}\n`);
-  process.stdout.write(
-    `ran ${summary.done + summary.failed} trials (${summary.failed} failed, ${summary.skipped} already finished) in ${summary.seconds.toFixed(1)} s on ${summary.workers} worker(s): ${summary.trialsPerHour.toFixed(1)} trials/hour\n`,
-  );
-  process.stdout.write(`results in ${path.join(outDir, 'sweep.db')}; report: ${summary.report.files.join(', ')}\n`);
+  // a sweep with failed trials is not a success: exit 3, after the summary
+  if (summary.failed > 0) {
+    throw new SelfsupError(
+      `${summary.failed} of ${plan.trials.length} trials failed (their errors are in ${outDir}/report.md and each trial's train.log); rerun with --retry-failed`,
+      3,
+    );
+  }
 }

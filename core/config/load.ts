@@ -13,6 +13,12 @@ export interface PresetSource {
 
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/** 1-based line and column of a character offset. */
+function lineColumn(text: string, pos: number): { line: number; column: number } {
+  const before = text.slice(0, pos).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
 /** Keys that would reach an object's prototype when assigned: never a config key or path segment. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -59,6 +65,16 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
 export function locateConfig(nameOrPath: string, presets: PresetSource, relativeTo = process.cwd()): string {
   const asPath = path.resolve(relativeTo, nameOrPath);
   if (fs.existsSync(asPath) && fs.statSync(asPath).isFile()) return asPath;
+  if (fs.existsSync(asPath) && fs.statSync(asPath).isDirectory() && !/^[a-z0-9-]+$/.test(nameOrPath)) {
+    const jsons = fs.readdirSync(asPath).filter((f) => f.endsWith('.json'));
+    throw new ConfigError([
+      {
+        path: '',
+        message: `${asPath} is a directory, not a config file`,
+        hint: jsons.length ? `name one of its files: ${jsons.slice(0, 5).join(', ')}` : 'name a .json config file',
+      },
+    ]);
+  }
   for (const d of presets.dirs) {
     const p = path.join(d, `${nameOrPath}.json`);
     if (fs.existsSync(p)) return p;
@@ -96,6 +112,7 @@ function readJson(file: string): Json {
   } catch (e) {
     throw new ConfigError([{ path: '', message: `cannot read ${file}: ${(e as Error).message}` }]);
   }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte-order mark, as some editors write
   try {
     const j = JSON.parse(text);
     if (!isObject(j)) throw new Error('the top level must be an object');
@@ -103,7 +120,11 @@ function readJson(file: string): Json {
     return j;
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError([{ path: '', message: `not valid JSON: ${(e as Error).message}` }], file);
+    const msg = (e as Error).message;
+    const pos = Number(/position (\d+)/.exec(msg)?.[1]);
+    const at = Number.isFinite(pos) ? lineColumn(text, pos) : undefined;
+    const hint = /^\s*\/\/|\/\*/m.test(text) ? 'JSON has no comments: remove the // and /* */ lines (put notes in "notes" or "description")' : undefined;
+    throw new ConfigError([{ path: '', message: `not valid JSON${at ? ` at line ${at.line}, column ${at.column}` : ''}: ${msg}`, hint }], file);
   }
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PlannedTrial } from './plan.js';
+import { DataError } from '../errors.js';
 
 export type TrialStatus = 'pending' | 'running' | 'done' | 'failed';
 
@@ -51,8 +52,15 @@ export class SweepStore {
 
   constructor(readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
-    this.db = new Database(path.join(dir, STORE_FILE));
-    this.db.pragma('journal_mode = WAL');
+    const file = path.join(dir, STORE_FILE);
+    try {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+    } catch (e) {
+      throw new DataError(
+        `${file} is not a readable sweep store (${(e as Error).message}): move it aside (mv ${file} ${file}.bad) and run the sweep again; finished trials will run again`,
+      );
+    }
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(`

@@ -192,8 +192,12 @@ export function mapShapeOf(encoder: Encoder, info: DatasetInfo, name = 'the enco
   const map = tf.tidy(() => {
     const out = encoder.forward(tf.zeros([1, info.height, info.width, info.channels]), false);
     if (!out || typeof out !== 'object') throw problem(`forward() returned ${String(out)}, not { h, map }`);
-    if (!(out.h instanceof tf.Tensor) || out.h.rank !== 2) throw problem(`forward() must return h, a [N, D] tensor (got ${out.h instanceof tf.Tensor ? `rank ${out.h.rank}` : String(out.h)})`);
-    if (!(out.map instanceof tf.Tensor) || out.map.rank !== 4) throw problem(`forward() must return map, the last [N, h, w, C] feature map (got ${out.map instanceof tf.Tensor ? `rank ${out.map.rank}` : String(out.map)})`);
+    if (!(out.h instanceof tf.Tensor) || out.h.rank !== 2)
+      throw problem(`forward() must return h, a [N, D] tensor (got ${out.h instanceof tf.Tensor ? `rank ${out.h.rank}` : String(out.h)})`);
+    if (!(out.map instanceof tf.Tensor) || out.map.rank !== 4)
+      throw problem(
+        `forward() must return map, the last [N, h, w, C] feature map (got ${out.map instanceof tf.Tensor ? `rank ${out.map.rank}` : String(out.map)})`,
+      );
     return out.map;
   });
   const shape = map.shape.slice(1);

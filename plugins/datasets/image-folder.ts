@@ -66,6 +66,7 @@ async function readSplit(dir: string, classes: string[], o: { size?: number; cha
       .readdirSync(cdir)
       .filter((f) => IMAGE_RE.test(f))
       .sort();
+    if (names.length === 0) throw new DataError(`class folder ${cdir} holds no image (.jpg, .jpeg, .png): remove it, or it would be a class without examples`);
     for (const f of names.slice(0, o.limit ?? names.length)) files.push({ file: path.join(cdir, f), label });
   });
   if (files.length === 0) throw new DataError(`no images under ${dir}`);

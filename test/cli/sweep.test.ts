@@ -237,13 +237,14 @@ describe('selfsup sweep', () => {
     expect(fs.existsSync(path.join(dir, 'sweep.lock'))).toBe(false);
   });
 
-  it('a failing trial is recorded with its error and the others finish', () => {
+  it('a failing trial is recorded with its error, the others finish, and the sweep exits 3 with a summary line', () => {
     const dir = tmp();
     const spec = path.join(dir, 'fail.json');
     // a data set whose images do not exist fails when the trial loads it, not at validation
     fs.writeFileSync(spec, JSON.stringify({ extends: path.resolve('test/fixtures/sweep/tiny-simclr.json'), grid: { 'data.train': [64, 2] } }));
     const r = selfsup('sweep', spec, '--out', path.join(dir, 'out'), '--json');
-    expect(r.code, r.err).toBe(0);
+    expect(r.code, r.err).toBe(3);
+    expect(r.err).toMatch(/1 of 2 trials failed \(their errors are in .*report\.md and each trial's train\.log\); rerun with --retry-failed/);
     const s = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(s).toMatchObject({ total: 2, done: 1, failed: 1 });
     const db = new Database(path.join(dir, 'out', 'sweep.db'), { readonly: true });
