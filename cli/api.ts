@@ -9,8 +9,11 @@
  */
 import path from 'node:path';
 import {
+  ConfigError,
+  PLUGIN_KINDS,
   PluginRegistry,
   Rng,
+  Type,
   applyOverrides,
   buildRun,
   evalViewOf,
@@ -26,6 +29,8 @@ import {
   train,
   validateConfig,
   type Callback,
+  type PluginDefinition,
+  type PluginKind,
   type PresetSource,
   type ResolvedConfig,
   type TrainResult,
@@ -50,6 +55,11 @@ export interface ResolveOptions {
   plugins?: string[];
   registry?: PluginRegistry;
   presets?: PresetSource;
+  /**
+   * false: import no plugin module (what `selfsup validate` does without --load-plugins). The slots
+   * whose type a named module would provide are accepted unchecked and listed in `unchecked`.
+   */
+  loadPlugins?: boolean;
 }
 
 /**
@@ -59,23 +69,59 @@ export interface ResolveOptions {
 export async function resolveExperiment(
   source: string | Record<string, unknown>,
   opts: ResolveOptions = {},
-): Promise<{ config: ResolvedConfig; registry: PluginRegistry; file?: string }> {
+): Promise<{ config: ResolvedConfig; registry: PluginRegistry; file?: string; unchecked: string[] }> {
   const registry = opts.registry ?? createRegistry();
   const presets = opts.presets ?? builtinPresets();
   const { config: raw, file } = loadConfig(source, presets);
   const fromConfig = Array.isArray(raw.plugins) ? raw.plugins.filter((p): p is string => typeof p === 'string') : [];
   const toLoad = [...fromConfig, ...(opts.plugins ?? [])];
-  // package names resolve from the config file's folder (its plugins) or the current one (--plugin)
-  await loadExternalPlugins(registry, fromConfig, '/plugins', file ? path.dirname(file) : process.cwd());
-  await loadExternalPlugins(registry, opts.plugins ?? [], '--plugin');
+  if (opts.loadPlugins !== false) {
+    // package names resolve from the config file's folder (its plugins) or the current one (--plugin)
+    await loadExternalPlugins(registry, fromConfig, '/plugins', file ? path.dirname(file) : process.cwd());
+    await loadExternalPlugins(registry, opts.plugins ?? [], '--plugin');
+  }
   if (opts.plugins?.length) raw.plugins = toLoad;
   const withSets = applyOverrides(raw, opts.sets ?? [], schemaOf(registry));
   if (typeof source === 'string' && withSets.name === undefined) withSets.name = path.basename(source).replace(/\.json$/, '');
   // a problem is reported in the file the user wrote, or as coming from --set where that is where its value came from
   const sets = opts.sets ?? [];
   const where = sets.length ? `${file ?? 'the config'} with --set ${sets.map((s) => s.split('=')[0]).join(', ')}` : file;
-  const config = validateConfig(withSets, registry, where);
-  return { config, registry, file };
+  const unchecked: string[] = [];
+  for (;;) {
+    try {
+      return { config: validateConfig(withSets, registry, where), registry, file, unchecked };
+    } catch (e) {
+      // without loading the named modules, a type they would provide is unknown: accept it unchecked
+      const stubs = opts.loadPlugins === false && toLoad.length > 0 && e instanceof ConfigError ? uncheckedTypes(e) : [];
+      if (stubs.length === 0) throw e;
+      for (const { kind, name } of stubs) {
+        registry.register(uncheckedPlugin(kind, name), 'not loaded');
+        unchecked.push(`${kind} '${name}'`);
+      }
+    }
+  }
+}
+
+/** The plugins a ConfigError says are unknown (`unknown loss 'x'`). */
+function uncheckedTypes(e: ConfigError): Array<{ kind: PluginKind; name: string }> {
+  return e.problems.flatMap((p) => {
+    const m = /^unknown ([a-z]+) '([^']+)'$/.exec(p.message);
+    return m && (PLUGIN_KINDS as readonly string[]).includes(m[1]) ? [{ kind: m[1] as PluginKind, name: m[2] }] : [];
+  });
+}
+
+/** A stand-in for a plugin whose module was not loaded: any options are accepted, and it cannot be built. */
+function uncheckedPlugin(kind: PluginKind, name: string): PluginDefinition {
+  return {
+    kind,
+    name,
+    description: 'not loaded (validate without --load-plugins): options unchecked',
+    options: Type.Object({}, { additionalProperties: true }),
+    unchecked: true,
+    create: () => {
+      throw new ConfigError([{ path: '', message: `${kind} '${name}' was not loaded`, hint: 'load its module: --load-plugins' }]);
+    },
+  } as PluginDefinition;
 }
 
 /** The built-in progress bar as a callback (what `selfsup train` shows). */

@@ -49,6 +49,7 @@ withConfigOptions(
     .command('validate [file]')
     .description('check a config or preset (as the argument or --preset) and print it resolved')
     .option('--preset <name|file>', 'the same as the argument')
+    .option('--load-plugins', 'import the plugin modules the config names (their code runs) and check their options')
     .option('--json', 'machine-readable output'),
 ).action((file: string | undefined, o) => {
   const target = file ?? o.preset;

@@ -18,7 +18,8 @@ export function pluginBranch(def: PluginDefinition): JsonSchema {
     description: def.description + (def.reference ? ` (${def.reference})` : ''),
     properties: { type: { const: def.name, description: def.description }, ...props },
     required: ['type', ...required],
-    additionalProperties: false,
+    // a stand-in for a plugin whose module was not loaded (validate without --load-plugins)
+    additionalProperties: (def as { unchecked?: boolean }).unchecked === true,
   };
 }
 

@@ -99,10 +99,10 @@ describe('selfsup CLI', () => {
     const r = selfsup('train', '--preset', 'test/fixtures/simclr-cutout.json', ...TINY, '--set', 'train.maxSteps=2', '--out', tmp(), '--json');
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out.trim().split('\n').at(-1)!).steps).toBe(2);
-    const v = JSON.parse(selfsup('validate', 'test/fixtures/simclr-cutout.json', '--json').out);
+    const v = JSON.parse(selfsup('validate', 'test/fixtures/simclr-cutout.json', '--json', '--load-plugins').out);
     expect(v.config.tasks.main.augmenter.pipeline[2]).toEqual({ type: 'cutout', size: 0.3, p: 0.5 });
-    // its options are validated like a built-in's
-    const bad = selfsup('validate', 'test/fixtures/simclr-cutout.json', '--set', 'augmenter.pipeline.2.size=2');
+    // its options are validated like a built-in's (with --load-plugins; without, the module is not imported)
+    const bad = selfsup('validate', 'test/fixtures/simclr-cutout.json', '--load-plugins', '--set', 'augmenter.pipeline.2.size=2');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/\/augmenter\/pipeline\/2\/size: must be <= 1, got 2/);
   });

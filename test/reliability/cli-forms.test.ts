@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -27,5 +29,30 @@ describe('the CLI accepts a config both ways in train and validate', () => {
     expect(a.code).toBe(2);
     expect(a.err).toMatch(/no preset or file named 'byl' \(did you mean 'byol'\?/);
     expect(b.err).toBe(a.err);
+  });
+});
+
+describe('validate runs no plugin code unless --load-plugins', () => {
+  it('a module named by the config is listed, not imported; its slots are unchecked; --load-plugins imports it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-validate-'));
+    const marker = path.join(dir, 'imported');
+    fs.writeFileSync(
+      path.join(dir, 'evil.mjs'),
+      `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { kind: 'loss', name: 'evil', description: 'x', options: { type: 'object', properties: {} }, create: () => ({}) };\n`,
+    );
+    const cfg = path.join(dir, 'c.json');
+    fs.writeFileSync(cfg, JSON.stringify({ extends: 'simclr', plugins: ['./evil.mjs'], loss: { type: 'evil', anything: 1 } }));
+    const r = selfsup('validate', cfg);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/plugin modules not loaded \(--load-plugins imports them and checks their options\): .*evil\.mjs/);
+    expect(r.out).toMatch(/unchecked: loss 'evil'/);
+    expect(fs.existsSync(marker)).toBe(false);
+    const loaded = selfsup('validate', cfg, '--load-plugins');
+    expect(fs.existsSync(marker)).toBe(true);
+    expect(loaded.code).toBe(2); // now checked: 'anything' is not an option of evil
+    expect(loaded.err).toMatch(/\/loss\/anything: unknown key 'anything'/);
+    // without any named module, an unknown type is still an error
+    fs.writeFileSync(cfg, JSON.stringify({ extends: 'simclr', loss: { type: 'evil' } }));
+    expect(selfsup('validate', cfg).err).toMatch(/unknown loss 'evil'/);
   });
 });
