@@ -20,6 +20,7 @@ export default defineConfig([
       'bench/simclr-cifar': 'bench/simclr-cifar.ts',
       'bench/negatives': 'bench/negatives.ts',
       'bench/presets': 'bench/presets.ts',
+      'bench/kill-matrix': 'bench/kill-matrix.ts',
     },
     format: ['esm'],
     shims: true,

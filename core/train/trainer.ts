@@ -131,8 +131,10 @@ async function trainIn(
       },
     ]);
   }
-  // a new run (also one forced over an old run) starts its own metrics.jsonl; a continued one appends
+  // a new run (also one forced over an old run) starts its own metrics.jsonl; a continued one appends,
+  // after dropping the records of steps its checkpoint does not hold (a run killed between a record and its checkpoint)
   if (opts.outDir && !continuing) fs.writeFileSync(path.join(opts.outDir, 'metrics.jsonl'), '');
+  if (opts.outDir && continuing) keepRecordsUpTo(path.join(opts.outDir, 'metrics.jsonl'), run.step);
   const parameters = parts.params.reduce((n, p) => n + p.variable.size, 0);
   for (const cb of run.callbacks)
     await cb.onTrainStart?.({
@@ -294,6 +296,20 @@ class RunState {
     const { config } = this.parts;
     return { batchSize: config.eval.batchSize, trainLimit: config.eval.trainLimit, seed: config.seed, log, evalView: evalViewOf(this.parts) };
   }
+}
+
+/** Keep the metrics.jsonl records up to `step` (the checkpoint's): what a resumed run redoes is written again, once. */
+function keepRecordsUpTo(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const kept = lines.filter((l) => {
+    try {
+      return (JSON.parse(l) as { step?: number }).step! <= step;
+    } catch {
+      return false; // a line cut short by the kill
+    }
+  });
+  if (kept.length !== lines.length) writeAtomic(file, kept.map((l) => l + '\n').join(''));
 }
 
 /** Means of per-step values (loss terms, the collapse monitor) over an epoch. */
