@@ -89,19 +89,39 @@ function curveChart(name: string, trials: TrialRow[], epochs: Map<string, Array<
       (epochs.get(t.hash) ?? []).filter((r) => typeof r[name] === 'number').map((r) => ({ epoch: r.epoch, value: r[name], run: labelOf(t), seed: t.seed })),
     );
   if (rows.length === 0) return undefined;
+  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } };
+  const y = { field: 'value', type: 'quantitative', aggregate: 'mean', scale: { zero: false }, title: name };
+  const color = { field: 'run', type: 'nominal', title: 'trial', legend: { labelLimit: 320 } };
+  const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: rows } };
+  if (!differentScales(rows)) {
+    return { ...base, title: `${name} per epoch (mean over seeds)`, width: 420, height: 240, mark: { type: 'line', point: true }, encoding: { x, y, color } };
+  }
+  // losses of different methods live on different scales (NT-Xent ~5, Barlow Twins ~100, SimSiam in [-1, 1]):
+  // one small panel per trial, each with its own y-axis, so no curve is flattened by another
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${name} per epoch (mean over seeds)`,
-    width: 420,
-    height: 240,
-    data: { values: rows },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'value', type: 'quantitative', aggregate: 'mean', scale: { zero: false }, title: name },
-      color: { field: 'run', type: 'nominal', title: 'trial' },
+    ...base,
+    title: `${name} per epoch (mean over seeds; each trial on its own scale)`,
+    facet: { field: 'run', type: 'nominal', title: null, header: { labelLimit: 260, labelFontSize: 11 } },
+    columns: 4,
+    spec: {
+      width: 190,
+      height: 110,
+      mark: { type: 'line', point: { size: 12 } },
+      encoding: { x, y: { ...y, title: null }, color: { ...color, legend: null } },
     },
+    resolve: { scale: { y: 'independent' } },
   };
+}
+
+/** true when the trials' values are on scales too different to share one axis (a factor of 3 in range, or signs that differ). */
+function differentScales(rows: Array<{ run: string; value: number }>): boolean {
+  const byRun = new Map<string, number[]>();
+  for (const r of rows) byRun.set(r.run, [...(byRun.get(r.run) ?? []), r.value]);
+  if (byRun.size < 2) return false;
+  const spans = [...byRun.values()].map((v) => ({ lo: Math.min(...v), hi: Math.max(...v) }));
+  const mags = spans.map((s) => Math.max(Math.abs(s.lo), Math.abs(s.hi), 1e-12));
+  const mixedSigns = spans.some((s) => s.hi < 0) && spans.some((s) => s.lo > 0);
+  return mixedSigns || Math.max(...mags) / Math.min(...mags) > 3;
 }
 
 /** Build the report of a sweep directory from its store: Markdown table and a self-contained HTML page. */
@@ -124,7 +144,10 @@ export async function buildReport(dir: string): Promise<SweepReport> {
     const markdown = `## Sweep ${name}\n\n${status}. Mean ± std over seeds; accuracies in %.\n\n${markdownTable(header, rows)}\n`;
 
     const charts: Array<{ title: string; svg: string }> = [];
-    for (const axis of axes) charts.push({ title: `against ${axis}`, svg: await renderSvg(axisChart(axis, axes, groups, metrics)) });
+    // accuracies share a chart (%); any other metric (z_std, a loss term) gets its own y-axis
+    const metricGroups = [metrics.filter((m) => /top1$/.test(m)), ...metrics.filter((m) => !/top1$/.test(m)).map((m) => [m])].filter((g) => g.length > 0);
+    for (const axis of axes)
+      for (const ms of metricGroups) charts.push({ title: `${ms.join(', ')} against ${axis}`, svg: await renderSvg(axisChart(axis, axes, groups, ms)) });
     const monitorNames = [...new Set([...epochs.values()].flatMap((list) => list.flatMap((r) => Object.keys(r))))].filter((k) => k !== 'epoch' && k !== 'step');
     for (const m of ['loss', ...monitorNames.filter((k) => k !== 'loss')]) {
       const spec = curveChart(m, trials, epochs, axes);
@@ -135,7 +158,7 @@ export async function buildReport(dir: string): Promise<SweepReport> {
 <html lang="en"><head><meta charset="utf-8"><title>selfsup sweep ${esc(name)}</title>
 <style>
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; } th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
+.scroll { overflow-x: auto; } table { border-collapse: collapse; margin: 1em 0; } th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
 th { background: #f3f3f3; } #summary td:first-child, #trials td:nth-child(2) { text-align: left; }
 figure { display: inline-block; margin: 0 1.5em 1.5em 0; vertical-align: top; } figcaption { font-weight: 600; }
 .failed { color: #a00; } code { font-size: 12px; }
@@ -143,15 +166,15 @@ figure { display: inline-block; margin: 0 1.5em 1.5em 0; vertical-align: top; } 
 <h1>Sweep <code>${esc(name)}</code></h1>
 ${meta.spec?.description ? `<p>${esc(meta.spec.description)}</p>` : ''}
 <p id="status">${esc(status)}. Mean ± std over seeds; accuracies in %.</p>
-<table id="summary"><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
-<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>
+<div class="scroll"><table id="summary"><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
+<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table></div>
 <h2>Plots</h2>
 ${charts.map((c) => `<figure class="chart"><figcaption>${esc(c.title)}</figcaption>${c.svg}</figure>`).join('\n')}
 ${failed.length ? `<h2 class="failed">Failed trials</h2><ul>${failed.map((t) => `<li class="failed"><code>${esc(t.label)}</code>: ${esc(t.error ?? '')}</li>`).join('')}</ul>` : ''}
 <h2>Trials</h2>
-<table id="trials"><thead><tr><th>#</th><th>trial</th><th>status</th><th>steps</th><th>seconds</th><th>backend</th><th>hash</th>${metrics.map((m) => `<th>${esc(m)}</th>`).join('')}</tr></thead><tbody>
+<div class="scroll"><table id="trials"><thead><tr><th>#</th><th>trial</th><th>status</th><th>steps</th><th>seconds</th><th>backend</th><th>hash</th>${metrics.map((m) => `<th>${esc(m)}</th>`).join('')}</tr></thead><tbody>
 ${trials.map((t) => `<tr><td>${t.idx}</td><td>${esc(t.label)}</td><td>${t.status}</td><td>${t.steps ?? '-'}</td><td>${t.seconds?.toFixed(1) ?? '-'}</td><td>${t.backend ?? '-'}</td><td><code>${t.hash}</code></td>${metrics.map((m) => `<td>${formatValue(m, finals.get(t.hash)?.[m])}</td>`).join('')}</tr>`).join('\n')}
-</tbody></table>
+</tbody></table></div>
 <p>Generated by selfsup from <code>${esc(path.join(dir, 'sweep.db'))}</code>, ${new Date().toISOString()}.</p>
 </body></html>
 `;
