@@ -109,9 +109,10 @@ describe('inpainting parts', () => {
         'optimizer.lr=0.003',
       ],
     });
-    // the baseline builds the conv decoder too, which needs the encoder's map shape
-    expect(r.eval.random_knn_top1).toBeGreaterThan(0.1);
-    expect(r.eval.knn_top1).toBeGreaterThan(0.1);
+    // the baseline builds the conv decoder too, which needs the encoder's map shape; 10 classes: chance is
+    // 0.1, and conv features (random or trained) on Fashion-MNIST are far above it
+    expect(r.eval.random_knn_top1).toBeGreaterThan(0.3);
+    expect(r.eval.knn_top1).toBeGreaterThan(0.3);
     const first = r.losses[0][1];
     const last = r.losses.at(-1)![1];
     expect(last).toBeLessThan(0.7 * first);

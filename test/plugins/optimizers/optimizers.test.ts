@@ -58,6 +58,37 @@ describe('optimizers', () => {
     expect(values(d.b)[0]).toBeCloseTo(0.5 - 0.01, 5); // no decay on b
   });
 
+  it('adam over three steps with unequal betas and L2 decay, against the hand-computed update (swapped betas would not match)', async () => {
+    const o = { lr: 0.02, beta1: 0.8, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
+    const { w, b, step } = setup(await make({ type: 'adam', ...o }));
+    const wv = [1, -2];
+    let bv = 0.5;
+    const m = [0, 0, 0];
+    const v = [0, 0, 0];
+    const grads: Array<[number[], number]> = [
+      [[0.3, -4], 2],
+      [[-1, 0.5], -0.2],
+      [[0.7, 0.7], 1.5],
+    ];
+    grads.forEach(([gw, gb], t) => {
+      step(gw, [gb], o.lr);
+      const g = [gw[0] + o.weightDecay * wv[0], gw[1] + o.weightDecay * wv[1], gb]; // no decay on the bias
+      const c1 = 1 - o.beta1 ** (t + 1);
+      const c2 = 1 - o.beta2 ** (t + 1);
+      const upd = g.map((x, i) => {
+        m[i] = o.beta1 * m[i] + (1 - o.beta1) * x;
+        v[i] = o.beta2 * v[i] + (1 - o.beta2) * x * x;
+        return (o.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
+      });
+      wv[0] -= upd[0];
+      wv[1] -= upd[1];
+      bv -= upd[2];
+      expect(values(w)[0]).toBeCloseTo(wv[0], 5);
+      expect(values(w)[1]).toBeCloseTo(wv[1], 5);
+      expect(values(b)[0]).toBeCloseTo(bv, 5);
+    });
+  });
+
   it('lars: trust ratio eta*||w||/||g|| scales decayed parameters only', async () => {
     const { w, b, step } = setup(await make({ type: 'lars', lr: 1, momentum: 0.9, weightDecay: 0, eta: 0.001 }));
     step([3, 4], [2], 1);
