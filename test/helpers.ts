@@ -1,3 +1,6 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createRegistry, selectBackend, tf, Rng, type PluginRegistry } from '../cli/api.js';
 
 /** Activate a backend (wasm registers selfsup's kernels). */
@@ -51,4 +54,28 @@ export function tinySimclr(extra: Record<string, unknown> = {}): Record<string, 
     eval: { every: 0, monitor: [], final: [] },
     ...extra,
   };
+}
+
+/** Every file of a directory with the SHA-256 of its bytes: what "nothing was touched" means. */
+export function fingerprint(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    fs.readdirSync(dir).map((f) => [
+      f,
+      crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(dir, f)))
+        .digest('hex'),
+    ]),
+  );
+}
+
+/** A run's metrics.jsonl records of one type (`epoch`, `partial-epoch`), without their timings. */
+export function metricRecords(dir: string, type = 'epoch'): Array<Record<string, unknown>> {
+  return fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.type === type)
+    .map(({ seconds: _s, ...r }) => r);
 }

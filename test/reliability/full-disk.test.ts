@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvironmentError, runExperiment } from '../../cli/api.js';
-import { tinySimclr, useBackend } from '../helpers.js';
+import { fingerprint, tinySimclr, useBackend } from '../helpers.js';
 
 /** A 400 KB tmpfs, where mounting is permitted (root, as in CI); otherwise the test is skipped with the reason. */
 const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-fulldisk-'));
@@ -13,16 +12,6 @@ const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', mou
 const mounted = mount.status === 0;
 if (!mounted)
   console.log(`full-disk test skipped: cannot mount a tmpfs here (${(mount.stderr || mount.error?.message || '').trim() || `exit ${mount.status}`})`);
-const fingerprint = (dir: string) =>
-  Object.fromEntries(
-    fs.readdirSync(dir).map((f) => [
-      f,
-      crypto
-        .createHash('sha256')
-        .update(fs.readFileSync(path.join(dir, f)))
-        .digest('hex'),
-    ]),
-  );
 
 describe.skipIf(!mounted)('a full disk', () => {
   beforeAll(() => useBackend('cpu'));

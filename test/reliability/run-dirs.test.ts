@@ -1,25 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, runExperiment } from '../../cli/api.js';
-import { tinySimclr, useBackend } from '../helpers.js';
+import { fingerprint, metricRecords, tinySimclr, useBackend } from '../helpers.js';
 
 const BIN = path.resolve('dist/cli/main.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-rel-'));
-/** Every file of a directory with the SHA-256 of its bytes: what "nothing was touched" means. */
-const fingerprint = (dir: string) =>
-  Object.fromEntries(
-    fs.readdirSync(dir).map((f) => [
-      f,
-      crypto
-        .createHash('sha256')
-        .update(fs.readFileSync(path.join(dir, f)))
-        .digest('hex'),
-    ]),
-  );
 const tiny = (extra: Record<string, unknown> = {}) => tinySimclr({ train: { epochs: 1, batchSize: 16, checkpointEvery: 1 }, ...extra });
 
 describe('run directories: a run never lands on another one, and deletes only its own files', () => {
@@ -90,16 +78,8 @@ describe('run directories: a run never lands on another one, and deletes only it
     const dir = tmp();
     await runExperiment(tinySimclr({ train: { epochs: 3, batchSize: 16, checkpointEvery: 1, maxSteps: 6 } }), { outDir: dir });
     await runExperiment('', { resume: dir, sets: ['train.maxSteps=1000'] });
-    const records = (d: string, type: string) =>
-      fs
-        .readFileSync(path.join(d, 'metrics.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
-        .filter((r) => r.type === type)
-        .map(({ seconds: _s, ...r }) => r);
-    expect(records(dir, 'epoch')).toEqual(records(full, 'epoch'));
-    expect(records(dir, 'epoch').map((r) => r.step)).toEqual([4, 8, 12]);
-    expect(records(dir, 'partial-epoch').map((r) => [r.epoch, r.step])).toEqual([[2, 6]]);
+    expect(metricRecords(dir, 'epoch')).toEqual(metricRecords(full, 'epoch'));
+    expect(metricRecords(dir, 'epoch').map((r) => r.step)).toEqual([4, 8, 12]);
+    expect(metricRecords(dir, 'partial-epoch').map((r) => [r.epoch, r.step])).toEqual([[2, 6]]);
   });
 });

@@ -5,18 +5,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExperiment } from '../../cli/api.js';
 import { removeStaleTempDirs } from '../../core/engine/index.js';
-import { tinySimclr } from '../helpers.js';
+import { metricRecords, tinySimclr } from '../helpers.js';
 
 const BIN = path.resolve('dist/cli/main.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-sig-'));
-const epochRecords = (dir: string) =>
-  fs
-    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
-    .filter((r) => r.type === 'epoch')
-    .map(({ seconds: _s, ...r }) => r);
 
 /** Start `selfsup train`, send `signal` once it has made a few steps; resolve with its exit code and stderr. */
 function trainAndSignal(cfg: string, out: string, signal: 'SIGINT' | 'SIGTERM'): Promise<{ code: number | null; err: string }> {
@@ -60,7 +52,7 @@ describe('signals: SIGINT and SIGTERM checkpoint, say where to resume, and exit 
     await runExperiment('', { resume: out });
     const full = tmp();
     await runExperiment(config, { outDir: full });
-    expect(epochRecords(out)).toEqual(epochRecords(full));
+    expect(metricRecords(out)).toEqual(metricRecords(full));
   });
 
   it('stale selfsup-wasm temp directories of dead processes are removed; those of live ones are kept', () => {
