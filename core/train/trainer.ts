@@ -301,7 +301,10 @@ class RunState {
 /** Keep the metrics.jsonl records up to `step` (the checkpoint's): what a resumed run redoes is written again, once. */
 function keepRecordsUpTo(file: string, step: number): void {
   if (!fs.existsSync(file)) return;
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const kept = lines.filter((l) => {
     try {
       return (JSON.parse(l) as { step?: number }).step! <= step;
