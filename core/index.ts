@@ -46,7 +46,7 @@ export type { BackendChoice } from './engine/backend.js';
 
 export { gatherImages, makeBatch, normalizeImages, limitSet, channelStats } from './data/batch.js';
 export { readIdx, readIdxFile } from './data/idx.js';
-export { encodeViews, runBranch, addHeadOutputs } from './train/branch.js';
+export { encodeViews, runBranch, addHeadOutputs, lazyOutputs } from './train/branch.js';
 export { ParamGroups, globToRegExp } from './train/param-groups.js';
 export { ScalarSchedules } from './train/scalar-schedules.js';
 export { buildRun, loadDataset, stateTensors, evalViewOf } from './train/build.js';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive } from '../util/lock.js';
 
 /**
  * Make tfjs-backend-wasm's threaded-SIMD build start under Node (tfjs 4.22 keeps it for browsers:
@@ -35,13 +36,7 @@ export function removeStaleTempDirs(tmp = os.tmpdir()): number {
   }
   for (const name of names) {
     const pid = Number(/^selfsup-wasm-(\d+)-/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-      continue; // alive
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EPERM') continue; // alive, another user's
-    }
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
     fs.rmSync(path.join(tmp, name), { recursive: true, force: true });
     removed++;
   }

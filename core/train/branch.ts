@@ -63,23 +63,26 @@ function bySize(views: Tensor[]): number[][] {
 }
 
 /**
- * View `j` of `n` of every output of a joint forward pass, split along the batch axis when first
- * read (an output no plugin reads, such as `map` for a contrastive loss, is never copied).
+ * Named outputs made when first read and then kept: `make(name)` runs at most once per name, and
+ * an output no plugin reads (the `map` of a contrastive task) is never made. For a plugin that
+ * derives a branch's outputs from others (sliced, detached, put back in order).
+ *
+ * @example lazyOutputs(Object.keys(out), (name) => stopGradient(out[name]))
  */
-function lazySlices(joint: Outputs, j: number, n: number): Outputs {
-  const view: Outputs = {};
-  for (const [name, t] of Object.entries(joint)) {
-    let slice: Tensor | undefined;
-    Object.defineProperty(view, name, {
-      enumerable: true,
-      get: () => {
-        if (!slice) {
-          const size = t.shape[0] / n;
-          slice = tf.slice(t, [j * size, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
-        }
-        return slice;
-      },
-    });
+export function lazyOutputs(names: string[], make: (name: string) => Tensor): Outputs {
+  const outputs: Outputs = {};
+  for (const name of names) {
+    let made: Tensor | undefined;
+    Object.defineProperty(outputs, name, { enumerable: true, get: () => (made ??= make(name)) });
   }
-  return view;
+  return outputs;
+}
+
+/** View `j` of `n` of every output of a joint forward pass, split along the batch axis when first read. */
+function lazySlices(joint: Outputs, j: number, n: number): Outputs {
+  return lazyOutputs(Object.keys(joint), (name) => {
+    const t = joint[name];
+    const size = t.shape[0] / n;
+    return tf.slice(t, [j * size, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
+  });
 }

@@ -2,14 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SelfsupError } from '../errors.js';
 
-const alive = (pid: number) => {
+/** Whether process `pid` exists (EPERM: it does, another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-};
+}
 
 /**
  * One process per directory: `<dir>/<file>` holds the owner's pid (created exclusively). A lock left
@@ -25,7 +26,7 @@ export function acquireLock(dir: string, file = 'sweep.lock', what = 'sweep runn
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(fs.readFileSync(lock, 'utf8'));
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
         throw new SelfsupError(`another ${what} (pid ${pid}) is using ${dir}; wait for it or stop it first`, 1);
       }
       fs.rmSync(lock, { force: true });

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, tf, type Branch, type Outputs, type Param, type Variable } from '../../core/index.js';
+import { definePlugin, lazyOutputs, tf, type Branch, type Outputs, type Param, type Variable } from '../../core/index.js';
 
 /**
  * Momentum target (MoCo, He et al. 2020; BYOL, Grill et al. 2020): an EMA copy of the online encoder
@@ -66,22 +66,17 @@ export default definePlugin({
           outs.forEach((k, vi) => chunks[vi].push(k));
         }
         // every named output back in batch order (the `map` only when it is read)
-        return chunks.map((c) => {
-          const joined: Outputs = {};
-          for (const name of Object.keys(c[0]))
-            Object.defineProperty(joined, name, {
-              enumerable: true,
-              get: () =>
-                tf.gather(
-                  tf.concat(
-                    c.map((o) => o[name]),
-                    0,
-                  ),
-                  inverse,
-                ),
-            });
-          return joined;
-        });
+        return chunks.map((c) =>
+          lazyOutputs(Object.keys(c[0]), (name) =>
+            tf.gather(
+              tf.concat(
+                c.map((o) => o[name]),
+                0,
+              ),
+              inverse,
+            ),
+          ),
+        );
       },
       afterStep() {
         const m = o.momentum;

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, stopGradient, type Outputs } from '../../core/index.js';
+import { definePlugin, lazyOutputs, stopGradient } from '../../core/index.js';
 
 /**
  * Shared target: the target outputs are the online branch's own outputs for the views (SimCLR: both
@@ -19,13 +19,7 @@ export default definePlugin({
   create: (o) => ({
     readsOnline: true,
     attach: async () => {},
-    outputs: (_views, online) => (o.stopGradient ? online?.map((out) => detached(out)) : online),
+    // every output detached, each when first read
+    outputs: (_views, online) => (o.stopGradient ? online?.map((out) => lazyOutputs(Object.keys(out), (name) => stopGradient(out[name]))) : online),
   }),
 });
-
-/** Every output of a view detached, each when first read. */
-function detached(out: Outputs): Outputs {
-  const d: Outputs = {};
-  for (const name of Object.keys(out)) Object.defineProperty(d, name, { enumerable: true, get: () => stopGradient(out[name]) });
-  return d;
-}
