@@ -82,6 +82,8 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
   const after = progressAt(progress.step + 1, progress.totalSteps, progress.stepsPerEpoch);
   const result: StepResult = { loss: lossValue, tasks: {}, terms: {}, monitor: {}, views };
   const prefix = (task: TaskRuntime, name: string) => (parts.tasks.length > 1 ? `${task.name}/${name}` : name);
+  // every reported scalar (task losses, terms, the collapse monitor) read back in one transfer
+  const reported: Array<{ set: (v: number) => void; t: Scalar }> = [];
   parts.tasks.forEach((task, i) => {
     task.target.afterStep?.(after);
     const u = kept[i].forUpdate;
@@ -93,12 +95,14 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
     task.head.afterStep?.(after);
     task.predictor?.afterStep?.(after);
     const { loss, ...terms } = kept[i].losses;
-    result.tasks[task.name] = loss.dataSync()[0];
-    for (const [k, t] of Object.entries(terms)) result.terms[prefix(task, k)] = t.dataSync()[0];
+    reported.push({ set: (v) => (result.tasks[task.name] = v), t: loss });
+    for (const [k, t] of Object.entries(terms)) reported.push({ set: (v) => (result.terms[prefix(task, k)] = v), t });
     const m = kept[i].monitor;
-    if (m) result.monitor[prefix(task, 'z_std')] = m.dataSync()[0];
-    tf.dispose([...Object.values(kept[i].losses), ...(m ? [m] : [])]);
+    if (m) reported.push({ set: (v) => (result.monitor[prefix(task, 'z_std')] = v), t: m });
   });
+  const values = tf.tidy(() => tf.stack(reported.map((r) => r.t)).dataSync());
+  reported.forEach((r, j) => r.set(values[j]));
+  tf.dispose(reported.map((r) => r.t));
   return result;
 }
 
