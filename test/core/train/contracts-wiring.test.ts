@@ -7,12 +7,10 @@ import {
   definePlugin,
   encodeViews,
   globToRegExp,
-  makeBatch,
   progressAt,
   resolveExperiment,
   runBranch,
   tf,
-  trainStep,
   type LossInput,
   type RunParts,
   type Tensor4D,
@@ -21,35 +19,15 @@ import multiCrop from '../../../plugins/augmenters/multi-crop.js';
 import infoNce from '../../../plugins/losses/info-nce.js';
 import vicreg from '../../../plugins/losses/vicreg.js';
 import { maxAbsDiff, randn, tinySimclr, useBackend } from '../../helpers.js';
+import { byolLike, snapshot, step } from './fixtures.js';
 
 /** What the wiring must produce, checked against values computed another way (review of the contract tests). */
 const plainSgd = { type: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0 };
-const byolLike = (extra: Record<string, unknown> = {}) =>
-  tinySimclr({
-    head: { type: 'mlp', layers: 2, hiddenDim: 8, outDim: 6 }, // 6: not the encoder's 8, so a predictor reading h would not fit
-    predictor: { type: 'mlp', layers: 2, hiddenDim: 8, outDim: 6 },
-    target: { type: 'momentum', momentum: 0.9 },
-    negatives: { type: 'none' },
-    loss: { type: 'normalized-mse' },
-    ...extra,
-  });
 const build = async (cfg: Record<string, unknown>, registry = createRegistry()) => {
   const { config } = await resolveExperiment(cfg, { registry });
   return buildRun(config, { registry });
 };
-const snapshot = (parts: RunParts, prefix: string) =>
-  new Map(parts.params.filter((p) => p.key.startsWith(prefix)).map((p) => [p.key, Float32Array.from(p.variable.dataSync())]));
 const delta = (a: Map<string, Float32Array>, b: Map<string, Float32Array>) => [...a].map(([k, v]) => Math.hypot(...v.map((x, i) => x - b.get(k)![i])));
-function step(parts: RunParts, at = 0, multiplier = 1) {
-  const b = makeBatch(
-    parts.data.train,
-    parts.info,
-    Int32Array.from({ length: 16 }, (_, i) => i),
-  );
-  const r = trainStep(parts, b, Rng.fromSeed(at), multiplier, progressAt(at, 12, 4));
-  b.x.dispose();
-  return r;
-}
 /** What the loss saw of view 0 (copied inside the step: its tensors are disposed after it). */
 interface Seen {
   online: number[][];

@@ -2,35 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, buildRun, makeBatch, progressAt, resolveExperiment, runExperiment, trainStep, type RunParts } from '../../../cli/api.js';
+import { buildRun, resolveExperiment, runExperiment } from '../../../cli/api.js';
 import { tinySimclr, useBackend } from '../../helpers.js';
+import { byolLike, snapshot, step } from './fixtures.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-contracts-'));
 
-/** A BYOL-shaped tiny config: projector, online-only predictor, EMA target, no negatives. */
-const byolLike = (extra: Record<string, unknown> = {}) =>
-  tinySimclr({
-    predictor: { type: 'mlp', layers: 2, hiddenDim: 8, outDim: 8 },
-    target: { type: 'momentum', momentum: 0.9 },
-    negatives: { type: 'none' },
-    loss: { type: 'normalized-mse' },
-    ...extra,
-  });
-
-const values = (parts: RunParts, prefix: string) =>
-  new Map(parts.params.filter((p) => p.key.startsWith(prefix)).map((p) => [p.key, Float32Array.from(p.variable.dataSync())]));
 const moved = (a: Map<string, Float32Array>, b: Map<string, Float32Array>) => [...a].filter(([k, v]) => v.some((x, i) => x !== b.get(k)![i])).length;
-
-async function oneStep(parts: RunParts, step = 0, multiplier = 1) {
-  const b = makeBatch(
-    parts.data.train,
-    parts.info,
-    Int32Array.from({ length: 16 }, (_, i) => i),
-  );
-  const r = trainStep(parts, b, Rng.fromSeed(step), multiplier, progressAt(step, 12, 4));
-  b.x.dispose();
-  return r;
-}
 
 describe('contracts: predictor, parameter groups, gradient hooks, multi-crop, terms, resume', () => {
   beforeAll(() => useBackend('cpu'));
@@ -52,26 +30,26 @@ describe('contracts: predictor, parameter groups, gradient hooks, multi-crop, te
     // the target's variables are none of the predictor's, and none is trained
     const predictorVars = new Set(parts.tasks[0].predictor!.params.list().map((p) => p.variable.name));
     for (const v of parts.tasks[0].target.state!().values()) expect(predictorVars.has(v.name)).toBe(false);
-    const before = values(parts, 'tasks/main/predictor/');
-    await oneStep(parts);
-    expect(moved(before, values(parts, 'tasks/main/predictor/'))).toBe(4);
+    const before = snapshot(parts, 'tasks/main/predictor/');
+    step(parts);
+    expect(moved(before, snapshot(parts, 'tasks/main/predictor/'))).toBe(4);
   });
 
   it('a parameter group with frozenUntil leaves its parameters (and their optimizer slots) unchanged until that step', async () => {
     const paramGroups = [{ match: 'tasks/*/predictor/**', frozenUntil: 2 }];
     const { config, registry } = await resolveExperiment(byolLike({ paramGroups }));
     const parts = await buildRun(config, { registry });
-    const pred0 = values(parts, 'tasks/main/predictor/');
-    const enc0 = values(parts, 'encoder/');
-    await oneStep(parts, 0);
-    await oneStep(parts, 1);
-    expect(moved(pred0, values(parts, 'tasks/main/predictor/'))).toBe(0);
-    expect(moved(enc0, values(parts, 'encoder/'))).toBeGreaterThan(0);
+    const pred0 = snapshot(parts, 'tasks/main/predictor/');
+    const enc0 = snapshot(parts, 'encoder/');
+    step(parts, 0);
+    step(parts, 1);
+    expect(moved(pred0, snapshot(parts, 'tasks/main/predictor/'))).toBe(0);
+    expect(moved(enc0, snapshot(parts, 'encoder/'))).toBeGreaterThan(0);
     const slots = [...parts.optimizer.state()].filter(([k]) => k.startsWith('tasks/main/predictor/'));
     expect(slots.length).toBe(4);
     for (const [, v] of slots) expect(Math.max(...Array.from(v.dataSync()).map(Math.abs))).toBe(0);
-    await oneStep(parts, 2); // step index 2: unfrozen
-    expect(moved(pred0, values(parts, 'tasks/main/predictor/'))).toBe(4);
+    step(parts, 2); // step index 2: unfrozen
+    expect(moved(pred0, snapshot(parts, 'tasks/main/predictor/'))).toBe(4);
   });
 
   it('a parameter group sets lrScale, an unscheduled learning rate and its own weight decay', async () => {
@@ -93,9 +71,9 @@ describe('contracts: predictor, parameter groups, gradient hooks, multi-crop, te
     const opt = { type: 'sgd', lr: 1, momentum: 0, weightDecay: 0 };
     const { config, registry } = await resolveExperiment(byolLike({ optimizer: opt, train: { epochs: 3, batchSize: 16, clipGradNorm: cap } }));
     const parts = await buildRun(config, { registry });
-    const before = values(parts, '');
-    await oneStep(parts);
-    const after = values(parts, '');
+    const before = snapshot(parts, '');
+    step(parts);
+    const after = snapshot(parts, '');
     let sq = 0;
     for (const [k, v] of before) after.get(k)!.forEach((x, i) => (sq += (x - v[i]) ** 2));
     expect(Math.sqrt(sq)).toBeCloseTo(cap, 6);
@@ -114,7 +92,7 @@ describe('contracts: predictor, parameter groups, gradient hooks, multi-crop, te
     const sizes: number[][] = [];
     const forward = parts.encoder.forward.bind(parts.encoder);
     parts.encoder.forward = (x, training) => (sizes.push(x.shape.slice(0, 2)), forward(x, training));
-    await oneStep(parts);
+    step(parts);
     expect(sizes).toEqual([
       [32, 12],
       [48, 6],
