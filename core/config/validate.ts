@@ -65,7 +65,7 @@ export function validateConfig(raw: unknown, registry: PluginRegistry, source?: 
   if (problems.length === 0) problems.push(...taskProblems(data as ExperimentConfig));
   if (problems.length) throw new ConfigError(problems, source);
   const resolved = normalise(data as ExperimentConfig, source);
-  const semantic = [...predictorProblems(resolved), ...scheduleProblems(resolved, registry)];
+  const semantic = [...predictorProblems(resolved), ...tokenProblems(resolved, registry), ...scheduleProblems(resolved, registry)];
   if (semantic.length) throw new ConfigError(semantic, source);
   return resolved;
 }
@@ -79,6 +79,39 @@ function predictorProblems(c: ResolvedConfig): ConfigProblem[] {
       message: "a predictor runs on the online branch only and predicts the target branch's output, but this task's target is 'none'",
       hint: 'use target "momentum" (BYOL, MoCo v3) or "shared" with stopGradient (SimSiam)',
     }));
+}
+
+/**
+ * An augmenter that makes `keep` (token indices, MAE's masking) needs an encoder that drops tokens
+ * (`dropsTokens`): any other encoder would encode every token and the task would silently train on
+ * unmasked input. Augmenters nested in a pipeline count too; plugins not loaded are not judged.
+ */
+function tokenProblems(c: ResolvedConfig, registry: PluginRegistry): ConfigProblem[] {
+  if (!registry.has('encoder', c.encoder.type) || registry.get('encoder', c.encoder.type).dropsTokens) return [];
+  const problems: ConfigProblem[] = [];
+  for (const [name, t] of Object.entries(c.tasks)) {
+    const emitting = refsIn(t.augmenter).find((r) => registry.has('augmenter', r.type) && registry.get('augmenter', r.type).emitsKeep);
+    if (!emitting) continue;
+    problems.push({
+      path: `${taskPath(c, name)}/augmenter`,
+      message: `augmenter '${emitting.type}' makes a token mask (keep), but encoder '${c.encoder.type}' cannot drop tokens, so it would encode the masked patches too`,
+      hint: `use an encoder that drops tokens (${
+        registry
+          .namesOf('encoder')
+          .filter((n) => registry.get('encoder', n).dropsTokens)
+          .join(', ') || 'none is loaded'
+      })`,
+    });
+  }
+  return problems;
+}
+
+/** Every plugin reference (`{type}` object) in a config value, the value itself first. */
+function refsIn(v: unknown): Array<{ type: string }> {
+  if (Array.isArray(v)) return v.flatMap(refsIn);
+  if (!v || typeof v !== 'object') return [];
+  const own = typeof (v as { type?: unknown }).type === 'string' ? [v as { type: string }] : [];
+  return [...own, ...Object.values(v).flatMap(refsIn)];
 }
 
 /** Where each task slot's plugin kind is, and the top-level plugin slots, for `schedules` paths. */

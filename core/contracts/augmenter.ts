@@ -1,4 +1,4 @@
-import type { Tensor, Tensor4D } from '../engine/tf.js';
+import type { Tensor, Tensor2D, Tensor4D } from '../engine/tf.js';
 import type { Rng } from '../rng.js';
 
 export interface AugmentResult {
@@ -6,6 +6,12 @@ export interface AugmentResult {
   views: Tensor4D[];
   /** what a predictive task predicts, e.g. `labels` `[N*V]` for rotate4 or `image` and `mask` for inpainting */
   supervision?: Record<string, Tensor>;
+  /**
+   * per view (aligned with `views`), the tokens the encoder keeps `[N, K]` (MAE's visible patches;
+   * see `EncoderInputs.keep`), or undefined for a view encoded whole. The online branch receives it;
+   * a target branch sees the whole views. An augmenter that makes it declares `emitsKeep`.
+   */
+  keep?: Array<Tensor2D | undefined>;
 }
 
 /**

@@ -23,6 +23,20 @@ export interface EncoderOutput extends Outputs {
 }
 
 /**
+ * What the step hands an encoder besides the images, per view. An augmenter produces these
+ * (`AugmentResult.keep`); the step passes them through unchanged.
+ */
+export interface EncoderInputs {
+  /**
+   * The tokens to encode, per sample: `[N, K]` int32 indices into the encoder's `T` tokens (its
+   * patches, row-major), the rest dropped before the first layer (MAE encodes the 25% it keeps).
+   * Only an encoder that declares `dropsTokens` on its definition receives it; validation refuses
+   * a task whose augmenter makes `keep` for any other encoder.
+   */
+  keep?: Tensor2D;
+}
+
+/**
  * Encoder plugin: `[N, H, W, C] -> { h: [N, dim], map }`. All parameters live in `params` under
  * stable names, so the framework can clone it (momentum target) and checkpoint it without the
  * plugin's help: a copy is built by calling the plugin's `create` again with the same options.
@@ -31,7 +45,8 @@ export interface Encoder {
   readonly params: ParamStore;
   /** size of `h` */
   readonly dim: number;
-  forward(x: Tensor4D, training: boolean): EncoderOutput;
+  /** `inputs`: what the view's augmenter gave besides the images (`keep`), when it gave anything */
+  forward(x: Tensor4D, training: boolean, inputs?: EncoderInputs): EncoderOutput;
 }
 
 /**

@@ -95,6 +95,10 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends T
    * must read such an option from `options` when it uses it, not copy it at `create`.
    */
   schedulable?: Array<keyof Static<S> & string>;
+  /** encoders: `forward` honours `EncoderInputs.keep` (encodes only the kept tokens) */
+  dropsTokens?: boolean;
+  /** augmenters: `apply` returns `keep` (token indices per view), which needs an encoder that `dropsTokens` */
+  emitsKeep?: boolean;
   create(options: Static<S>, ctx: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
 }
 

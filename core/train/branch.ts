@@ -1,6 +1,6 @@
-import { tf, type Tensor, type Tensor4D } from '../engine/tf.js';
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../engine/tf.js';
 import type { DatasetInfo } from '../contracts/data.js';
-import type { Branch, Head, Outputs } from '../contracts/modules.js';
+import type { Branch, EncoderInputs, Head, Outputs } from '../contracts/modules.js';
 import { normalizeImages } from '../data/batch.js';
 
 /** Run a head on the outputs so far and add what it gives: one tensor under `name`, or its named outputs. */
@@ -13,10 +13,10 @@ export function addHeadOutputs(head: Head, outputs: Outputs, training: boolean, 
 
 /**
  * One batch through a branch: the encoder's `h` and `map`, the head's `z` (and whatever else it
- * names), and with `predictor` the predictor's `p`.
+ * names), and with `predictor` the predictor's `p`. `inputs` go to the encoder (`keep`).
  */
-export function runBranch(branch: Branch, x: Tensor4D, training: boolean, predictor = true): Outputs {
-  let out: Outputs = branch.encoder.forward(x, training);
+export function runBranch(branch: Branch, x: Tensor4D, training: boolean, predictor = true, inputs?: EncoderInputs): Outputs {
+  let out: Outputs = inputs?.keep ? branch.encoder.forward(x, training, inputs) : branch.encoder.forward(x, training);
   out = addHeadOutputs(branch.head, out, training, 'z');
   if (predictor && branch.predictor) out = addHeadOutputs(branch.predictor, out, training, 'p');
   return out;
@@ -27,17 +27,30 @@ export function runBranch(branch: Branch, x: Tensor4D, training: boolean, predic
  * the views of one size go through as one batch (batch-norm statistics over all of them, as
  * SimCLR's implementation does), and each output is split back per view when it is first read;
  * otherwise view by view. Multi-crop's 2 large and N small crops take two forward passes.
+ * `keep[v]` (MAE's visible tokens) goes to the encoder with view v; views of one size are joined
+ * only when all or none of them have one of the same width.
  * Returns the named outputs of each view, in view order.
  */
-export function encodeViews(branch: Branch, views: Tensor[], info: DatasetInfo, training: boolean, concat: boolean, predictor = true): Outputs[] {
+export function encodeViews(
+  branch: Branch,
+  views: Tensor[],
+  info: DatasetInfo,
+  training: boolean,
+  concat: boolean,
+  predictor = true,
+  keep?: Array<Tensor2D | undefined>,
+): Outputs[] {
   const norm = views.map((v) => normalizeImages(v as Tensor4D, info));
-  if (!concat) return norm.map((v) => runBranch(branch, v, training, predictor));
+  const inputsOf = (i: number): EncoderInputs | undefined => (keep?.[i] ? { keep: keep[i] } : undefined);
+  if (!concat) return norm.map((v, i) => runBranch(branch, v, training, predictor, inputsOf(i)));
   const out = new Array<Outputs>(views.length);
-  for (const group of bySize(norm)) {
+  const shapeOf = (i: number) => `${norm[i].shape.join('x')}/${keep?.[i]?.shape[1] ?? 'all'}`;
+  for (const group of bySize(norm.map((_, i) => shapeOf(i)))) {
     if (group.length === 1) {
-      out[group[0]] = runBranch(branch, norm[group[0]], training, predictor);
+      out[group[0]] = runBranch(branch, norm[group[0]], training, predictor, inputsOf(group[0]));
       continue;
     }
+    const kept = keep?.[group[0]] ? { keep: tf.concat(group.map((i) => keep[i]!)) as Tensor2D } : undefined;
     const joint = runBranch(
       branch,
       tf.concat(
@@ -46,17 +59,17 @@ export function encodeViews(branch: Branch, views: Tensor[], info: DatasetInfo, 
       ) as Tensor4D,
       training,
       predictor,
+      kept,
     );
     group.forEach((i, j) => (out[i] = lazySlices(joint, j, group.length)));
   }
   return out;
 }
 
-/** Indices of the views grouped by their shape, in order of first appearance. */
-function bySize(views: Tensor[]): number[][] {
+/** Indices of the views grouped by their shape (and kept-token count), in order of first appearance. */
+function bySize(shapes: string[]): number[][] {
   const groups = new Map<string, number[]>();
-  views.forEach((v, i) => {
-    const k = v.shape.join('x');
+  shapes.forEach((k, i) => {
     groups.set(k, [...(groups.get(k) ?? []), i]);
   });
   return [...groups.values()];

@@ -31,7 +31,7 @@ export interface StepResult {
  *
  *   augment     batch --Augmenter--> views (+ supervision)
  *   target      views --target branch--> target outputs        (momentum: before the tape, no gradient)
- *   encode      views --Encoder--> h --Head--> z --Predictor--> p   (online, with gradient; one pass per resolution)
+ *   encode      views (+ keep) --Encoder--> h --Head--> z --Predictor--> p   (online, with gradient; one pass per resolution)
  *   negatives   NegativeSource.negatives({online, target, index})
  *   loss        Loss({online, target, negatives, supervision, progress}) x weight, summed over tasks
  *   apply       gradients -> drop frozen -> clip -> Optimizer, each parameter with its group's settings
@@ -49,10 +49,11 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
     const { value, grads } = tf.variableGrads(() => {
       let total: Scalar = tf.scalar(0);
       parts.tasks.forEach((task, i) => {
-        const { views: vs, supervision } = augmented[i];
+        const { views: vs, supervision, keep } = augmented[i];
         const { online: onlineIdx } = viewsToEncode(task, vs.length);
         views += onlineIdx.reduce((n, v) => n + vs[v].shape[0], 0);
-        const online = scatter(vs.length, onlineIdx, encodeViews(task.branch, pick(vs, onlineIdx), parts.info, true, parts.config.train.concatViews));
+        const outs = encodeViews(task.branch, pick(vs, onlineIdx), parts.info, true, parts.config.train.concatViews, true, keep && pick(keep, onlineIdx));
+        const online = scatter(vs.length, onlineIdx, outs);
         const target = targets[i] ?? (task.target.readsOnline ? targetOutputs(parts, task, vs, online) : undefined);
         const encoded: EncodedViews = { online, target, index: batch.index };
         const negatives = withPlugin(task, 'negatives', () => task.negatives.negatives(encoded));
