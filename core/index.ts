@@ -8,7 +8,7 @@
 export { tf } from './engine/tf.js';
 /** TypeBox, re-exported so plugin authors need only selfsup to write option schemas. */
 export { Type, type Static } from '@sinclair/typebox';
-export type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable, Scalar } from './engine/tf.js';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Scalar } from './engine/tf.js';
 export * from './errors.js';
 export { Rng } from './rng.js';
 

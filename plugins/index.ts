@@ -25,6 +25,7 @@ import imageFolder from './datasets/image-folder.js';
 import synthetic from './datasets/synthetic.js';
 import resnet from './encoders/resnet.js';
 import smallCnn from './encoders/small-cnn.js';
+import vit from './encoders/vit.js';
 import knn from './evaluators/knn.js';
 import linearProbe from './evaluators/linear-probe.js';
 import classifier from './heads/classifier.js';
@@ -71,6 +72,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   labSplit,
   smallCnn,
   resnet,
+  vit,
   identity,
   linear,
   mlp,

@@ -11,4 +11,4 @@ import '@tensorflow/tfjs';
 tf.env().set('PROD', true);
 
 export { tf };
-export type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable, Scalar } from '@tensorflow/tfjs-core';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Scalar } from '@tensorflow/tfjs-core';

@@ -1,5 +1,5 @@
 import { tf, type Tensor, type Tensor2D, type Tensor4D, type Variable } from '../engine/tf.js';
-import { ParamStore, kaimingNormalFanOut, kaimingUniform } from './params.js';
+import { ParamStore, constant, kaimingNormalFanOut, kaimingUniform, type Initializer } from './params.js';
 
 export interface Conv2dOptions {
   inChannels: number;
@@ -46,10 +46,11 @@ export class Dense {
   readonly weight: Variable;
   readonly bias?: Variable;
 
-  constructor(store: ParamStore, name: string, o: { inFeatures: number; outFeatures: number; bias?: boolean }) {
-    const init = kaimingUniform(o.inFeatures);
+  /** `init`: the weight's initializer (default PyTorch's kaiming-uniform, which the bias shares); with `init` the bias starts at 0 (timm's ViT) */
+  constructor(store: ParamStore, name: string, o: { inFeatures: number; outFeatures: number; bias?: boolean; init?: Initializer }) {
+    const init = o.init ?? kaimingUniform(o.inFeatures);
     this.weight = store.add(`${name}.weight`, [o.inFeatures, o.outFeatures], { init });
-    if (o.bias ?? true) this.bias = store.add(`${name}.bias`, [o.outFeatures], { init, decay: false });
+    if (o.bias ?? true) this.bias = store.add(`${name}.bias`, [o.outFeatures], { init: o.init ? constant(0) : init, decay: false });
   }
 
   apply(x: Tensor2D): Tensor2D {

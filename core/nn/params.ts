@@ -44,7 +44,8 @@ export class ParamStore {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = opts.init(size, this.rng);
     const trainable = opts.trainable ?? true;
-    const variable = tf.variable(tf.tensor(values, shape, 'float32'), trainable, `${this.uid}/${name}`);
+    // in a tidy: tf.variable shares its initial tensor's data and does not dispose it
+    const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), trainable, `${this.uid}/${name}`));
     this.params.set(name, { name, variable, trainable, decay: opts.decay ?? trainable });
     return variable;
   }
@@ -130,3 +131,16 @@ export function channelSum(x: Tensor): Tensor {
   const m = x.size / c;
   return tf.reshape(tf.matMul(tf.ones([1, m]), tf.reshape(x, [m, c])), [c]);
 }
+
+/** Normal N(0, std²) truncated to [-2·std, 2·std] by redrawing (timm's `trunc_normal_`, std 0.02 for ViT weights). */
+export const truncNormal =
+  (std: number): Initializer =>
+  (size, rng) => {
+    const r = needRng(rng);
+    return r.fill(size, (g) => {
+      for (;;) {
+        const v = g.normal();
+        if (Math.abs(v) <= 2) return v * std;
+      }
+    });
+  };
