@@ -174,6 +174,7 @@ export async function evaluateCheckpoint(dir: string, opts: ResolveOptions & { b
     seed: config.seed,
     log: opts.log,
     evalView: evalViewOf(parts),
+    newEncoder: parts.newEncoder,
   });
   return { name: config.name, backend: backend.name, steps: meta.step, epoch: meta.epoch, eval: evalResult };
 }

@@ -26,6 +26,7 @@ import synthetic from './datasets/synthetic.js';
 import resnet from './encoders/resnet.js';
 import smallCnn from './encoders/small-cnn.js';
 import vit from './encoders/vit.js';
+import fineTune from './evaluators/fine-tune.js';
 import knn from './evaluators/knn.js';
 import linearProbe from './evaluators/linear-probe.js';
 import classifier from './heads/classifier.js';
@@ -108,6 +109,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   constant,
   knn,
   linearProbe,
+  fineTune,
   tensorflowBackend,
   webgpuBackend,
   wasmBackend,

@@ -40,7 +40,14 @@ export async function randomWeightsBaseline(
       runBranch(branch, normalizeImages(evalView(gatherImages(train, parts.info, idx)), parts.info), true, false);
     });
   }
-  const m = await runEvaluators(parts.final, branch, parts.data, { batchSize: bs, trainLimit: config.eval.trainLimit, seed: config.seed, log, evalView });
+  const m = await runEvaluators(parts.final, branch, parts.data, {
+    batchSize: bs,
+    trainLimit: config.eval.trainLimit,
+    seed: config.seed,
+    log,
+    evalView,
+    newEncoder: parts.newEncoder,
+  });
   encoder.params.dispose();
   head.params.dispose();
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [`random_${k}`, v]));

@@ -1,8 +1,9 @@
 import type { EvalContext, Evaluator, FeatureSet } from '../contracts/evaluator.js';
-import type { Branch } from '../contracts/modules.js';
+import type { Branch, Encoder } from '../contracts/modules.js';
 import type { LoadedDataset } from '../contracts/data.js';
 import type { Tensor4D } from '../engine/tf.js';
 import { limitSet } from '../data/batch.js';
+import { PluginError } from '../errors.js';
 import { extractFeatures } from './features.js';
 
 export interface EvalOptions {
@@ -12,6 +13,8 @@ export interface EvalOptions {
   log?: (m: string) => void;
   /** the first task's `Augmenter.evalView`: what the encoder sees at evaluation (default: the images) */
   evalView?: (x: Tensor4D) => Tensor4D;
+  /** a new encoder built from the run's encoder config (any weights): `EvalContext.copyEncoder` copies the evaluated encoder's weights into it */
+  newEncoder?: () => Promise<Encoder>;
 }
 
 /**
@@ -32,6 +35,15 @@ export async function runEvaluators(evaluators: Evaluator[], branch: Branch, dat
     numClasses: data.info.numClasses,
     seed: opts.seed,
     log,
+    info: data.info,
+    images: (split) => (split === 'train' ? train : test),
+    evalView: opts.evalView ?? ((x) => x),
+    copyEncoder: async () => {
+      if (!opts.newEncoder) throw new PluginError('this evaluator needs a copy of the encoder, but the evaluation was started without EvalOptions.newEncoder');
+      const copy = await opts.newEncoder();
+      copy.params.copyFrom(branch.encoder.params);
+      return copy;
+    },
     features: async (split, which) => {
       const key = `${split}/${which}`;
       let f = cache.get(key);

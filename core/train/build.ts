@@ -55,6 +55,8 @@ export interface RunParts {
   callbacks: Callback[];
   /** every plugin's RNG stream, by a stable key (checkpoints save their states) */
   rngs: Map<string, Rng>;
+  /** a new encoder from the run's encoder config (initial weights from a stream of its own, not in `rngs`): evaluators copy the trained one into it */
+  newEncoder(): Promise<Encoder>;
 }
 
 export interface BuildOptions {
@@ -183,6 +185,15 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
     final: await evaluators(config.eval.final, '/eval/final'),
     callbacks,
     rngs,
+    newEncoder: () =>
+      registry.create('encoder', config.encoder, {
+        seed: config.seed,
+        rng: Rng.fromSeed(config.seed, '/encoder'),
+        path: '/encoder',
+        registry,
+        log,
+        dataset: info,
+      }),
   };
 }
 

@@ -110,7 +110,14 @@ export class RunState {
 
   evalOptions(log: (m: string) => void) {
     const { config } = this.parts;
-    return { batchSize: config.eval.batchSize, trainLimit: config.eval.trainLimit, seed: config.seed, log, evalView: evalViewOf(this.parts) };
+    return {
+      batchSize: config.eval.batchSize,
+      trainLimit: config.eval.trainLimit,
+      seed: config.seed,
+      log,
+      evalView: evalViewOf(this.parts),
+      newEncoder: this.parts.newEncoder,
+    };
   }
 }
 

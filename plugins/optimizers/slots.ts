@@ -7,7 +7,13 @@ export class Slots {
 
   init(params: Param[], names: string[]): void {
     this.params = params;
-    for (const p of params) for (const s of names) this.all.set(`${p.name}/${s}`, tf.variable(tf.zerosLike(p.variable), false));
+    // in a tidy: tf.variable keeps its initial tensor alive otherwise
+    for (const p of params)
+      for (const s of names)
+        this.all.set(
+          `${p.name}/${s}`,
+          tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)),
+        );
   }
 
   get(p: Param, slot: string): Variable {
@@ -18,7 +24,7 @@ export class Slots {
   counter(name: string): Variable {
     let v = this.all.get(name);
     if (!v) {
-      v = tf.variable(tf.scalar(0), false);
+      v = tf.tidy(() => tf.variable(tf.scalar(0), false));
       this.all.set(name, v);
     }
     return v;
