@@ -9,6 +9,7 @@ import labSplit from './augmenters/lab-split.js';
 import grayscale from './augmenters/grayscale.js';
 import horizontalFlip from './augmenters/horizontal-flip.js';
 import maskRegion from './augmenters/mask-region.js';
+import maskPatches from './augmenters/mask-patches.js';
 import multiCrop from './augmenters/multi-crop.js';
 import multiView from './augmenters/multi-view.js';
 import randomResizedCrop from './augmenters/random-resized-crop.js';
@@ -33,6 +34,7 @@ import classifier from './heads/classifier.js';
 import convDecoder from './heads/conv-decoder.js';
 import identity from './heads/identity.js';
 import linear from './heads/linear.js';
+import maeDecoder from './heads/mae-decoder.js';
 import mlp from './heads/mlp.js';
 import prototypes from './heads/prototypes.js';
 import sequence from './heads/sequence.js';
@@ -40,6 +42,7 @@ import barlowTwins from './losses/barlow-twins.js';
 import colorization from './losses/colorization.js';
 import crossEntropy from './losses/cross-entropy.js';
 import infoNce from './losses/info-nce.js';
+import mae from './losses/mae.js';
 import maskedL2 from './losses/masked-l2.js';
 import negativeCosine from './losses/negative-cosine.js';
 import normalizedMse from './losses/normalized-mse.js';
@@ -70,6 +73,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   solarize,
   rotate4,
   maskRegion,
+  maskPatches,
   labSplit,
   smallCnn,
   resnet,
@@ -81,6 +85,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   convDecoder,
   sequence,
   prototypes,
+  maeDecoder,
   infoNce,
   crossEntropy,
   maskedL2,
@@ -89,6 +94,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   negativeCosine,
   barlowTwins,
   vicreg,
+  mae,
   swav,
   noNegatives,
   inBatch,

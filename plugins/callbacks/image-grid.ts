@@ -1,15 +1,17 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { Rng, definePlugin, gatherImages, labToRgb, normalizeImages, tf, type Tensor4D, runBranch } from '../../core/index.js';
+import { Rng, definePlugin, gatherImages, labToRgb, normalizeImages, tf, type Tensor3D, type Tensor4D, runBranch } from '../../core/index.js';
 import { gamutBins } from '../losses/colorization.js';
+import { patchify, unpatchify } from '../losses/mae.js';
+import { writeGrid } from './png-grid.js';
 
 /**
  * Pictures of what a generative task learned: after each epoch, a PNG grid of `count` fixed test
  * images, one column each, rows input / prediction / target: for inpainting (a `mask` target) the
  * masked input, the prediction pasted into the hole, and the original; for colorization (an `ab`
  * target) the lightness, the predicted colours (the mean over bins for the classification form,
- * annealed with temperature 0.38 as Zhang et al.; ab scaled by lab-split's default 110), and the original. Written to
+ * annealed with temperature 0.38 as Zhang et al.; ab scaled by lab-split's default 110), and the original; for MAE (a
+ * `patchMask` target) the view with its masked patches grey, the reconstruction pasted into them, and the view. Written to
  * `<out>/pictures/<task>-epoch-<n>.png`; the path is logged.
  *
  * @example { "type": "image-grid", "count": 8, "scale": 4 }
@@ -17,7 +19,7 @@ import { gamutBins } from '../losses/colorization.js';
 export default definePlugin({
   kind: 'callback',
   name: 'image-grid',
-  description: 'PNG grid of inputs, predictions and targets each epoch (inpainting, colorization)',
+  description: 'PNG grid of inputs, predictions and targets each epoch (inpainting, colorization, MAE)',
   options: Type.Object({
     count: Type.Integer({ default: 8, minimum: 1, maximum: 64, description: 'images (columns)' }),
     scale: Type.Integer({ default: 4, minimum: 1, maximum: 16, description: 'pixel magnification' }),
@@ -34,9 +36,11 @@ export default definePlugin({
           if (o.task && task.name !== o.task) continue;
           const rows = tf.tidy(() => {
             const x = gatherImages(set, info, idx);
-            const { views, supervision: targets } = task.augmenter.apply(x, Rng.fromSeed(0, 'image-grid'));
-            if (!targets?.mask && !targets?.ab) return undefined;
-            const pred = runBranch(task.branch, normalizeImages(views[0], info), false, false).z as Tensor4D;
+            const { views, supervision: targets, keep } = task.augmenter.apply(x, Rng.fromSeed(0, 'image-grid'));
+            if (!targets?.mask && !targets?.ab && !targets?.patchMask) return undefined;
+            const out = runBranch(task.branch, normalizeImages(views[0], info), false, false, keep?.[0] ? { keep: keep[0] } : undefined);
+            if (targets.patchMask) return maskedPatchRows(targets.image as Tensor4D, out.z as Tensor3D, targets.patchMask);
+            const pred = out.z as Tensor4D;
             if (targets.mask) return [views[0], tf.add(tf.mul(views[0], tf.sub(1, targets.mask)), tf.mul(pred, targets.mask)), x] as Tensor4D[];
             const l = tf.mul(targets.L, 100);
             const ab = pred.shape[3] === 2 ? tf.mul(pred, 110) : expectedAb(pred);
@@ -54,35 +58,30 @@ export default definePlugin({
   },
 });
 
+/**
+ * MAE's picture (its visualisation): the view with masked patches grey, the reconstruction (the
+ * predicted patches, de-normalised with each original patch's mean and deviation as the loss's
+ * `normPixels` normalised them, pasted into the masked places), and the view.
+ */
+function maskedPatchRows(image: Tensor4D, pred: Tensor3D, patchMask: tf.Tensor): Tensor4D[] {
+  const [, h, w] = image.shape;
+  const t = pred.shape[1];
+  const patches = patchify(image, t);
+  const { mean, variance } = tf.moments(patches, -1, true);
+  const d = patches.shape[2];
+  const std = tf.sqrt(tf.add(tf.mul(variance, d / (d - 1)), 1e-6));
+  const recon = tf.add(tf.mul(pred, std), mean);
+  const m = tf.expandDims(patchMask, -1);
+  const keep = tf.sub(1, m);
+  const masked = unpatchify(tf.add(tf.mul(patches, keep), tf.mul(m, 0.5)) as Tensor3D, h, w);
+  const filled = unpatchify(tf.add(tf.mul(patches, keep), tf.mul(recon, m)) as Tensor3D, h, w);
+  return [masked, filled, image];
+}
+
 /** Colour from bin logits: the mean ab under softmax(logits / 0.38) (Zhang et al.'s annealed mean). */
 function expectedAb(logits: Tensor4D): tf.Tensor {
   const q = logits.shape[3];
   const bins = tf.tensor2d(gamutBins(10), [q, 2]);
   const p = tf.softmax(tf.div(tf.reshape(logits, [-1, q]), 0.38));
   return tf.reshape(tf.matMul(p, bins), [...logits.shape.slice(0, 3), 2]);
-}
-
-/** Rows of `[N, H, W, C]` images in [0, 1] -> one PNG, N columns, 2 px gaps, magnified. */
-async function writeGrid(rows: Tensor4D[], scale: number, file: string): Promise<void> {
-  const [n, h, w] = rows[0].shape;
-  const gap = 2;
-  const W = n * (w * scale + gap) + gap;
-  const H = rows.length * (h * scale + gap) + gap;
-  const buf = Buffer.alloc(W * H * 3, 255);
-  rows.forEach((t, r) => {
-    const c = t.shape[3];
-    const v = t.dataSync();
-    for (let b = 0; b < n; b++)
-      for (let y = 0; y < h * scale; y++)
-        for (let x = 0; x < w * scale; x++) {
-          const src = ((b * h + Math.floor(y / scale)) * w + Math.floor(x / scale)) * c;
-          const dst = ((gap + r * (h * scale + gap) + y) * W + gap + b * (w * scale + gap) + x) * 3;
-          for (let k = 0; k < 3; k++) buf[dst + k] = Math.round(255 * Math.min(1, Math.max(0, v[src + (c === 3 ? k : 0)])));
-        }
-  });
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const { default: sharp } = await import('sharp'); // at use, not at import (selfsup's import loads no native addon)
-  await sharp(buf, { raw: { width: W, height: H, channels: 3 } })
-    .png()
-    .toFile(file);
 }

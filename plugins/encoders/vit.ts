@@ -30,7 +30,7 @@ export const VIT_SIZES = { tiny: { dim: 192, depth: 12, heads: 3 }, small: { dim
  * - Crops of another size (DINO's local crops) get the position table resampled bicubically to
  *   their grid, as DINO's `interpolate_pos_encoding`.
  * - It drops tokens (`EncoderInputs.keep`, MAE): only the kept patches, after their positions are
- *   added, go through the blocks with the `cls` token; `map` is then not defined.
+ *   added, go through the blocks with the `cls` token.
  *
  * Parameters: ViT-tiny with patch 4 on 32x32x3 has 5,360,832, as the same model in PyTorch.
  *
@@ -102,15 +102,11 @@ export default definePlugin({
         const out = norm.apply(seq);
         const patches = () => tf.slice(out, [0, 1, 0], [n, out.shape[1] - 1, dim]);
         const hOut = (o.pool === 'cls' ? tf.reshape(tf.slice(out, [0, 0, 0], [n, 1, dim]), [n, dim]) : tf.mean(patches(), 1)) as Tensor2D;
-        const result = { h: hOut, tokens: out, attention: attention!, ...(keep ? { keep } : {}) } as unknown as EncoderOutput;
+        const result = { h: hOut, tokens: out, attention: attention! } as unknown as EncoderOutput;
+        // with dropped tokens there is no patch grid: no `map` (a head that reads it is told what there is), and `keep` instead
+        if (keep) return Object.assign(result, { keep }) as EncoderOutput;
         let map: Tensor4D | undefined;
-        Object.defineProperty(result, 'map', {
-          enumerable: true,
-          get: () => {
-            if (keep) throw new Error('vit: map (the patch grid) is not defined when tokens are dropped (keep); read tokens instead');
-            return (map ??= tf.reshape(patches(), [n, g[0], g[1], dim]) as Tensor4D);
-          },
-        });
+        Object.defineProperty(result, 'map', { enumerable: true, get: () => (map ??= tf.reshape(patches(), [n, g[0], g[1], dim]) as Tensor4D) });
         return result;
       },
     };

@@ -91,7 +91,8 @@ describe('vit encoder', () => {
     expect(maxAbsDiff(e.forward(noisy, false, { keep }).h.dataSync(), kept.h.dataSync())).toBeLessThan(1e-5);
     // ...while without keep the same change moves h
     expect(maxAbsDiff(e.forward(noisy, false).h.dataSync(), all)).toBeGreaterThan(1e-2);
-    expect(() => kept.map).toThrow(/not defined when tokens are dropped/);
+    expect(kept.map).toBeUndefined();
+    expect(maxAbsDiff(kept.keep.dataSync(), keep.dataSync())).toBe(0);
   });
 
   it('a patch size that does not divide the image: a sentence naming both', async () => {
