@@ -97,9 +97,15 @@ program
   .action((spec, o) => sweepCommand(spec, o));
 program
   .command('bench')
-  .description('median training-step time of SimCLR and MoCo with the small CNN and ResNet-18 on the chosen backend (never part of npm test)')
-  .option('--cases <list>', 'all, or a comma list of simclr-smallcnn, moco-smallcnn, simclr-resnet18, moco-resnet18', 'all')
-  .option('--batch <n>', 'images per step (2 views each)', '256')
+  .description(
+    'median training-step time of SimCLR and MoCo with the small CNN and ResNet-18, and SimCLR and MAE with ViT-tiny, on the chosen backend (never part of npm test)',
+  )
+  .option(
+    '--cases <list>',
+    'all, or a comma list of simclr-smallcnn, moco-smallcnn, moco-v2-preset-smallcnn, simclr-resnet18, moco-resnet18, simclr-vit-tiny, mae-vit-tiny',
+    'all',
+  )
+  .option('--batch <n>', "images per step (default: the case's PyTorch peer's: 256, 64 for simclr-vit-tiny, 128 for mae-vit-tiny)")
   .option('--steps <n>', 'timed steps', '10')
   .option('--warmup <n>', 'untimed steps first', '3')
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds').default('auto'))

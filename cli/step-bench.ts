@@ -11,7 +11,12 @@ export interface StepCase {
   name: string;
   preset: string;
   sets: string[];
+  /** images per step when `--batch` is not given: the PyTorch peer's for the same case (default 256) */
+  batch?: number;
 }
+
+/** 32x32x3 synthetic images (no download), for the ResNet and ViT cases */
+const SYNTHETIC_32 = 'data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}';
 
 /**
  * The MoCo step of the PyTorch peer benchmark (`peer_simclr_step.py --method moco`): queries from one view, keys from the other with
@@ -30,7 +35,11 @@ function expandSets(sets: string[]): string[] {
   });
 }
 
-/** The small CNN on the embedded Fashion-MNIST (28x28x1), and ResNet-18 on 32x32x3 synthetic images (no download). */
+/**
+ * The small CNN on the embedded Fashion-MNIST (28x28x1); ResNet-18 and ViT-tiny (patch 4) on
+ * 32x32x3 synthetic images, as `peer_simclr_step.py --arch resnet18 | vit-tiny` (SimCLR at batch 64,
+ * projector 512 -> 128; MAE at batch 128 with its preset: 75% masked, decoder 4 x 128).
+ */
 export const STEP_CASES: StepCase[] = [
   { name: 'simclr-smallcnn', preset: 'simclr', sets: [] },
   { name: 'moco-smallcnn', preset: 'moco-v2', sets: MOCO_AS_PEER },
@@ -38,23 +47,20 @@ export const STEP_CASES: StepCase[] = [
   {
     name: 'simclr-resnet18',
     preset: 'simclr',
-    sets: [
-      'data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}',
-      'encoder={"type":"resnet","depth":18}',
-      'head.hiddenDim=512',
-    ],
+    sets: [SYNTHETIC_32, 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512'],
   },
   {
     name: 'moco-resnet18',
     preset: 'moco-v2',
-    sets: [
-      ...MOCO_AS_PEER,
-      'data={"type":"synthetic","train":1024,"test":32,"size":32,"channels":3,"classes":10}',
-      'encoder={"type":"resnet","depth":18}',
-      'head.hiddenDim=512',
-      'negatives.size=1024',
-    ],
+    sets: [...MOCO_AS_PEER, SYNTHETIC_32, 'encoder={"type":"resnet","depth":18}', 'head.hiddenDim=512', 'negatives.size=1024'],
   },
+  {
+    name: 'simclr-vit-tiny',
+    preset: 'simclr',
+    batch: 64,
+    sets: [SYNTHETIC_32, 'encoder={"type":"vit","size":"tiny","patchSize":4}', 'head.hiddenDim=512', 'head.outDim=128'],
+  },
+  { name: 'mae-vit-tiny', preset: 'mae', batch: 128, sets: [SYNTHETIC_32, 'callbacks=[]'] },
 ];
 
 export interface StepBenchResult {

@@ -5,7 +5,8 @@ import { table } from './format.js';
 
 export interface BenchFlags {
   cases: string;
-  batch: string;
+  /** images per step; default: each case's own (`StepCase.batch`, else 256) */
+  batch?: string;
   steps: string;
   warmup: string;
   backend: string;
@@ -23,15 +24,24 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
  * process (peak RSS per case; an out-of-memory abort ends that case only), then a table.
  */
 export async function benchCommand(o: BenchFlags): Promise<void> {
-  const opts = { batch: Number(o.batch), steps: Number(o.steps), warmup: Number(o.warmup) };
-  if (!(opts.steps >= 1 && opts.warmup >= 0 && opts.batch >= 2)) throw new SelfsupError('--batch >= 2, --steps >= 1 and --warmup >= 0 are needed', 2);
+  const opts = { steps: Number(o.steps), warmup: Number(o.warmup) };
+  const given = o.batch === undefined ? undefined : Number(o.batch);
+  const batchOf = (c: (typeof STEP_CASES)[number]) => given ?? c.batch ?? 256;
+  if (!(opts.steps >= 1 && opts.warmup >= 0 && (given === undefined || given >= 2)))
+    throw new SelfsupError('--batch >= 2, --steps >= 1 and --warmup >= 0 are needed', 2);
   if (o.one) {
     const c = STEP_CASES.find((x) => x.name === o.one);
     if (!c) throw new SelfsupError(`unknown case '${o.one}'`, 2);
     const registry = createRegistry();
     const b = await selectBackend(registry, o.backend, log);
     try {
-      const r = await benchSteps(c, { registry, ...opts, profile: o.profile, onStep: (i, n, ms) => log(`${c.name}: step ${i}/${n} ${ms.toFixed(0)} ms`) });
+      const r = await benchSteps(c, {
+        registry,
+        ...opts,
+        batch: batchOf(c),
+        profile: o.profile,
+        onStep: (i, n, ms) => log(`${c.name}: step ${i}/${n} ${ms.toFixed(0)} ms`),
+      });
       process.stdout.write(JSON.stringify({ ...r, backend: b.name, details: b.details ?? '' }) + '\n');
     } catch (e) {
       // the parent puts the reason in its table (wasm memory exhausted, ...)
@@ -45,7 +55,8 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
     if (!STEP_CASES.some((c) => c.name === n)) throw new SelfsupError(`unknown case '${n}' (cases: ${STEP_CASES.map((c) => c.name).join(', ')})`, 2);
   const rows: Row[] = [];
   for (const name of names) {
-    log(`== ${name}, batch ${opts.batch}: ${opts.warmup} warm-up + ${opts.steps} timed steps`);
+    const batch = String(batchOf(STEP_CASES.find((c) => c.name === name)!));
+    log(`== ${name}, batch ${batch}: ${opts.warmup} warm-up + ${opts.steps} timed steps`);
     const r = spawnSync(
       process.execPath,
       [
@@ -54,7 +65,7 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
         '--one',
         name,
         '--batch',
-        o.batch,
+        batch,
         '--steps',
         o.steps,
         '--warmup',
@@ -78,20 +89,20 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
       });
   }
   if (o.json) {
-    process.stdout.write(JSON.stringify({ bench: 'steps', batch: opts.batch, steps: opts.steps, warmup: opts.warmup, results: rows }) + '\n');
+    process.stdout.write(JSON.stringify({ bench: 'steps', batch: given ?? 'per case', steps: opts.steps, warmup: opts.warmup, results: rows }) + '\n');
     return;
   }
   const ok = rows.find((r): r is Extract<Row, { backend: string }> => 'backend' in r);
   process.stdout.write(
-    `\nbackend ${ok?.backend ?? o.backend}${ok ? ` (${ok.details})` : ''}, batch ${opts.batch}, median of ${opts.steps} steps after ${opts.warmup} warm-up\n\n`,
+    `\nbackend ${ok?.backend ?? o.backend}${ok ? ` (${ok.details})` : ''}, batch ${given ?? 'per case (column batch)'}, median of ${opts.steps} steps after ${opts.warmup} warm-up\n\n`,
   );
   process.stdout.write(
     table(
-      ['case', 'views', 'median step ms', 'views/s', 'peak RSS MiB', 'live tensors (first, last)'],
+      ['case', 'batch', 'views', 'median step ms', 'views/s', 'peak RSS MiB', 'live tensors (first, last)'],
       rows.map((r) =>
         'error' in r
-          ? [r.case, '-', r.error, '-', '-', '-']
-          : [r.case, r.views, r.medianMs.toFixed(0), Math.round(r.viewsPerSecond), Math.round(r.peakRssMiB), `${r.tensors[0]}, ${r.tensors[1]}`],
+          ? [r.case, '-', '-', r.error, '-', '-', '-']
+          : [r.case, r.batch, r.views, r.medianMs.toFixed(0), Math.round(r.viewsPerSecond), Math.round(r.peakRssMiB), `${r.tensors[0]}, ${r.tensors[1]}`],
       ),
     ) + '\n',
   );

@@ -54,10 +54,13 @@ describe('vit encoder', () => {
     for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) expect(same[i * 5 + j]).toBeCloseTo(i === j ? 1 : 0, 6);
     const m = bicubicMatrix(8, 3);
     for (let r = 0; r < 3; r++) expect(m.slice(r * 8, r * 8 + 8).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
-    // F.interpolate(torch.tensor([[[0., 1.]]]), size=4, mode='bicubic'... along one axis) = [-0.1055, 0.2266, 0.7734, 1.1055] (checked with torch 2.x)
+    // F.interpolate(torch.tensor([[[0., 1.]]]), size=4, mode='bicubic'... along one axis) = [-0.1055, 0.2266, 0.7734, 1.1055] (torch 1.13, Debian's python3-torch)
     const up = bicubicMatrix(2, 4);
     const y = [0, 1, 2, 3].map((o) => up[o * 2 + 1]);
     expect(y.map((v) => Number(v.toFixed(4)))).toEqual([-0.1055, 0.2266, 0.7734, 1.1055]);
+    // 2-D: F.interpolate(torch.arange(16.).reshape(1, 1, 4, 4), size=(2, 3), mode='bicubic', align_corners=False)
+    const ramp = tf.matMul(interpolationMatrix([4, 4], [2, 3]), tf.reshape(tf.range(0, 16), [16, 1]) as Tensor2D).dataSync();
+    expect(maxAbsDiff(ramp, [1.7511579, 3.125, 4.4988437, 10.5011597, 11.875, 13.2488451])).toBeLessThan(1e-5);
     // the 2-D matrix is the Kronecker product: a constant table stays constant
     const k = interpolationMatrix([4, 4], [2, 3]);
     expect(k.shape).toEqual([6, 16]);
