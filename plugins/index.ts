@@ -32,6 +32,7 @@ import knn from './evaluators/knn.js';
 import linearProbe from './evaluators/linear-probe.js';
 import classifier from './heads/classifier.js';
 import convDecoder from './heads/conv-decoder.js';
+import dinoHead from './heads/dino.js';
 import identity from './heads/identity.js';
 import linear from './heads/linear.js';
 import maeDecoder from './heads/mae-decoder.js';
@@ -41,6 +42,7 @@ import sequence from './heads/sequence.js';
 import barlowTwins from './losses/barlow-twins.js';
 import colorization from './losses/colorization.js';
 import crossEntropy from './losses/cross-entropy.js';
+import dinoLoss from './losses/dino.js';
 import infoNce from './losses/info-nce.js';
 import mae from './losses/mae.js';
 import maskedL2 from './losses/masked-l2.js';
@@ -86,6 +88,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   sequence,
   prototypes,
   maeDecoder,
+  dinoHead,
   infoNce,
   crossEntropy,
   maskedL2,
@@ -96,6 +99,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   vicreg,
   mae,
   swav,
+  dinoLoss,
   noNegatives,
   inBatch,
   momentumQueue,

@@ -11,5 +11,6 @@ export default definePlugin({
   name: 'none',
   description: 'no negatives',
   options: Type.Object({}),
-  create: () => ({ negatives: () => undefined }),
+  // reads nothing, so a loss's `viewsRead` decides what is encoded (DINO: only the global views through the teacher)
+  create: () => ({ negatives: () => undefined, readsOnline: false }),
 });
