@@ -7,6 +7,8 @@ import { conv2dBackpropInputSimd } from './conv2d-backprop-input.js';
 import { reverseSimd } from './reverse.js';
 import { sliceSimd } from './slice.js';
 import { conv2dSimd } from './conv2d.js';
+import { batchMatMulSimd } from './batch-mat-mul.js';
+import { batchMatMulUntransposed } from '../kernels/batch-mat-mul.js';
 
 export { SimdKernelModule } from './kernel-module.js';
 export { KERNELS_SOURCE_SHA256 } from './kernels-binary.js';
@@ -15,7 +17,7 @@ export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, type BatchNormTrainAttrs } fro
 interface Attached {
   module: SimdKernelModule;
   /** the backend's own kernels the SIMD ones fall back to (captured before the first registration) */
-  stock: { Reverse?: KernelConfig; Slice?: KernelConfig; Conv2D?: KernelConfig };
+  stock: { Reverse?: KernelConfig; Slice?: KernelConfig; Conv2D?: KernelConfig; BatchMatMul?: KernelConfig };
 }
 const attached = new WeakMap<object, Attached>();
 
@@ -34,6 +36,7 @@ export async function registerSimdKernels(backendName: string, threads: number):
       Reverse: tf.getKernel('Reverse', backendName),
       Slice: tf.getKernel('Slice', backendName),
       Conv2D: tf.getKernel('Conv2D', backendName),
+      BatchMatMul: tf.getKernel('BatchMatMul', backendName),
     };
     a = { module: await SimdKernelModule.attach(backend, threads), stock };
     attached.set(backend, a);
@@ -47,6 +50,10 @@ export async function registerSimdKernels(backendName: string, threads: number):
     batchNormTrainGradSimd(backendName, module),
     reverseSimd(backendName, module, stock.Reverse),
     sliceSimd(backendName, module, stock.Slice),
+    // transposed operands made plain by the backend's Transpose, then multiplied by the SIMD kernel
+    ...(process.env.SELFSUP_SIMD_MATMUL === '0' || !stock.BatchMatMul
+      ? []
+      : [batchMatMulUntransposed(backendName, batchMatMulSimd(backendName, module, stock.BatchMatMul))]),
   ];
   for (const c of configs) {
     if (tf.getKernel(c.kernelName, backendName)) tf.unregisterKernel(c.kernelName, backendName);

@@ -456,3 +456,24 @@ void conv_forward(int tid, int nth, const f32 *x, const f32 *w, f32 *y, f32 *col
     gemm_nn(A, K, w, CO, n, y + (long)p * CO);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// BatchMatMul, plain operands: C[i] = A[i] B[i] (or B[0] for every i when b_shared), i < batch,
+// A [M, K], B [K, N], C [M, N] row-major. The batch x M rows are cut into blocks of 4 rows, the
+// blocks split between threads, each run of one batch's rows through gemm_nn (4 rows x 8 columns
+// in registers, B in 64-column panels).
+// ---------------------------------------------------------------------------------------------
+EXPORT(batch_matmul)
+void batch_matmul(int tid, int nth, const f32 *a, const f32 *b, f32 *c, int batch, int M, int K, int N, int b_shared) {
+  const int blocks = (M + 3) / 4;
+  const int u1 = share_begin(batch * blocks, tid + 1, nth);
+  int u = share_begin(batch * blocks, tid, nth);
+  while (u < u1) {
+    const int i = u / blocks;
+    const int end = u1 < (i + 1) * blocks ? u1 : (i + 1) * blocks;
+    const int r0 = (u - i * blocks) * 4;
+    const int r1 = (end - i * blocks) * 4 < M ? (end - i * blocks) * 4 : M;
+    gemm_nn(a + ((long)i * M + r0) * K, K, b + (b_shared ? 0 : (long)i * K * N), N, r1 - r0, c + ((long)i * M + r0) * N);
+    u = end;
+  }
+}

@@ -258,6 +258,47 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
     }
   });
 
+  it('BatchMatMul on the SIMD kernel (attention-sized, row and column remainders, a shared b, transposes, thread splits inside a batch) equals cpu', () => {
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[96, 65, 64], [96, 64, 65], false, false], // attention QK^T-shaped: 96 batches of 65 x 65
+      [[6, 67, 45], [6, 45, 37], false, false], // M % 4 = 3, N % 8 = 5
+      [[2, 3, 33, 70], [2, 3, 70, 19], false, false], // rank 4 (B, heads, T, d)
+      [[7, 41, 30], [30, 53], false, false], // b shared by every batch
+      [[9, 50, 31], [9, 29, 50], true, true], // both transposed: made plain, then SIMD
+      [[203, 96], [96, 131], false, false], // one batch, rows split between threads
+      [[1, 5, 3], [1, 3, 4], false, false], // tiny: the backend's kernel
+    ];
+    for (const [as, bs, ta, tb] of cases) {
+      const run = (b: string) => {
+        tf.setBackend(b);
+        return tf.tidy(() =>
+          tf
+            .matMul(tf.tensor(randn(as, 3), as as never) as tf.Tensor3D, tf.tensor(randn(bs, 4), bs as never) as tf.Tensor3D, ta, tb)
+            .dataSync()
+            .slice(),
+        );
+      };
+      const ref = run('cpu');
+      const got = run('wasm');
+      expect(got.length, `${as} ${bs}`).toBe(ref.length);
+      expect(relErr(got, ref), `${as} ${bs} ${ta} ${tb}`).toBeLessThan(1e-5);
+    }
+    // and the gradients through it (the backward pass is two more products with transposed operands)
+    const grads = (b: string) => {
+      tf.setBackend(b);
+      return tf.tidy(() => {
+        const a = tf.tensor3d(randn([4, 37, 24], 5), [4, 37, 24]);
+        const w = tf.tensor3d(randn([4, 24, 29], 6), [4, 24, 29]);
+        const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D))))([a, w]);
+        return g.map((t) => t.dataSync().slice());
+      });
+    };
+    const [ra, rw] = grads('cpu');
+    const [ga, gw] = grads('wasm');
+    expect(relErr(ga, ra)).toBeLessThan(1e-5);
+    expect(relErr(gw, rw)).toBeLessThan(1e-5);
+  });
+
   it('selecting wasm again keeps one kernel module, and int32 Reverse and Slice still reach the stock kernels', async () => {
     const { registerSimdKernels } = await import('../../../core/engine/index.js');
     await useBackend('wasm');
