@@ -19,6 +19,7 @@ import cpuBackend from './backends/cpu.js';
 import tensorflowBackend from './backends/tensorflow.js';
 import wasmBackend from './backends/wasm.js';
 import webgpuBackend from './backends/webgpu.js';
+import attentionMaps from './callbacks/attention-maps.js';
 import imageGrid from './callbacks/image-grid.js';
 import progress from './callbacks/progress.js';
 import fashionMnist from './datasets/fashion-mnist.js';
@@ -126,6 +127,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   cpuBackend,
   progress,
   imageGrid,
+  attentionMaps,
 ];
 
 export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
