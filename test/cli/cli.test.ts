@@ -68,7 +68,7 @@ describe('selfsup CLI', () => {
     const b = selfsup('train', '--preset', 'simclear');
     expect(b.code).toBe(2);
     expect(b.err).toMatch(
-      /no preset or file named 'simclear' \(did you mean 'simclr'\? presets: barlow-twins, byol, colorization, inpainting, moco-v1, moco-v2, moco-v3, npid, rotation, simclr-rotation, simclr, simsiam, swav, vicreg\)/,
+      /no preset or file named 'simclear' \(did you mean 'simclr'\? presets: barlow-twins, byol, colorization, dino, inpainting, mae, moco-v1, moco-v2, moco-v3-vit, moco-v3, npid, rotation, simclr-rotation, simclr, simsiam, swav, vicreg\)/,
     );
     const c = selfsup('validate', 'simclr', '--set', 'train.epochs=many');
     expect(c.code).toBe(2);
@@ -134,7 +134,9 @@ describe('selfsup CLI', () => {
     expect(names).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']));
     const bad = selfsup('bench', '--cases', 'simclr-tiny');
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/unknown case 'simclr-tiny' \(cases: simclr-smallcnn, moco-smallcnn, moco-v2-preset-smallcnn, simclr-resnet18, moco-resnet18\)/);
+    expect(bad.err).toMatch(
+      /unknown case 'simclr-tiny' \(cases: simclr-smallcnn, moco-smallcnn, moco-v2-preset-smallcnn, simclr-resnet18, moco-resnet18, simclr-vit-tiny, mae-vit-tiny\)/,
+    );
   });
 
   it('plugins, presets and schema list what is registered', () => {
@@ -145,6 +147,6 @@ describe('selfsup CLI', () => {
     const presets = JSON.parse(selfsup('presets', '--json').out) as Array<{ name: string }>;
     expect(presets.map((p) => p.name)).toContain('simclr');
     const schema = JSON.parse(selfsup('schema').out);
-    expect(schema.$defs.encoder.oneOf.map((b: { properties: { type: { const: string } } }) => b.properties.type.const)).toEqual(['small-cnn', 'resnet']);
+    expect(schema.$defs.encoder.oneOf.map((b: { properties: { type: { const: string } } }) => b.properties.type.const)).toEqual(['small-cnn', 'resnet', 'vit']);
   });
 });
