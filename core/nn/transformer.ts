@@ -1,6 +1,6 @@
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Tensor4D, type Variable } from '../engine/tf.js';
 import { Dense } from './layers.js';
-import { constant, truncNormal, type ParamStore } from './params.js';
+import { channelSum, constant, truncNormal, type ParamStore } from './params.js';
 
 /**
  * The layers of a pre-norm Vision Transformer (Dosovitskiy et al. 2021) on `[N, T, D]` token
@@ -30,9 +30,37 @@ export class LayerNorm {
   }
 
   apply<T extends Tensor>(x: T): T {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))), this.weight), this.bias) as T;
+    return layerNorm(x, this.weight, this.bias, this.eps) as T;
   }
+}
+
+/**
+ * `(x - mean) / sqrt(var + eps) · weight + bias` over the last axis, with the closed-form gradient
+ * (`dx = rstd · (g - mean(g) - x̂ · mean(g · x̂))`, `g = dy · weight`): 11 ops backward where the
+ * autodiff of the moments takes about 25.
+ */
+export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor {
+  const shape = x.shape;
+  const d = shape[shape.length - 1];
+  const m = x.size / d;
+  const op = tf.customGrad(((xIn: Tensor, w: Tensor, b: Tensor, save: (ts: Tensor[]) => void) => {
+    const x2 = tf.reshape(xIn, [m, d]);
+    const xc = tf.sub(x2, tf.mean(x2, 1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), 1, true), eps));
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd, w]);
+    return {
+      value: tf.reshape(tf.add(tf.mul(xhat, w), b), shape),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const [xh, rs, ww] = saved;
+        const g0 = tf.reshape(dy as Tensor, [m, d]);
+        const g = tf.mul(g0, ww);
+        const dx = tf.mul(tf.sub(tf.sub(g, tf.mean(g, 1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), 1, true))), rs);
+        return [tf.reshape(dx, shape), channelSum(tf.mul(g0, xh)), channelSum(g0)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, weight, bias);
 }
 
 /** A dense layer applied to every token: `[N, T, in] -> [N, T, out]`. */
