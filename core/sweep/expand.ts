@@ -6,8 +6,10 @@ import type { Distribution, SweepSpec } from './spec.js';
 export interface TrialPoint {
   /** position in the expanded order (seed-major: every combination at the first seed comes first) */
   index: number;
-  /** config path -> value, for every grid, zip and random axis */
+  /** config path -> value, for every grid, zip and random axis; variants axis name -> variant name */
   axes: Record<string, unknown>;
+  /** the config settings (path -> value) of the trial's variants, applied before its other axes */
+  sets: Record<string, unknown>;
   seed: number;
 }
 
@@ -43,6 +45,30 @@ export function axisProblems(spec: SweepSpec): ConfigProblem[] {
     }
     for (const k of Object.keys(group)) claim(k, `/zip/${g}/${k}`);
   });
+  const variantPaths = new Map<string, string>();
+  for (const [axis, variants] of Object.entries(spec.variants)) {
+    claim(axis, `/variants/${axis}`);
+    for (const [name, sets] of Object.entries(variants))
+      for (const k of Object.keys(sets)) {
+        const other = variantPaths.get(k);
+        if (other && other !== axis)
+          problems.push({
+            path: `/variants/${axis}/${name}/${k}`,
+            message: `'${k}' is also set by the variants of '${other}'`,
+            hint: 'a config path may vary on one axis only',
+          });
+        variantPaths.set(k, axis);
+      }
+  }
+  for (const [k, axis] of variantPaths) {
+    const at = seen.get(k);
+    if (at)
+      problems.push({
+        path: `/variants/${axis}`,
+        message: `its variants set '${k}', which is already an axis at ${at}`,
+        hint: 'a config path may vary on one axis only',
+      });
+  }
   for (const [k, d] of Object.entries(spec.random?.axes ?? {})) {
     claim(k, `/random/axes/${k}`);
     const range = 'uniform' in d ? d.uniform : 'logUniform' in d ? d.logUniform : 'int' in d ? d.int : undefined;
@@ -53,20 +79,28 @@ export function axisProblems(spec: SweepSpec): ConfigProblem[] {
 
 /**
  * Every trial of a sweep, in a fixed order: seeds outermost (a partial sweep has every combination at
- * the first seed), then grid axes in the spec's key order, then each zip group, then the random samples.
- * The count is |seeds| x prod |grid axis| x prod |zip group| x random.n.
+ * the first seed), then grid axes in the spec's key order, then each zip group, then each variants
+ * axis, then the random samples. The count is |seeds| x prod |grid axis| x prod |zip group| x
+ * prod |variants axis| x random.n.
  */
 export function expandTrials(spec: SweepSpec): TrialPoint[] {
   const problems = axisProblems(spec);
   if (problems.length) throw new ConfigError(problems, 'sweep spec');
-  let combos: Array<Record<string, unknown>> = [{}];
-  const product = (options: Array<Record<string, unknown>>) => {
-    combos = combos.flatMap((c) => options.map((o) => ({ ...c, ...o })));
+  let combos: Array<{ axes: Record<string, unknown>; sets: Record<string, unknown> }> = [{ axes: {}, sets: {} }];
+  const product = (options: Array<Record<string, unknown>>, sets: Array<Record<string, unknown>> = []) => {
+    combos = combos.flatMap((c) => options.map((o, i) => ({ axes: { ...c.axes, ...o }, sets: { ...c.sets, ...sets[i] } })));
   };
   for (const [path, values] of Object.entries(spec.grid)) product(values.map((v) => ({ [path]: v })));
   for (const group of spec.zip) {
     const n = Object.values(group)[0].length;
     product(Array.from({ length: n }, (_, i) => Object.fromEntries(Object.entries(group).map(([k, v]) => [k, v[i]]))));
+  }
+  for (const [axis, variants] of Object.entries(spec.variants)) {
+    const named = Object.entries(variants);
+    product(
+      named.map(([name]) => ({ [axis]: name })),
+      named.map(([, sets]) => sets),
+    );
   }
   if (spec.random) {
     const rng = Rng.fromSeed(spec.random.seed, 'sweep/random');
@@ -74,7 +108,7 @@ export function expandTrials(spec: SweepSpec): TrialPoint[] {
     product(points);
   }
   const trials: TrialPoint[] = [];
-  for (const seed of spec.seeds) for (const axes of combos) trials.push({ index: trials.length, axes, seed });
+  for (const seed of spec.seeds) for (const { axes, sets } of combos) trials.push({ index: trials.length, axes, sets, seed });
   return trials;
 }
 

@@ -69,7 +69,8 @@ const typeFirst = (entries: Array<[string, unknown]>) => [
 
 /**
  * Expand a sweep and build every trial's config: the base (`extends`, or the trial's value of an
- * `extends` axis: a methods comparison), then `set`, then the trial's other axes, then its seed, each validated against the full schema. Nothing runs unless every trial is
+ * `extends` axis or its variant's `extends`: a methods comparison), then `set`, then its variants'
+ * settings, then the trial's other axes, then its seed, each validated against the full schema. Nothing runs unless every trial is
  * valid: otherwise one ConfigError lists each problem with the trials it affects and the config path.
  * Two trials that resolve to the same config are an error too (an axis value that changes nothing).
  */
@@ -82,7 +83,11 @@ export async function planSweep(
   // an axis over `extends` compares whole presets (methods): each trial starts from its own base
   const bases = new Map<string, Record<string, unknown>>();
   const points = expandTrials(spec);
-  for (const ext of new Set([spec.extends, ...points.map((p) => p.axes.extends).filter((e): e is string => typeof e === 'string')])) {
+  const baseOf = (p: TrialPoint) => {
+    const e = p.sets.extends ?? p.axes.extends;
+    return typeof e === 'string' ? e : spec.extends;
+  };
+  for (const ext of new Set([spec.extends, ...points.map(baseOf)])) {
     const base = loadConfig(ext, opts.presets, file ? [file] : []).config;
     bases.set(ext, base);
     const plugins = Array.isArray(base.plugins) ? base.plugins.filter((p): p is string => typeof p === 'string') : [];
@@ -94,9 +99,12 @@ export async function planSweep(
   const trials: PlannedTrial[] = [];
   const seenHash = new Map<string, number>();
   for (const point of points) {
-    const { extends: ext, ...axes } = point.axes;
-    const raw = structuredClone(bases.get(typeof ext === 'string' ? ext : spec.extends)!);
+    const { extends: _ext, ...axes } = point.axes;
+    const { extends: _variantExt, ...variantSets } = point.sets;
+    for (const v of Object.keys(spec.variants)) delete axes[v];
+    const raw = structuredClone(bases.get(baseOf(point))!);
     for (const [k, v] of typeFirst(Object.entries(spec.set))) setPath(raw, k, v);
+    for (const [k, v] of typeFirst(Object.entries(variantSets))) setPath(raw, k, v);
     for (const [k, v] of typeFirst(Object.entries(axes))) setPath(raw, k, v);
     raw.seed = point.seed;
     raw.name = name;

@@ -21,12 +21,15 @@ const Distribution = Type.Union([
 
 /**
  * An ablation sweep: a base config and the axes that vary. The trials are the cartesian product of
- * the `grid` axes, each `zip` group (its axes vary together), the `random` samples and the `seeds`.
+ * the `grid` axes, each `zip` group (its axes vary together), each named `variants` axis (bundles of
+ * settings under a name: a methods comparison), the `random` samples and the `seeds`.
  *
  * @example
  * { "extends": "simclr", "set": { "train.maxSeconds": 120 },
  *   "grid": { "head.type": ["identity", "linear", "mlp"] }, "seeds": [0, 1, 2],
  *   "metrics": ["linear_top1", "linear_z_top1"] }
+ * @example
+ * { "extends": "simclr", "variants": { "method": { "simclr": {}, "barlow": { "extends": "barlow-twins", "optimizer.lr": 0.1 } } } }
  */
 export const SweepSpecSchema = Type.Object(
   {
@@ -44,6 +47,15 @@ export const SweepSpecSchema = Type.Object(
       default: [],
       description: 'groups of axes that vary together: within a group every list has the same length, value i of each goes into trial i',
     }),
+    variants: Type.Record(
+      Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
+      Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), { minProperties: 1 }),
+      {
+        default: {},
+        description:
+          'named axes of named bundles: axis -> variant name -> { config path: value, ... } (a bundle may set `extends`); every variant is a trial, labelled by its name (`method=barlow`)',
+      },
+    ),
     random: Type.Optional(
       Type.Object(
         {

@@ -86,7 +86,7 @@ describe('sweep expansion', () => {
     const s = spec({});
     expect(s.seeds).toEqual([0]);
     expect(s.metrics).toEqual(['knn_top1', 'linear_top1']);
-    expect(expandTrials(s)).toEqual([{ index: 0, axes: {}, seed: 0 }]);
+    expect(expandTrials(s)).toEqual([{ index: 0, axes: {}, sets: {}, seed: 0 }]);
   });
 });
 
