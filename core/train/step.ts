@@ -30,7 +30,7 @@ export interface StepResult {
  * The one generic training step, for every preset and any number of tasks, in named phases:
  *
  *   augment     batch --Augmenter--> views (+ supervision)
- *   target      views --target branch--> target outputs        (momentum: before the tape, no gradient)
+ *   target      views --target branch--> target outputs        (momentum: before the tape, no gradient; its activations freed at once)
  *   encode      views (+ keep) --Encoder--> h --Head--> z --Predictor--> p   (online, with gradient; one pass per resolution)
  *   negatives   NegativeSource.negatives({online, target, index})
  *   loss        Loss({online, target, negatives, supervision, progress}) x weight, summed over tasks
@@ -45,7 +45,10 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
 
   const lossValue = tf.tidy(() => {
     const augmented = parts.tasks.map((t) => t.augmenter.apply(batch.x, rng));
-    const targets = parts.tasks.map((task, i) => (task.target.readsOnline ? undefined : targetOutputs(parts, task, augmented[i].views, undefined)));
+    // in its own scope: only the outputs outlive it, not the target's activations (the tape does not record them, but the step's scope would keep them)
+    const targets = parts.tasks.map((task, i) =>
+      task.target.readsOnline ? undefined : tf.tidy(() => materialise(targetOutputs(parts, task, augmented[i].views, undefined))),
+    );
     const { value, grads } = tf.variableGrads(() => {
       let total: Scalar = tf.scalar(0);
       parts.tasks.forEach((task, i) => {
@@ -137,6 +140,11 @@ function viewsToEncode(task: TaskRuntime, n: number): { online: number[]; target
   const reads = task.loss.viewsRead?.(n);
   if (!reads || task.target.readsOnline || task.negatives.readsOnline !== false) return { online: all, target: all };
   return reads;
+}
+
+/** Every named output read now (lazy ones made), as plain objects a tidy can return: what is not read later is disposed with the step. */
+function materialise(outs: Outputs[] | undefined): Outputs[] | undefined {
+  return outs?.map((o) => o && Object.fromEntries(Object.keys(o).map((k) => [k, o[k]])));
 }
 
 /** `{loss, terms}` from either form of a loss's value. */
