@@ -10,3 +10,4 @@ export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './kern
 export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerWebGpuKernels } from './kernels/conv2d-backprop-filter-split.js';
 export { registerSharedIdentity, sharedIdentity } from './kernels/identity.js';
 export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './simd/index.js';
+export { installLeanGradients, withStockGradients } from './lean-gradients.js';

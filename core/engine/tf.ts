@@ -6,9 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
+import { installLeanGradients } from './lean-gradients.js';
 
 // Silence tfjs's "install our node backend" banner: selfsup reports the backend it chose itself.
 tf.env().set('PROD', true);
+// A backward pass that frees each node's saved tensors and gradients once it is done (lean-gradients.ts); SELFSUP_LEAN_GRADIENTS=0: tfjs's own
+if (process.env.SELFSUP_LEAN_GRADIENTS !== '0') installLeanGradients(tf);
 
 export { tf };
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Scalar } from '@tensorflow/tfjs-core';
