@@ -9,10 +9,23 @@ import { channelSum, constant, truncNormal, type ParamStore } from './params.js'
  * at 0, LayerNorm at (1, 0). Parameter names follow timm (`norm1`, `attn.qkv`, `mlp.fc1`, ...).
  */
 
-/** GELU, the exact form: `x·Φ(x) = 0.5·x·(1 + erf(x/√2))` (PyTorch's `nn.GELU()` default). */
-export function gelu(x: Tensor): Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-}
+/**
+ * GELU, the exact form: `x·Φ(x) = 0.5·x·(1 + erf(x/√2))` (PyTorch's `nn.GELU()` default), with the
+ * closed-form gradient `Φ(x) + x·φ(x)`: the backward pass keeps only x and recomputes Φ(x) (the
+ * autodiff of the composition keeps five tensors of the MLP's hidden size).
+ */
+export const gelu: (x: Tensor) => Tensor = tf.customGrad(((x: Tensor, save: (ts: Tensor[]) => void) => {
+  save([x]);
+  return {
+    value: tf.mul(x, normalCdf(x)),
+    gradFunc: (dy: Tensor | Tensor[], [xs]: Tensor[]) => [
+      tf.mul(dy as Tensor, tf.add(normalCdf(xs), tf.mul(xs, tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI))))),
+    ],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: Tensor) => Tensor;
+
+/** Φ(x) = 0.5·(1 + erf(x/√2)), the standard normal CDF */
+const normalCdf = (x: Tensor) => tf.mul(tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))), 0.5);
 
 /** Layer normalisation over the last axis, with a learned scale and shift (no weight decay). */
 export class LayerNorm {
