@@ -10,6 +10,7 @@
 import path from 'node:path';
 import {
   ConfigError,
+  DataError,
   PLUGIN_KINDS,
   PluginRegistry,
   Rng,
@@ -157,6 +158,20 @@ export async function runExperiment(source: string | Record<string, unknown>, op
     log: opts.log,
     force: opts.force,
     handleSignals: opts.handleSignals,
+  }).catch((e) => {
+    // the checkpoint is fine: the --set values made another model than the one it holds
+    if (opts.resume && opts.sets?.length && e instanceof DataError && e.message.startsWith('checkpoint does not match this model')) {
+      const err = new ConfigError([
+        {
+          path: '',
+          message: `--set ${opts.sets.join(' --set ')} changed the model of the run in ${opts.resume}: ${e.message}`,
+          hint: 'a resumed run keeps its model; train another one with --out',
+        },
+      ]);
+      (err as { cause?: unknown }).cause = e;
+      throw err;
+    }
+    throw e;
   });
 }
 

@@ -41,6 +41,14 @@ withConfigOptions(
     .option('--json', 'print the result as one JSON line on stdout (last line)'),
 ).action((preset: string | undefined, o) => {
   if (preset && o.preset && preset !== o.preset) throw new SelfsupError(`two presets given: '${preset}' and --preset '${o.preset}'; give one`, 2);
+  if (o.resume && (preset ?? o.preset) !== undefined)
+    throw new SelfsupError(
+      `--resume continues the run in ${o.resume} with its own config; '${preset ?? o.preset}' would be ignored: drop it, or start a new run with --out`,
+      2,
+    );
+  if (o.force && !o.out)
+    throw new SelfsupError('--force applies to --out DIR (a new run without --out gets a fresh directory): give --out, or drop --force', 2);
+  if ((preset ?? o.preset) === '') throw new SelfsupError('the preset name is empty: give a preset (selfsup presets) or a config file', 2);
   return trainCommand({ ...o, preset: preset ?? o.preset ?? 'simclr' });
 });
 

@@ -15,6 +15,8 @@ export interface SweepFlags {
 
 /** `selfsup sweep SPEC`: validate every trial, then run the unfinished ones and write the report. */
 export async function sweepCommand(spec: string, o: SweepFlags): Promise<void> {
+  const workers = Number(o.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new SelfsupError(`--workers must be a whole number of processes, 1 or more (got '${o.workers}')`, 2);
   // a spec file, or the name of a shipped sweep (presets/sweeps/<name>.json)
   const file = locateConfig(spec, builtinSweeps());
   const plan = await planSweep(file, { registry: createRegistry(), presets: builtinPresets() });
@@ -31,11 +33,10 @@ export async function sweepCommand(spec: string, o: SweepFlags): Promise<void> {
       );
     return;
   }
-  const workers = Number(o.workers);
   const progress = new SweepProgress();
   const summary = await runSweep(plan, {
     outDir,
-    workers: Number.isInteger(workers) && workers > 0 ? workers : 1,
+    workers,
     retryFailed: o.retryFailed,
     onEvent: progress.onEvent,
   });

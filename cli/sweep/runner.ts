@@ -2,9 +2,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../../core/index.js';
+import { asEnvironmentError, packageRoot } from '../../core/index.js';
 import { SweepStore, writeReport, type PlannedTrial, type SweepPlan, type TrialOutcome } from '../../core/sweep/index.js';
 import { acquireLock } from '../../core/util/lock.js';
+import { makeDirs } from '../../core/util/make-dirs.js';
 import type { RunTrialMessage, WorkerMessage } from './protocol.js';
 
 export interface SweepOptions {
@@ -56,7 +57,11 @@ const defaultWorker = () => path.join(packageRoot(), 'dist', 'cli', 'sweep-worke
  */
 export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
-  fs.mkdirSync(opts.outDir, { recursive: true });
+  try {
+    makeDirs(opts.outDir);
+  } catch (e) {
+    throw asEnvironmentError(e, 'make the sweep directory', path.resolve(opts.outDir));
+  }
   const unlock = acquireLock(opts.outDir);
   const store = new SweepStore(opts.outDir);
   const emit = (e: SweepEvent) => opts.onEvent?.(e);

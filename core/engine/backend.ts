@@ -31,6 +31,7 @@ export async function selectBackend(registry: PluginRegistry, requested: string,
       await tf.ready();
       return { ...info, skipped };
     } catch (e) {
+      if (e instanceof SelfsupError) throw e; // a setting of the user's (SELFSUP_WASM_THREADS), not the machine's
       skipped.push({ name, reason: `failed to initialise: ${(e as Error).message}` });
     }
   }

@@ -1,3 +1,4 @@
+import { EnvironmentError } from '../errors.js';
 /**
  * Make tfjs-backend-wasm fail loudly when its memory is exhausted. wasm32 memory ends at 4 GiB;
  * past it Emscripten's `malloc` returns 0, and tfjs-backend-wasm 4.22 uses that as the address of
@@ -16,9 +17,9 @@ export function guardWasmMalloc(backend: object): boolean {
     const p = malloc(bytes);
     if (p === 0 && bytes > 0) {
       const gib = (n: number) => (n / 2 ** 30).toFixed(2);
-      throw new Error(
+      throw new EnvironmentError(
         `wasm memory exhausted: ${gib(bytes)} GiB more were asked for with ${gib(mod.HEAPU8?.length ?? 0)} GiB in use (WebAssembly memory ends at 4 GiB). ` +
-          'Lower train.batchSize (or the model size), or use a backend without this limit (tensorflow, webgpu).',
+          'Lower train.batchSize (or the views per image, or the model size), or use a backend without this limit (tensorflow, webgpu).',
       );
     }
     return p;

@@ -1,5 +1,5 @@
 import { Container } from 'inversify';
-import { ConfigError, SelfsupError } from '../errors.js';
+import { ConfigError, PluginError, SelfsupError } from '../errors.js';
 import { closest } from '../config/did-you-mean.js';
 import { validateRef } from '../config/validate.js';
 import { PLUGIN_KINDS, type PluginContext, type PluginDefinition, type PluginInstances, type PluginKind, type PluginRef } from './definition.js';
@@ -80,10 +80,9 @@ export class PluginRegistry {
   async create<K extends PluginKind>(kind: K, ref: PluginRef, ctx: PluginContext): Promise<PluginInstances[K]> {
     const def = this.get(kind, ref.type);
     const { type: _type, ...options } = validateRef(this, kind, ref, ctx.path);
+    let instance: PluginInstances[K];
     try {
-      const instance = await def.create(options as never, ctx);
-      if (instance && typeof instance === 'object') this.options.set(instance, options);
-      return instance;
+      instance = await def.create(options as never, ctx);
     } catch (err) {
       if (err instanceof SelfsupError) throw err;
       const msg = err instanceof Error ? err.message : String(err);
@@ -91,6 +90,11 @@ export class PluginRegistry {
       (wrapped as { cause?: unknown }).cause = err;
       throw wrapped;
     }
+    // the plugin's own bug: what create() gave is not an instance to call
+    if (!instance || typeof instance !== 'object')
+      throw new PluginError(`${kind} '${ref.type}' at ${ctx.path || '/'}: create() returned ${String(instance)}, not an object`);
+    this.options.set(instance, options);
+    return instance;
   }
 }
 

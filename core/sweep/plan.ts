@@ -93,6 +93,21 @@ export async function planSweep(
     const plugins = Array.isArray(base.plugins) ? base.plugins.filter((p): p is string => typeof p === 'string') : [];
     await loadExternalPlugins(opts.registry, plugins);
   }
+  // plugin modules are loaded from each base config before any trial: a `plugins` value of the spec's would be ignored
+  const setsPlugins = [...Object.keys(spec.set), ...points.flatMap((p) => [...Object.keys(p.axes), ...Object.keys(p.sets)])].find(
+    (k) => k === 'plugins' || k.startsWith('plugins.'),
+  );
+  if (setsPlugins)
+    throw new ConfigError(
+      [
+        {
+          path: `/${setsPlugins.replaceAll('.', '/')}`,
+          message: `a sweep cannot set '${setsPlugins}': plugin modules are loaded from the base config`,
+          hint: 'list them in "plugins" of the config file the sweep extends',
+        },
+      ],
+      file ? `sweep ${file}` : undefined,
+    );
   const labels = points.map((p) => `${axesLabel(p.axes)} seed=${p.seed}`);
   const byProblem = new Map<string, { problem: ConfigProblem; trials: number[] }>();
   const duplicates: ConfigProblem[] = [];

@@ -109,31 +109,34 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
       `the training set has ${data.train.count} images, fewer than train.batchSize=${config.train.batchSize}: lower it (--set train.batchSize=${Math.max(2, 2 ** Math.floor(Math.log2(data.train.count)))})`,
     );
   }
-  const encoder = await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info }));
+  const encoder = guarded(await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info })), `encoder '${config.encoder.type}' at /encoder`);
   const mapShape = mapShapeOf(encoder, info, `encoder '${config.encoder.type}'`);
   const headCtx = (path: string) => ctx(path, { dataset: info, encoder: { dim: encoder.dim, mapShape }, input: 'h', inputDim: encoder.dim });
 
   const tasks: TaskRuntime[] = [];
   for (const [name, t] of Object.entries(config.tasks)) {
     const base = taskPath(config, name);
-    const head = await registry.create('head', t.head, headCtx(`${base}/head`));
+    const head = guarded(await registry.create('head', t.head, headCtx(`${base}/head`)), `head '${t.head.type}' at ${base}/head`);
     const predictor =
       t.predictor &&
-      (await registry.create(
-        'head',
-        t.predictor,
-        ctx(`${base}/predictor`, { dataset: info, encoder: { dim: encoder.dim, mapShape }, input: 'z', inputDim: head.dim }),
-      ));
+      guarded(
+        await registry.create(
+          'head',
+          t.predictor,
+          ctx(`${base}/predictor`, { dataset: info, encoder: { dim: encoder.dim, mapShape }, input: 'z', inputDim: head.dim }),
+        ),
+        `predictor '${t.predictor.type}' at ${base}/predictor`,
+      );
     const branch: Branch = { encoder, head, predictor };
     // a copy of the encoder and the head, never the predictor (BYOL's target network)
     const makeCopy = async (): Promise<Branch> => {
-      const e = await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info }));
-      const h = await registry.create('head', t.head, headCtx(`${base}/head`));
+      const e = guarded(await registry.create('encoder', config.encoder, ctx('/encoder', { dataset: info })), `encoder '${config.encoder.type}' at /encoder`);
+      const h = guarded(await registry.create('head', t.head, headCtx(`${base}/head`)), `head '${t.head.type}' at ${base}/head`);
       e.params.copyFrom(encoder.params);
       h.params.copyFrom(head.params);
       return { encoder: e, head: h };
     };
-    const target = await registry.create('target', t.target, ctx(`${base}/target`, { dataset: info }));
+    const target = guarded(await registry.create('target', t.target, ctx(`${base}/target`, { dataset: info })), `target '${t.target.type}' at ${base}/target`);
     try {
       await target.attach(branch, makeCopy);
     } catch (e) {
@@ -143,11 +146,17 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
     tasks.push({
       name,
       config: t,
-      augmenter: await registry.create('augmenter', t.augmenter, ctx(`${base}/augmenter`, { dataset: info })),
+      augmenter: guardedAugmenter(
+        await registry.create('augmenter', t.augmenter, ctx(`${base}/augmenter`, { dataset: info })),
+        `augmenter '${t.augmenter.type}' at ${base}/augmenter`,
+      ),
       head,
       target,
       negatives: await registry.create('negatives', t.negatives, ctx(`${base}/negatives`, { dataset: info, inputDim: head.dim, trainCount: data.train.count })),
-      loss: await registry.create('loss', t.loss, ctx(`${base}/loss`, { dataset: info, inputDim: head.dim })),
+      loss: guardedLoss(
+        await registry.create('loss', t.loss, ctx(`${base}/loss`, { dataset: info, inputDim: head.dim })),
+        `loss '${t.loss.type}' at ${base}/loss`,
+      ),
       weight: t.weight,
       branch,
       predictor,
@@ -197,6 +206,69 @@ export async function buildRun(config: ResolvedConfig, opts: BuildOptions): Prom
   };
 }
 
+/**
+ * A plugin instance whose methods, when its own code throws, throw a PluginError naming it (kind,
+ * name, config path) with the error's first line; selfsup's own errors pass unchanged. `afterStep`,
+ * `forward`, `apply` and `viewsRead` run outside the step's per-slot labelling.
+ */
+function guarded<T extends object>(instance: T, label: string, methods = ['forward', 'afterStep', 'apply', 'viewsRead']): T {
+  for (const m of methods) {
+    const f = (instance as Record<string, unknown>)[m];
+    if (typeof f !== 'function') continue;
+    (instance as Record<string, unknown>)[m] = (...args: unknown[]) => {
+      try {
+        return f.apply(instance, args);
+      } catch (e) {
+        if (e instanceof SelfsupError) throw e;
+        throw new PluginError(`${label}: ${e instanceof Error ? e.message : String(e)}`, e);
+      }
+    };
+  }
+  return instance;
+}
+
+/** An augmenter whose result is checked: at least one view, each [N, H, W, C] with the batch's N. */
+function guardedAugmenter(augmenter: Augmenter, label: string): Augmenter {
+  const apply = guarded(augmenter, label).apply.bind(augmenter);
+  augmenter.apply = (x, rng) => {
+    const r = apply(x, rng);
+    const views = r?.views;
+    if (!Array.isArray(views) || views.length === 0)
+      throw new PluginError(`${label}: apply() must return { views } with at least one view (got ${Array.isArray(views) ? 'none' : String(views)})`);
+    views.forEach((v, i) => {
+      if (!(v instanceof tf.Tensor) || v.rank !== 4 || v.shape[0] !== x.shape[0])
+        throw new PluginError(
+          `${label}: apply() view ${i} must be a [N, H, W, C] tensor with the batch's N = ${x.shape[0]} (got ${v instanceof tf.Tensor ? `[${v.shape}]` : String(v)})`,
+        );
+    });
+    return r;
+  };
+  return augmenter;
+}
+
+/** A loss whose `viewsRead` indices and `compute` result are checked (compute's errors are labelled by the step). */
+function guardedLoss(loss: Loss, label: string): Loss {
+  guarded(loss, label, ['afterStep']);
+  const { viewsRead, compute } = loss;
+  if (viewsRead)
+    loss.viewsRead = (n) => {
+      const r = guarded({ viewsRead }, label, ['viewsRead']).viewsRead(n);
+      const bad = [...(r?.online ?? []), ...(r?.target ?? [])].find((v) => !Number.isInteger(v) || v < 0 || v >= n);
+      if (!r || bad !== undefined) throw new PluginError(`${label}: viewsRead(${n}) names view ${bad}, but there are ${n} views (0 to ${n - 1})`);
+      return r;
+    };
+  loss.compute = (inputs) => {
+    const out = compute.call(loss, inputs);
+    const value = out instanceof tf.Tensor || !out || typeof out !== 'object' ? out : (out as { loss?: unknown }).loss;
+    if (!(value instanceof tf.Tensor) || value.rank !== 0)
+      throw new Error(
+        `compute() must return a scalar tensor, or { loss, terms } (got ${value instanceof tf.Tensor ? `a tensor of shape [${value.shape}]` : String(value)})`,
+      );
+    return out;
+  };
+  return loss;
+}
+
 /** The spatial map's shape `[h, w, C]`, by running the encoder once on a zero image. */
 export function mapShapeOf(encoder: Encoder, info: DatasetInfo, name = 'the encoder'): number[] {
   const problem = (what: string) => new PluginError(`${name} at /encoder does not keep the Encoder contract: ${what}`);
@@ -205,6 +277,7 @@ export function mapShapeOf(encoder: Encoder, info: DatasetInfo, name = 'the enco
     if (!out || typeof out !== 'object') throw problem(`forward() returned ${String(out)}, not { h, map }`);
     if (!(out.h instanceof tf.Tensor) || out.h.rank !== 2)
       throw problem(`forward() must return h, a [N, D] tensor (got ${out.h instanceof tf.Tensor ? `rank ${out.h.rank}` : String(out.h)})`);
+    if (out.h.shape[1] !== encoder.dim) throw problem(`forward() returned h of width ${out.h.shape[1]}, but the encoder's dim says ${encoder.dim}`);
     if (!(out.map instanceof tf.Tensor) || out.map.rank !== 4)
       throw problem(
         `forward() must return map, the last [N, h, w, C] feature map (got ${out.map instanceof tf.Tensor ? `rank ${out.map.rank}` : String(out.map)})`,

@@ -125,9 +125,20 @@ export function readCheckpoint(dir: string): { meta: CheckpointMeta; values: Flo
   }
   if (meta?.format !== 'selfsup-checkpoint' || !Array.isArray(meta.tensors) || typeof meta.weights !== 'string')
     throw new DataError(`${file} is not a selfsup checkpoint`);
+  // a hand-edited or damaged record: say which field, before anything is read or written from it
+  const bad = !Number.isInteger(meta.step) || meta.step < 0 ? 'step' : !meta.config || typeof meta.config !== 'object' ? 'config' : undefined;
+  if (bad) throw new DataError(`${file} is damaged: its '${bad}' is ${JSON.stringify(meta[bad]) ?? 'missing'}: the run cannot be resumed or evaluated from it`);
   const wfile = path.join(dir, meta.weights);
   if (!fs.existsSync(wfile)) throw new DataError(`the weight file ${wfile} that ${file} names is missing: the checkpoint cannot be used`);
-  const buf = fs.readFileSync(wfile);
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(wfile);
+  } catch (e) {
+    const env = asEnvironmentError(e, 'read the weight file', wfile);
+    throw env instanceof EnvironmentError && (e as NodeJS.ErrnoException).code !== 'EISDIR'
+      ? env
+      : new DataError(`the weight file ${wfile} cannot be read (${(e as Error).message}): the checkpoint cannot be used`);
+  }
   const needed = 4 * meta.tensors.reduce((n, t) => Math.max(n, t.offset + t.shape.reduce((a, b) => a * b, 1)), 0);
   if (buf.byteLength !== (meta.weightsBytes ?? needed) || buf.byteLength < needed) {
     throw new DataError(`${wfile} is truncated or damaged: ${buf.byteLength} bytes where ${file} records ${meta.weightsBytes ?? needed}`);

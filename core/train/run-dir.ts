@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, asEnvironmentError } from '../errors.js';
 import { acquireLock } from '../util/lock.js';
+import { makeDirs } from '../util/make-dirs.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 
 /** The lock file of a training run's directory. */
@@ -22,9 +23,9 @@ export function claimRunDir(dir: string, opts: { resume?: boolean; force?: boole
   if (abs === path.parse(abs).root || abs === os.homedir()) {
     throw new ConfigError([{ path: '', message: `refusing to write a run into ${abs}`, hint: 'give the run a directory of its own, e.g. --out runs/my-run' }]);
   }
-  const entries = fs.existsSync(abs) ? fs.readdirSync(abs).filter((f) => f !== RUN_LOCK) : [];
   if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory())
     throw new ConfigError([{ path: '', message: `${abs} is a file, not a directory`, hint: 'choose another --out' }]);
+  const entries = fs.existsSync(abs) ? fs.readdirSync(abs).filter((f) => f !== RUN_LOCK) : [];
   const holdsRun = entries.includes(CHECKPOINT_FILE);
   if (opts.resume) {
     if (!holdsRun)
@@ -38,8 +39,12 @@ export function claimRunDir(dir: string, opts: { resume?: boolean; force?: boole
       : 'choose a new or empty directory; --force writes the run into it anyway (only the run files are replaced)';
     throw new ConfigError([{ path: '', message, hint }]);
   }
+  if (!fs.existsSync(abs) && fs.lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw new ConfigError([
+      { path: '', message: `${abs} is a symbolic link to ${fs.readlinkSync(abs)}, which does not exist`, hint: 'create its target, or choose another --out' },
+    ]);
   try {
-    fs.mkdirSync(abs, { recursive: true });
+    makeDirs(abs);
     return acquireLock(abs, RUN_LOCK, 'training run');
   } catch (e) {
     throw asEnvironmentError(e, 'claim the run directory', abs);

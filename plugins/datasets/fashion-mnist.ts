@@ -31,8 +31,14 @@ export default definePlugin({
         const lb = readIdxFile(path.join(dir, labels));
         if (im.dims.length !== 3 || im.dims[1] !== 28 || im.dims[2] !== 28)
           throw new DataError(`${images} in ${dir}: expected N x 28 x 28 images, got ${im.dims.join(' x ')}`);
-        if (lb.dims[0] !== im.dims[0]) throw new DataError(`${dir}: ${im.dims[0]} images but ${lb.dims[0]} labels`);
+        if (lb.dims.length !== 1) throw new DataError(`${labels} in ${dir}: expected N labels, got ${lb.dims.join(' x ')} (an image file?)`);
+        if (lb.dims[0] !== im.dims[0]) throw new DataError(`${dir}: ${im.dims[0]} images in ${images} but ${lb.dims[0]} labels in ${labels}`);
         const count = Math.min(im.dims[0], limit ?? Infinity);
+        const bad = lb.data.subarray(0, count).findIndex((l) => l >= CLASSES.length);
+        if (bad >= 0)
+          throw new DataError(
+            `${labels} in ${dir}: label ${lb.data[bad]} at index ${bad} is not one of the ${CLASSES.length} classes (0 to ${CLASSES.length - 1})`,
+          );
         return { images: im.data.subarray(0, count * 784), labels: Int32Array.from(lb.data.subarray(0, count)), count };
       };
       const train = split('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', o.trainLimit);

@@ -37,6 +37,15 @@ export default definePlugin({
       if (classes.length === 0) throw new DataError(`${trainDir} has no class folders`);
       const train = await readSplit(trainDir, classes, o);
       const testDir = o.test ? path.join(o.root, o.test) : undefined;
+      // a test class the training split lacks would be dropped from the evaluation without a word
+      const unknown =
+        testDir && fs.existsSync(testDir)
+          ? fs.readdirSync(testDir).filter((d) => fs.statSync(path.join(testDir, d)).isDirectory() && !classes.includes(d))
+          : [];
+      if (unknown.length)
+        throw new DataError(
+          `class folder ${path.join(testDir!, unknown[0])} of the test split has no training class of that name (training classes: ${classes.join(', ')})`,
+        );
       const test = testDir && fs.existsSync(testDir) ? await readSplit(testDir, classes, o) : undefined;
       const { mean, std } = channelStats(train.set.images, o.channels);
       return {

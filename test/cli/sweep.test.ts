@@ -225,7 +225,7 @@ describe('selfsup sweep', () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'sweep.lock'), String(process.pid));
     const r = selfsup('sweep', SPEC, '--out', dir);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(5); // the environment: another process holds the directory
     expect(r.err).toContain(`another sweep runner (pid ${process.pid}) is using ${dir}`);
     // a pid that cannot be alive (above the kernel's pid_max): the lock is stale
     fs.writeFileSync(path.join(dir, 'sweep.lock'), '99999999');
