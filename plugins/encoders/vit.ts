@@ -98,7 +98,8 @@ export default definePlugin({
         const first = tf.tile(tf.add(cls, tf.slice(pos, [0, 0, 0], [1, 1, dim])), [n, 1, 1]);
         seq = tf.concat([first, seq], 1) as Tensor3D;
         let attention: Tensor4D | undefined;
-        for (const b of blocks) ({ out: seq, attention } = b.apply(seq));
+        // each block in its own scope: what its backward pass does not need is freed at once, not when the step ends
+        for (const b of blocks) ({ out: seq, attention } = tf.tidy(() => b.apply(seq)));
         const out = norm.apply(seq);
         const patches = () => tf.slice(out, [0, 1, 0], [n, out.shape[1] - 1, dim]);
         const hOut = (o.pool === 'cls' ? tf.reshape(tf.slice(out, [0, 0, 0], [n, 1, dim]), [n, dim]) : tf.mean(patches(), 1)) as Tensor2D;

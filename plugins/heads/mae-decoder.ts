@@ -71,7 +71,7 @@ export default definePlugin({
           patches = selectTokens(filled, tf.tensor2d(restoreOrder(keep.dataSync() as Int32Array, n, k, t), [n, t], 'int32'));
         }
         seq = tf.add(tf.concat([cls, patches], 1), pos) as Tensor3D;
-        for (const b of blocks) seq = b.apply(seq).out;
+        for (const b of blocks) seq = tf.tidy(() => b.apply(seq).out);
         return tokenwise(pred, tf.slice(norm.apply(seq), [0, 1, 0], [n, t, o.dim]) as Tensor3D);
       },
     };
