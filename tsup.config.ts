@@ -21,6 +21,7 @@ export default defineConfig([
       'bench/negatives': 'bench/negatives.ts',
       'bench/presets': 'bench/presets.ts',
       'bench/kill-matrix': 'bench/kill-matrix.ts',
+      'bench/bad-inputs': 'bench/bad-inputs.ts',
       'bench/vit-methods': 'bench/vit-methods.ts',
     },
     format: ['esm'],
