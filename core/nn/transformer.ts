@@ -1,5 +1,6 @@
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Tensor4D, type Variable } from '../engine/tf.js';
 import { Dense } from './layers.js';
+import { GELU, GELU_GRAD } from '../engine/simd/gelu.js';
 import { channelSum, constant, truncNormal, type ParamStore } from './params.js';
 
 /**
@@ -12,15 +13,30 @@ import { channelSum, constant, truncNormal, type ParamStore } from './params.js'
 /**
  * GELU, the exact form: `x·Φ(x) = 0.5·x·(1 + erf(x/√2))` (PyTorch's `nn.GELU()` default), with the
  * closed-form gradient `Φ(x) + x·φ(x)`: the backward pass keeps only x and recomputes Φ(x) (the
- * autodiff of the composition keeps five tensors of the MLP's hidden size).
+ * autodiff of the composition keeps five tensors of the MLP's hidden size). Where the backend has
+ * the `SelfsupGelu` kernels (wasm: selfsup's SIMD ones) and the size is a multiple of 4, forward and
+ * backward are one kernel each.
  */
-export const gelu: (x: Tensor) => Tensor = tf.customGrad(((x: Tensor, save: (ts: Tensor[]) => void) => {
+export function gelu(x: Tensor): Tensor {
+  return x.size % 4 === 0 && tf.getKernel(GELU, tf.getBackend()) && tf.getKernel(GELU_GRAD, tf.getBackend()) ? kernelGelu(x) : composedGelu(x);
+}
+
+const composedGelu = tf.customGrad(((x: Tensor, save: (ts: Tensor[]) => void) => {
   save([x]);
   return {
     value: tf.mul(x, normalCdf(x)),
     gradFunc: (dy: Tensor | Tensor[], [xs]: Tensor[]) => [
       tf.mul(dy as Tensor, tf.add(normalCdf(xs), tf.mul(xs, tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI))))),
     ],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: Tensor) => Tensor;
+
+/** GELU through the backend's `SelfsupGelu` kernels (selfsup's SIMD ones on wasm) */
+const kernelGelu = tf.customGrad(((x: Tensor, save: (ts: Tensor[]) => void) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel(GELU, { x }) as Tensor,
+    gradFunc: (dy: Tensor | Tensor[], [xs]: Tensor[]) => [tf.engine().runKernel(GELU_GRAD, { x: xs, dy: dy as Tensor }) as Tensor],
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: Tensor) => Tensor;
 

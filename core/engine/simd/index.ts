@@ -8,11 +8,13 @@ import { reverseSimd } from './reverse.js';
 import { sliceSimd } from './slice.js';
 import { conv2dSimd } from './conv2d.js';
 import { batchMatMulSimd } from './batch-mat-mul.js';
+import { geluGradSimd, geluSimd } from './gelu.js';
 import { batchMatMulUntransposed } from '../kernels/batch-mat-mul.js';
 
 export { SimdKernelModule } from './kernel-module.js';
 export { KERNELS_SOURCE_SHA256 } from './kernels-binary.js';
 export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, type BatchNormTrainAttrs } from './batch-norm.js';
+export { GELU, GELU_GRAD } from './gelu.js';
 
 interface Attached {
   module: SimdKernelModule;
@@ -48,6 +50,8 @@ export async function registerSimdKernels(backendName: string, threads: number):
     conv2dBackpropInputSimd(backendName, module),
     batchNormTrainSimd(backendName, module),
     batchNormTrainGradSimd(backendName, module),
+    geluSimd(backendName, module),
+    geluGradSimd(backendName, module),
     reverseSimd(backendName, module, stock.Reverse),
     sliceSimd(backendName, module, stock.Slice),
     // transposed operands made plain by the backend's Transpose, then multiplied by the SIMD kernel

@@ -477,3 +477,64 @@ void batch_matmul(int tid, int nth, const f32 *a, const f32 *b, f32 *c, int batc
     u = end;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// GELU, the exact form y = x·Φ(x), Φ(x) = (1 + erf(x/√2)) / 2, and its gradient
+// dx = dy·(Φ(x) + x·φ(x)), φ(x) = exp(-x²/2)/√(2π), 4 lanes at a time (n a multiple of 4, split
+// between threads). erf is Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), as tfjs's cpu Erf;
+// exp is Cephes' expf (range reduction by ln 2, a degree-5 polynomial, 2^n in the exponent bits).
+// ---------------------------------------------------------------------------------------------
+static inline v128_t exp4(v128_t x) {
+  x = wasm_f32x4_max(wasm_f32x4_min(x, wasm_f32x4_splat(88.0f)), wasm_f32x4_splat(-87.0f));
+  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  const v128_t y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), r), wasm_f32x4_splat(1.0f));
+  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(y, scale);
+}
+
+// Φ(x) for 4 lanes, and exp(-x²/2) (the normal density without its constant) as a by-product
+static inline v128_t normal_cdf4(v128_t x, v128_t *gauss) {
+  const v128_t z = wasm_f32x4_mul(wasm_f32x4_abs(x), wasm_f32x4_splat(0.70710678118654752f));
+  const v128_t t = wasm_f32x4_div(wasm_f32x4_splat(1.0f), wasm_f32x4_add(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(z, wasm_f32x4_splat(0.3275911f))));
+  v128_t q = wasm_f32x4_splat(1.061405429f);
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, t), wasm_f32x4_splat(-1.453152027f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, t), wasm_f32x4_splat(1.421413741f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, t), wasm_f32x4_splat(-0.284496736f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, t), wasm_f32x4_splat(0.254829592f));
+  const v128_t e = exp4(wasm_f32x4_neg(wasm_f32x4_mul(z, z))); // exp(-x²/2)
+  *gauss = e;
+  const v128_t erf_abs = wasm_f32x4_sub(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(wasm_f32x4_mul(q, t), e));
+  // erf(x/√2) takes the sign of x
+  const v128_t erf = wasm_v128_bitselect(wasm_f32x4_neg(erf_abs), erf_abs, wasm_f32x4_lt(x, wasm_f32x4_splat(0.0f)));
+  return wasm_f32x4_mul(wasm_f32x4_add(erf, wasm_f32x4_splat(1.0f)), wasm_f32x4_splat(0.5f));
+}
+
+EXPORT(gelu_forward)
+void gelu_forward(int tid, int nth, const f32 *x, f32 *y, int n4) {
+  const int i1 = share_begin(n4, tid + 1, nth);
+  for (int i = share_begin(n4, tid, nth); i < i1; i++) {
+    v128_t g;
+    const v128_t v = wasm_v128_load(x + 4 * (long)i);
+    wasm_v128_store(y + 4 * (long)i, wasm_f32x4_mul(v, normal_cdf4(v, &g)));
+  }
+}
+
+EXPORT(gelu_backward)
+void gelu_backward(int tid, int nth, const f32 *x, const f32 *dy, f32 *dx, int n4) {
+  const int i1 = share_begin(n4, tid + 1, nth);
+  for (int i = share_begin(n4, tid, nth); i < i1; i++) {
+    v128_t g;
+    const v128_t v = wasm_v128_load(x + 4 * (long)i);
+    const v128_t cdf = normal_cdf4(v, &g);
+    const v128_t slope = wasm_f32x4_add(cdf, wasm_f32x4_mul(v, wasm_f32x4_mul(g, wasm_f32x4_splat(0.39894228040143268f))));
+    wasm_v128_store(dx + 4 * (long)i, wasm_f32x4_mul(wasm_v128_load(dy + 4 * (long)i), slope));
+  }
+}

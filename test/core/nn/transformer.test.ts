@@ -72,11 +72,30 @@ describe('transformer layers: LayerNorm, GELU, attention', () => {
     fdCheck((x) => gelu(x), [randn([40], 4).map((v) => 2 * v)], [[40]], 0, 9);
   });
 
+  it.each([[[3, 65, 768]], [[2, 7, 9]], [[4096]]])(
+    'GELU on wasm (the SIMD kernels for sizes that are multiples of 4) equals the composed form on cpu, values and gradient, shape %j',
+    (shape) => {
+      const x = randn(shape, 61).map((v) => 3 * v);
+      const run = (backend: string) => {
+        tf.setBackend(backend);
+        return valueAndGrads((t) => gelu(t), [x], [shape], 62);
+      };
+      const ref = run('cpu');
+      const got = run('wasm');
+      expect(relErr(got.y, ref.y)).toBeLessThan(1e-5);
+      expect(relErr(got.grads[0], ref.grads[0])).toBeLessThan(1e-5);
+      expect(tf.getKernel('SelfsupGelu', 'wasm')?.kernelFunc.name).toBe('simdGelu');
+    },
+  );
+
   it('GELU is x·Φ(x): known values', () => {
-    tf.setBackend('cpu');
-    const y = gelu(tf.tensor1d([-3, -1, 0, 0.5, 2])).dataSync();
-    // torch.nn.functional.gelu(torch.tensor([-3., -1., 0., .5, 2.]))
-    expect(maxAbsDiff(y, [-0.0040496, -0.1586553, 0, 0.3457312, 1.9544997])).toBeLessThan(1e-5);
+    // torch.nn.functional.gelu(torch.tensor([-3., -1., 0., .5, 2., -20., 20., 0.1]))
+    const want = [-0.0040496, -0.1586553, 0, 0.3457312, 1.9544997, 0, 20, 0.0539828];
+    for (const backend of ['cpu', 'wasm']) {
+      tf.setBackend(backend);
+      const y = gelu(tf.tensor1d([-3, -1, 0, 0.5, 2, -20, 20, 0.1])).dataSync();
+      expect(maxAbsDiff(y, want), backend).toBeLessThan(1e-5);
+    }
   });
 
   const attnCases: Array<[number, number, number, number]> = [
