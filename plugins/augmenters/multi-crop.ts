@@ -59,6 +59,13 @@ export default definePlugin({
       }
       return { ...c, size, order: size ?? side ?? Infinity };
     });
+    // a local crop (its scale range below another kind's) drawn larger than that global one is a configuration slip (DINO, SwAV)
+    for (const [i, g] of kinds.entries())
+      for (const [j, l] of kinds.entries())
+        if (l.scale[1] <= g.scale[0] && l.order > g.order && Number.isFinite(g.order))
+          throw new Error(
+            `multi-crop: crops/${j} are local crops (scale up to ${l.scale[1]}) of size ${l.order}, larger than the global crops/${i} (scale from ${g.scale[0]}) of size ${g.order}; local crops must not be larger than global ones`,
+          );
     // largest first; a stable sort keeps the config's order among equal sizes
     const sorted = kinds.map((k, i) => ({ ...k, i })).sort((a, b) => b.order - a.order);
     const croppers: Augmenter[] = [];

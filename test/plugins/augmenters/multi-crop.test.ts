@@ -52,4 +52,16 @@ describe('multi-crop (SwAV)', () => {
     const crops = [{ count: 2, size: 40, scale: [0.14, 1] as [number, number] }];
     await expect(multiCrop.create({ crops, pipeline: [] }, ctx)).rejects.toThrow('multi-crop: crop size 40 is larger than the 28x28 images; use a size <= 28');
   });
+
+  it('a local crop larger than the global one is refused, naming both', async () => {
+    const crops = [
+      { count: 2, size: 16, scale: [0.4, 1] as [number, number] },
+      { count: 4, size: 24, scale: [0.05, 0.4] as [number, number] },
+    ];
+    await expect(multiCrop.create({ crops, pipeline: [] }, ctx)).rejects.toThrow(
+      'multi-crop: crops/1 are local crops (scale up to 0.4) of size 24, larger than the global crops/0 (scale from 0.4) of size 16',
+    );
+    // equal sizes are fine (SimCLR-style views through multi-crop)
+    await expect(multiCrop.create({ crops: [crops[0], { ...crops[1], size: 16 }], pipeline: [] }, ctx)).resolves.toBeDefined();
+  });
 });
