@@ -3,11 +3,13 @@ import { definePlugin, readOutputs, rgbToLab, tf, type Scalar, type Tensor, type
 
 /**
  * The ab bins: every cell of a `grid`-spaced ab grid (a, b in [-110, 110)) that some sRGB colour
- * falls in, found by converting a 33^3 lattice of the sRGB cube to Lab. At grid 10 this gives 264
- * bins (a 65^3 lattice also gives 264, 129^3 gives 266); Zhang et al.'s table has 313, which is not
- * available here, and their gamut test evidently admits more cells than the sRGB cube reaches.
- * The derivation is deterministic, so a preset can name the count. Returns the bin centres
- * `[Q, 2]` (unscaled ab).
+ * falls in. The Lab image of the sRGB cube projects onto the ab plane as its surface does (every
+ * colour inside lies between two surface colours of the same ab along L), so the six faces of the
+ * cube are sampled, 257 x 257 each: the count converges there (257 to 2049 steps per side all give
+ * 268 at grid 10, where sampling the whole cube at 33^3 missed 4 thin edge cells and gave 264).
+ * Zhang et al.'s table has 313, which is not available here; their gamut test evidently admits more
+ * cells than the sRGB cube reaches. Deterministic, so a preset can name the count. Returns the bin
+ * centres `[Q, 2]` (unscaled ab).
  */
 export function gamutBins(grid: number): Float32Array {
   let bins = binCache.get(grid);
@@ -17,9 +19,23 @@ export function gamutBins(grid: number): Float32Array {
 const binCache = new Map<number, Float32Array>();
 
 function deriveBins(grid: number): Float32Array {
-  const steps = 33;
-  const v: number[] = [];
-  for (let r = 0; r < steps; r++) for (let g = 0; g < steps; g++) for (let b = 0; b < steps; b++) v.push(r / (steps - 1), g / (steps - 1), b / (steps - 1));
+  const steps = 257;
+  const v = new Float32Array(6 * steps * steps * 3);
+  let k = 0;
+  for (let i = 0; i < steps; i++)
+    for (let j = 0; j < steps; j++) {
+      const u = i / (steps - 1),
+        w = j / (steps - 1);
+      for (const c of [
+        [0, u, w],
+        [1, u, w],
+        [u, 0, w],
+        [u, 1, w],
+        [u, w, 0],
+        [u, w, 1],
+      ])
+        for (const x of c) v[k++] = x;
+    }
   const lab = tf.tidy(() => rgbToLab(tf.tensor4d(v, [1, 1, v.length / 3, 3])).dataSync());
   const cells = new Set<number>();
   const n = Math.ceil(220 / grid);

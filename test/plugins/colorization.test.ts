@@ -65,13 +65,40 @@ describe('colorization', () => {
     expect(maxAbsDiff(grey.x, rgb.x)).toBeGreaterThan(1e-3);
   });
 
-  it('the in-gamut bins: 264 at grid 10, grey (0, 0) among them, none outside [-110, 110]', () => {
+  it('the in-gamut bins equal an independent float64 derivation (CIE formulas, the cube surface at 1025 steps): 268 at grid 10', () => {
+    // sRGB (D65) -> Lab, written out here in float64, independent of core/color/lab.ts
+    const lin = (c: number) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    const f = (t: number) => (t > (6 / 29) ** 3 ? Math.cbrt(t) : t / (3 * (6 / 29) ** 2) + 4 / 29);
+    const cells = new Set<string>();
+    const add = (r: number, g: number, b: number) => {
+      const [R, G, B] = [lin(r), lin(g), lin(b)];
+      const X = (0.4124564 * R + 0.3575761 * G + 0.1804375 * B) / 0.95047;
+      const Y = 0.2126729 * R + 0.7151522 * G + 0.072175 * B;
+      const Z = (0.0193339 * R + 0.119192 * G + 0.9503041 * B) / 1.08883;
+      const a = 500 * (f(X) - f(Y));
+      const bb = 200 * (f(Y) - f(Z));
+      cells.add(`${-110 + (Math.floor((a + 110) / 10) + 0.5) * 10},${-110 + (Math.floor((bb + 110) / 10) + 0.5) * 10}`);
+    };
+    const steps = 1025;
+    for (let i = 0; i < steps; i++)
+      for (let j = 0; j < steps; j++) {
+        const u = i / (steps - 1),
+          w = j / (steps - 1);
+        for (const [r, g, bl] of [
+          [0, u, w],
+          [1, u, w],
+          [u, 0, w],
+          [u, 1, w],
+          [u, w, 0],
+          [u, w, 1],
+        ])
+          add(r, g, bl);
+      }
     const b = gamutBins(10);
-    expect(b.length / 2).toBe(264);
-    const pairs = Array.from({ length: b.length / 2 }, (_, i) => [b[2 * i], b[2 * i + 1]]);
-    expect(pairs).toContainEqual([-5, -5]);
-    expect(pairs).toContainEqual([5, 5]);
-    expect(Math.max(...b.map(Math.abs))).toBeLessThan(110);
+    const got = new Set(Array.from({ length: b.length / 2 }, (_, i) => `${b[2 * i]},${b[2 * i + 1]}`));
+    expect(got).toEqual(cells);
+    expect(got.size).toBe(268);
+    expect(got.has('-5,-5') && got.has('5,5')).toBe(true); // grey
   });
 
   it('regression is the mean squared ab error', async () => {
