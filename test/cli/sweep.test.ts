@@ -131,7 +131,10 @@ describe('selfsup sweep', () => {
       }),
     );
     const clean = tmp();
+    const started = performance.now();
     const a = selfsup('sweep', spec, '--workers', '2', '--out', clean, '--json');
+    // the kill moments are fractions of this machine's own sweep time, not fixed delays, so a loaded machine moves them with it
+    const sweepMs = performance.now() - started;
     expect(a.code, a.err).toBe(0);
     expect(JSON.parse(a.out.trim().split('\n').pop()!)).toMatchObject({ total: n, done: n, failed: 0, skipped: 0 });
     const reference = readStore(clean);
@@ -163,7 +166,7 @@ describe('selfsup sweep', () => {
     for (let k = 0; k < kills; k++) {
       // alternately: at a random moment from the start (start-up, planning, first trials), and a random
       // moment after one more trial is done than before (mid-sweep, trials done and running)
-      const ms = Math.round(k % 2 === 0 ? rng.uniform(300, 3500) : rng.uniform(0, 1500));
+      const ms = Math.round(sweepMs * (k % 2 === 0 ? rng.uniform(0.04, 0.45) : rng.uniform(0, 0.2)));
       const before = doneCount(dir);
       const whenDone = k % 2 === 1 && before < n - 1 ? before + 1 : undefined;
       delays.push(whenDone === undefined ? `${ms}ms` : `${whenDone} done+${ms}ms`);
@@ -199,7 +202,15 @@ describe('selfsup sweep', () => {
     expect(c).toMatchObject({ total: n, done: 0, skipped: n });
     if (process.env.SELFSUP_SWEEP_KILLS)
       console.log(
-        JSON.stringify({ trials: n, kills, delays, doneAfterKill, attempts: resumed.trials.map((t) => t.attempts), metricRows: resumed.metrics.length }),
+        JSON.stringify({
+          trials: n,
+          kills,
+          sweepMs: Math.round(sweepMs),
+          delays,
+          doneAfterKill,
+          attempts: resumed.trials.map((t) => t.attempts),
+          metricRows: resumed.metrics.length,
+        }),
       );
   });
 
