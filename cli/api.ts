@@ -140,6 +140,8 @@ export interface RunOptions extends ResolveOptions {
   log?: (m: string) => void;
   /** start a new run in `outDir` although it is not empty (a previous run's files are replaced) */
   force?: boolean;
+  /** with `resume`: continue from the checkpoint before the last one (when the last is damaged) */
+  previous?: boolean;
   /** checkpoint and stop on SIGINT/SIGTERM (see TrainOptions.handleSignals) */
   handleSignals?: boolean;
 }
@@ -147,13 +149,14 @@ export interface RunOptions extends ResolveOptions {
 /** Resolve and train. With `resume`, the checkpoint's own config is the source. */
 export async function runExperiment(source: string | Record<string, unknown>, opts: RunOptions = {}): Promise<TrainResult> {
   let src = source;
-  if (opts.resume) src = readCheckpoint(opts.resume).meta.config as unknown as Record<string, unknown>;
+  if (opts.resume) src = readCheckpoint(opts.resume, { previous: opts.previous }).meta.config as unknown as Record<string, unknown>;
   const sets = [...(opts.sets ?? []), ...(opts.backend ? [`backend=${opts.backend}`] : [])];
   const { config, registry } = await resolveExperiment(src, { ...opts, sets });
   return train(config, {
     registry,
     outDir: opts.outDir ?? opts.resume,
     resume: opts.resume,
+    previous: opts.previous,
     callbacks: opts.callbacks,
     log: opts.log,
     force: opts.force,

@@ -36,6 +36,7 @@ withConfigOptions(
     .option('--preset <name|file>', 'preset name (selfsup presets) or config file (default simclr)')
     .option('--out <dir>', 'output directory for checkpoints, metrics.jsonl and result.json (default runs/<name>-<time>)')
     .option('--resume <dir>', 'continue the run whose checkpoint is in <dir>')
+    .option('--previous', 'with --resume: continue from the checkpoint before the last one (kept for when the last is damaged)')
     .option('--force', 'start a new run in --out although it is not empty (a previous run there is replaced; nothing else is touched)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds'))
     .option('--json', 'print the result as one JSON line on stdout (last line)'),
@@ -46,6 +47,7 @@ withConfigOptions(
       `--resume continues the run in ${o.resume} with its own config; '${preset ?? o.preset}' would be ignored: drop it, or start a new run with --out`,
       2,
     );
+  if (o.previous && !o.resume) throw new SelfsupError('--previous applies to --resume DIR: give the run to resume', 2);
   if (o.force && !o.out)
     throw new SelfsupError('--force applies to --out DIR (a new run without --out gets a fresh directory): give --out, or drop --force', 2);
   if ((preset ?? o.preset) === '') throw new SelfsupError('the preset name is empty: give a preset (selfsup presets) or a config file', 2);

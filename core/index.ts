@@ -55,7 +55,7 @@ export { trainStep } from './train/step.js';
 export type { StepResult } from './train/step.js';
 export { train } from './train/trainer.js';
 export type { TrainOptions, TrainResult } from './train/trainer.js';
-export { saveCheckpoint, readCheckpoint, restoreTensors, writeAtomic, CHECKPOINT_FILE } from './train/checkpoint.js';
+export { saveCheckpoint, readCheckpoint, restoreTensors, writeAtomic, CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from './train/checkpoint.js';
 export type { CheckpointMeta } from './train/checkpoint.js';
 export { extractFeatures } from './eval/features.js';
 export { runEvaluators } from './eval/evaluate.js';

@@ -8,6 +8,7 @@ export interface TrainFlags {
   plugin: string[];
   out?: string;
   resume?: string;
+  previous?: boolean;
   force?: boolean;
   backend?: string;
   json?: boolean;
@@ -17,13 +18,14 @@ const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '
 export const log = (m: string) => process.stderr.write(`${m}\n`);
 
 export async function trainCommand(o: TrainFlags): Promise<void> {
-  const name = o.resume ? readCheckpoint(o.resume).meta.config.name : path.basename(o.preset).replace(/\.json$/, '');
+  const name = o.resume ? readCheckpoint(o.resume, { previous: o.previous }).meta.config.name : path.basename(o.preset).replace(/\.json$/, '');
   const outDir = o.out ?? o.resume ?? path.join('runs', `${name}-${stamp()}`);
   const result = await runExperiment(o.preset, {
     sets: o.set,
     plugins: o.plugin,
     outDir,
     resume: o.resume,
+    previous: o.previous,
     force: o.force,
     handleSignals: true,
     backend: o.backend,

@@ -6,6 +6,8 @@ import type { ResolvedConfig } from '../config/experiment.js';
 import { DataError, EnvironmentError, asEnvironmentError } from '../errors.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
+/** the checkpoint before the last one (with its weight file), kept so that a damaged last one is not the end of a run */
+export const PREVIOUS_CHECKPOINT_FILE = 'checkpoint-previous.json';
 
 export interface CheckpointMeta {
   format: 'selfsup-checkpoint';
@@ -52,15 +54,19 @@ export function writeAtomic(file: string, data: string | Uint8Array): void {
 }
 
 /**
- * Save a checkpoint into `dir`: the tensors go to a new `weights-<step>.bin`, then `checkpoint.json`
- * (which names it) is replaced atomically, then the previous checkpoint's weight file (the one its
- * `checkpoint.json` named, nothing else) is removed. A crash at any point leaves the previous
- * checkpoint or the new one, never a mix.
+ * Save a checkpoint into `dir`: the tensors go to a new `weights-<step>.bin`; with `keepPrevious` (a
+ * run that already saved or resumed here) the current `checkpoint.json` becomes
+ * `checkpoint-previous.json`, keeping its weight file; then `checkpoint.json` (which names the new
+ * weights) is replaced atomically, and only then the weight files no record names any more are
+ * removed (the ones the replaced records named, nothing else). A crash at any point leaves a
+ * complete checkpoint, never a mix. Without `keepPrevious` (a new run over an old one, `--force`)
+ * an older previous checkpoint is removed, so a previous checkpoint is always this run's.
  */
 export function saveCheckpoint(
   dir: string,
   meta: Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'weightsBytes' | 'weightsSha256' | 'tensors' | 'createdAt'>,
   tensors: Map<string, Variable>,
+  opts: { keepPrevious?: boolean } = {},
 ): string {
   fs.mkdirSync(dir, { recursive: true });
   const entries: CheckpointMeta['tensors'] = [];
@@ -79,9 +85,10 @@ export function saveCheckpoint(
     at += p.length;
   }
   const weights = `weights-${meta.step}.bin`;
-  const previous = previousWeights(dir);
+  const current = recordIn(dir, CHECKPOINT_FILE);
+  const older = recordIn(dir, PREVIOUS_CHECKPOINT_FILE);
   const bytes = new Uint8Array(all.buffer);
-  ensureSpace(dir, bytes.byteLength + 64 * 1024, previous);
+  ensureSpace(dir, bytes.byteLength + 64 * 1024, current?.weights);
   writeAtomic(path.join(dir, weights), bytes);
   const weightsSha256 = crypto.createHash('sha256').update(bytes).digest('hex');
   const full: CheckpointMeta = {
@@ -94,28 +101,66 @@ export function saveCheckpoint(
     tensors: entries,
     createdAt: new Date().toISOString(),
   };
+  const keep = new Set([weights]);
+  if (opts.keepPrevious && current && current.weights !== weights) {
+    writeAtomic(path.join(dir, PREVIOUS_CHECKPOINT_FILE), current.text);
+    keep.add(current.weights);
+  } else if (older) fs.rmSync(path.join(dir, PREVIOUS_CHECKPOINT_FILE), { force: true });
   writeAtomic(path.join(dir, CHECKPOINT_FILE), JSON.stringify(full, null, 1));
-  if (previous && previous !== weights) fs.rmSync(path.join(dir, previous), { force: true });
+  for (const w of [current?.weights, older?.weights]) if (w && !keep.has(w)) fs.rmSync(path.join(dir, w), { force: true });
   return path.join(dir, CHECKPOINT_FILE);
 }
 
-/** The weight file the directory's current checkpoint names, if there is a readable one. */
-function previousWeights(dir: string): string | undefined {
+/**
+ * Make the previous checkpoint the last one again (a run continuing from it, `--previous`, in its
+ * own directory): `checkpoint.json` is replaced by it; the damaged record's weight file is left where
+ * it is (the run's next checkpoint at that step replaces it).
+ */
+export function promotePreviousCheckpoint(dir: string): void {
+  const previous = recordIn(dir, PREVIOUS_CHECKPOINT_FILE);
+  if (previous) writeAtomic(path.join(dir, CHECKPOINT_FILE), previous.text);
+}
+
+/** A checkpoint record of the directory (its text and the weight file it names), if there is a readable one. */
+function recordIn(dir: string, file: string): { text: string; weights: string } | undefined {
   try {
-    const w = (JSON.parse(fs.readFileSync(path.join(dir, CHECKPOINT_FILE), 'utf8')) as Partial<CheckpointMeta>).weights;
-    return typeof w === 'string' && /^weights-\d+\.bin$/.test(w) ? w : undefined;
+    const text = fs.readFileSync(path.join(dir, file), 'utf8');
+    const w = (JSON.parse(text) as Partial<CheckpointMeta>).weights;
+    return typeof w === 'string' && /^weights-\d+\.bin$/.test(w) ? { text, weights: w } : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * Read and verify a checkpoint: `checkpoint.json` parses, its weight file exists, has the size the
- * tensor table needs and the SHA-256 it was written with. Each failure is a DataError naming the file.
+ * Read and verify a checkpoint: `checkpoint.json` (or with `previous`, `checkpoint-previous.json`)
+ * parses, its weight file exists, has the size the tensor table needs and the SHA-256 it was
+ * written with. Each failure is a DataError naming the file; when the last checkpoint fails and the
+ * previous one is intact, the message says so and how to resume from it (`--previous`).
  */
-export function readCheckpoint(dir: string): { meta: CheckpointMeta; values: Float32Array } {
-  const file = path.join(dir, CHECKPOINT_FILE);
-  if (!fs.existsSync(file)) throw new DataError(`no checkpoint in ${dir} (expected ${CHECKPOINT_FILE}): pass the --out directory of a run`);
+export function readCheckpoint(dir: string, opts: { previous?: boolean } = {}): { meta: CheckpointMeta; values: Float32Array } {
+  if (opts.previous) return verifiedCheckpoint(dir, PREVIOUS_CHECKPOINT_FILE);
+  try {
+    return verifiedCheckpoint(dir, CHECKPOINT_FILE);
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    let older: CheckpointMeta | undefined;
+    try {
+      older = verifiedCheckpoint(dir, PREVIOUS_CHECKPOINT_FILE).meta;
+    } catch {
+      throw e;
+    }
+    const err = new DataError(
+      `${e.message}; the checkpoint before it, step ${older.step} (epoch ${older.epoch}), is intact: continue from it with --resume ${dir} --previous`,
+    );
+    (err as { cause?: unknown }).cause = e;
+    throw err;
+  }
+}
+
+function verifiedCheckpoint(dir: string, name: string): { meta: CheckpointMeta; values: Float32Array } {
+  const file = path.join(dir, name);
+  if (!fs.existsSync(file)) throw new DataError(`no checkpoint in ${dir} (expected ${name}): pass the --out directory of a run`);
   let meta: CheckpointMeta;
   try {
     meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;

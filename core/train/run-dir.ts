@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ConfigError, asEnvironmentError } from '../errors.js';
 import { acquireLock } from '../util/lock.js';
 import { makeDirs } from '../util/make-dirs.js';
-import { CHECKPOINT_FILE } from './checkpoint.js';
+import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from './checkpoint.js';
 
 /** The lock file of a training run's directory. */
 export const RUN_LOCK = 'run.lock';
@@ -26,7 +26,7 @@ export function claimRunDir(dir: string, opts: { resume?: boolean; force?: boole
   if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory())
     throw new ConfigError([{ path: '', message: `${abs} is a file, not a directory`, hint: 'choose another --out' }]);
   const entries = fs.existsSync(abs) ? fs.readdirSync(abs).filter((f) => f !== RUN_LOCK) : [];
-  const holdsRun = entries.includes(CHECKPOINT_FILE);
+  const holdsRun = entries.includes(CHECKPOINT_FILE) || entries.includes(PREVIOUS_CHECKPOINT_FILE);
   if (opts.resume) {
     if (!holdsRun)
       throw new ConfigError([{ path: '', message: `${abs} holds no run to resume (no ${CHECKPOINT_FILE})`, hint: 'pass the --out directory of a run' }]);

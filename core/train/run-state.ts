@@ -5,7 +5,7 @@ import { progressAt, type Progress } from '../contracts/schedule.js';
 import { asEnvironmentError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { evalViewOf, stateTensors, type RunParts } from './build.js';
-import { readCheckpoint, restoreTensors, saveCheckpoint, writeAtomic } from './checkpoint.js';
+import { promotePreviousCheckpoint, readCheckpoint, restoreTensors, saveCheckpoint, writeAtomic } from './checkpoint.js';
 import type { TrainOptions } from './trainer.js';
 
 /** Where a run stands between steps: step count, RNG, history, timings; and what it writes. */
@@ -28,6 +28,8 @@ export class RunState {
   signals?: { received?: 'SIGINT' | 'SIGTERM' };
   private firstStep = 0;
   private savedAt = -1;
+  /** the directory the run resumed from, if any */
+  private resumedIn?: string;
 
   constructor(
     readonly parts: RunParts,
@@ -41,15 +43,18 @@ export class RunState {
     this.rng = Rng.fromSeed(config.seed, 'augment');
   }
 
-  resumeFrom(dir: string, log: (m: string) => void): void {
-    const { meta, values } = readCheckpoint(dir);
+  resumeFrom(dir: string, log: (m: string) => void, previous = false): void {
+    const { meta, values } = readCheckpoint(dir, { previous });
+    this.resumedIn = path.resolve(dir);
+    // continuing from the previous checkpoint in its own directory: it is the last one again
+    if (previous && this.opts.outDir && path.resolve(this.opts.outDir) === this.resumedIn) promotePreviousCheckpoint(dir);
     restoreTensors(meta, values, stateTensors(this.parts));
     this.step = this.firstStep = meta.step;
     this.rng = Rng.fromState(meta.rng);
     for (const [key, state] of Object.entries(meta.rngs ?? {})) this.parts.rngs.get(key)?.restore(state);
     this.history = meta.history;
     if (meta.partialEpoch) this.partial = EpochMeans.from(meta.partialEpoch);
-    log(`resumed from ${dir} at step ${this.step} (epoch ${meta.epoch})`);
+    log(`resumed from ${dir}${previous ? ' (the checkpoint before the last)' : ''} at step ${this.step} (epoch ${meta.epoch})`);
   }
 
   /**
@@ -88,6 +93,8 @@ export class RunState {
 
   saveCheckpoint(epoch: number): void {
     if (!this.opts.outDir || this.savedAt === this.step) return;
+    // the checkpoint it replaces is kept as the previous one when it is this run's: saved by this process, or the one it resumed from
+    const keepPrevious = this.savedAt >= 0 || this.resumedIn === path.resolve(this.opts.outDir);
     this.savedAt = this.step;
     const rngs = Object.fromEntries([...this.parts.rngs].map(([k, r]) => [k, r.state()]));
     const scheduled = this.parts.scalars.values();
@@ -105,6 +112,7 @@ export class RunState {
         history: this.history,
       },
       stateTensors(this.parts),
+      { keepPrevious },
     );
   }
 

@@ -22,6 +22,8 @@ export interface TrainOptions {
   outDir?: string;
   /** continue the run whose checkpoint is in this directory */
   resume?: string;
+  /** with `resume`: continue from the checkpoint before the last one (`checkpoint-previous.json`), when the last is damaged */
+  previous?: boolean;
   /** callbacks besides the config's own (the CLI's progress bar) */
   callbacks?: Callback[];
   log?: (m: string) => void;
@@ -101,7 +103,7 @@ async function trainIn(
   const parts = await buildRun(config, { registry: opts.registry, outDir: opts.outDir, log, data: opts.data });
   const run = new RunState(parts, opts, backend.name);
   run.signals = signals;
-  if (opts.resume) run.resumeFrom(opts.resume, log);
+  if (opts.resume) run.resumeFrom(opts.resume, log, opts.previous);
   if (opts.resume && run.budgetSpent()) {
     const { maxSteps, maxSeconds } = config.train;
     throw new ConfigError([

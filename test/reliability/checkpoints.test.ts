@@ -77,3 +77,51 @@ describe('checkpoints are verified on read, and write failures name the file', (
     expect(fs.readFileSync(file, 'utf8')).toBe('old');
   });
 });
+
+describe('the checkpoint before the last one is kept and offered', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('a damaged last checkpoint names the intact previous one; --previous continues from it exactly as the uninterrupted run', async () => {
+    const cfg = tinySimclr({ train: { epochs: 3, batchSize: 16, checkpointEvery: 1 } });
+    const full = await runExperiment(cfg, {});
+    const dir = tmp();
+    await runExperiment(cfg, { outDir: dir });
+    // two generations: the last (step 12) and the one before (step 8) with their weight files; step 4's is gone
+    expect(
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.startsWith('weights-') || f.startsWith('checkpoint'))
+        .sort(),
+    ).toEqual(['checkpoint-previous.json', 'checkpoint.json', 'weights-12.bin', 'weights-8.bin']);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint-previous.json'), 'utf8')).step).toBe(8);
+    // damage the last one's weights
+    const w12 = path.join(dir, 'weights-12.bin');
+    fs.writeFileSync(w12, fs.readFileSync(w12).subarray(0, 100));
+    let err: unknown;
+    try {
+      readCheckpoint(dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DataError);
+    expect(String(err)).toMatch(
+      /weights-12\.bin is truncated or damaged.*the checkpoint before it, step 8 \(epoch 2\), is intact: continue from it with --resume .* --previous/,
+    );
+    // continue from it: the same losses as the uninterrupted run from step 8
+    const resumed = await runExperiment('', { resume: dir, previous: true, sets: ['train.maxSteps=1000'] });
+    expect(resumed.losses).toEqual(full.losses.slice(8));
+    // and the directory is whole again: the new last checkpoint (step 12) and the one it continued from (step 8)
+    expect(readCheckpoint(dir).meta.step).toBe(12);
+    expect(readCheckpoint(dir, { previous: true }).meta.step).toBe(8);
+  });
+
+  it('a new run over an old one (--force) keeps no previous checkpoint of the old run', async () => {
+    const dir = tmp();
+    await runExperiment(tinySimclr({ train: { epochs: 2, batchSize: 16, checkpointEvery: 1 } }), { outDir: dir });
+    expect(fs.existsSync(path.join(dir, 'checkpoint-previous.json'))).toBe(true);
+    await runExperiment(tinySimclr({ seed: 3, train: { epochs: 1, batchSize: 16, checkpointEvery: 1 } }), { outDir: dir, force: true });
+    expect(fs.existsSync(path.join(dir, 'checkpoint-previous.json'))).toBe(false);
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('weights-'))).toEqual(['weights-4.bin']);
+    expect(readCheckpoint(dir).meta.config.seed).toBe(3);
+  });
+});

@@ -92,7 +92,8 @@ describe('training', () => {
     const dir = tmp();
     await runExperiment(tinySimclr({ train: { epochs: 2, batchSize: 16, checkpointEvery: 1 } }), { outDir: dir });
     const files = fs.readdirSync(dir).sort();
-    expect(files).toEqual(['checkpoint.json', 'metrics.jsonl', 'result.json', 'weights-8.bin']);
+    // the last checkpoint (step 8) and the one before it (step 4), each with its weights
+    expect(files).toEqual(['checkpoint-previous.json', 'checkpoint.json', 'metrics.jsonl', 'result.json', 'weights-4.bin', 'weights-8.bin']);
     const lines = fs
       .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
       .trim()
