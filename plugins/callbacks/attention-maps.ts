@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { definePlugin, gatherImages, normalizeImages, tf, type Tensor4D } from '../../core/index.js';
-import { writeGrid } from './png-grid.js';
+import { spreadIndices, writeGrid } from './png-grid.js';
 
 /**
- * DINO's signature picture (Caron et al. 2021, figure 1): for fixed test images, where the `cls`
+ * DINO's signature picture (Caron et al. 2021, figure 1): for fixed test images (spread over the set), where the `cls`
  * token of the encoder's last block looks: its attention to each patch, one map per head, each
  * scaled to [0, 1] and magnified to the image's size (nearest). One row per image: the image, then
  * the heads side by side. Needs an encoder that outputs `attention` `[N, heads, 1+T, 1+T]` (`vit`).
@@ -28,7 +28,7 @@ export default definePlugin({
         if (!ctx.outDir) return;
         const set = run.data.test ?? run.data.train;
         const info = run.data.info;
-        const idx = Int32Array.from({ length: Math.min(o.count, set.count) }, (_, i) => i);
+        const idx = spreadIndices(set.count, o.count);
         const encoder = run.tasks[0].branch.encoder;
         const rows = tf.tidy(() => {
           const x = gatherImages(set, info, idx);

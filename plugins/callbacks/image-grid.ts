@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { Rng, definePlugin, gatherImages, labToRgb, normalizeImages, tf, type Tensor3D, type Tensor4D, runBranch } from '../../core/index.js';
 import { gamutBins } from '../losses/colorization.js';
 import { patchify, unpatchify } from '../losses/mae.js';
-import { writeGrid } from './png-grid.js';
+import { spreadIndices, writeGrid } from './png-grid.js';
 
 /**
  * Pictures of what a generative task learned: after each epoch, a PNG grid of `count` fixed test
@@ -31,7 +31,7 @@ export default definePlugin({
         if (!ctx.outDir) return;
         const set = run.data.test ?? run.data.train;
         const info = run.data.info;
-        const idx = Int32Array.from({ length: Math.min(o.count, set.count) }, (_, i) => i);
+        const idx = spreadIndices(set.count, o.count);
         for (const task of run.tasks) {
           if (o.task && task.name !== o.task) continue;
           const rows = tf.tidy(() => {

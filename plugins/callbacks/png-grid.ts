@@ -26,3 +26,9 @@ export async function writeGrid(rows: Tensor4D[], scale: number, file: string): 
     .png()
     .toFile(file);
 }
+
+/** `count` image indices spread evenly over a set of `size` (a folder sorted by class gives every class, not the first one's images) */
+export function spreadIndices(size: number, count: number): Int32Array {
+  const n = Math.min(count, size);
+  return Int32Array.from({ length: n }, (_, i) => Math.floor((i * size) / n));
+}
