@@ -1,11 +1,23 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRegistry, selectBackend, tf, Rng, type PluginRegistry } from '../cli/api.js';
+import { createRegistry, selectBackend, tf, Rng, type Encoder, type PluginRegistry } from '../cli/api.js';
 
 /** Activate a backend (wasm registers selfsup's kernels). */
 export async function useBackend(name: 'cpu' | 'wasm', registry: PluginRegistry = createRegistry()): Promise<void> {
   await selectBackend(registry, name);
+}
+
+/** An encoder plugin built as a run would, for `side` x `side` images of `channels` channels (seed 0). */
+export async function makeEncoder(registry: PluginRegistry, ref: { type: string; [k: string]: unknown }, side = 32, channels = 3): Promise<Encoder> {
+  return (await registry.create('encoder', ref, {
+    seed: 0,
+    rng: Rng.fromSeed(0),
+    path: '/encoder',
+    registry,
+    log: () => {},
+    dataset: { name: 't', height: side, width: side, channels, numClasses: 10, mean: [0], std: [1] },
+  })) as Encoder;
 }
 
 /** Random normal values, seeded. */

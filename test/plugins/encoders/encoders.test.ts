@@ -1,17 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createRegistry, tf, type Encoder } from '../../../cli/api.js';
-import { useBackend } from '../../helpers.js';
+import { createRegistry, tf } from '../../../cli/api.js';
+import { makeEncoder, useBackend } from '../../helpers.js';
 
 const registry = createRegistry();
-const make = async (ref: { type: string; [k: string]: unknown }, channels: number) =>
-  (await registry.create('encoder', ref, {
-    seed: 0,
-    rng: Rng.fromSeed(0),
-    path: '/encoder',
-    registry,
-    log: () => {},
-    dataset: { name: 't', height: 32, width: 32, channels, numClasses: 10, mean: [0], std: [1] },
-  })) as Encoder;
+const make = (ref: { type: string; [k: string]: unknown }, channels: number) => makeEncoder(registry, ref, 32, channels);
 
 describe('encoders', () => {
   beforeAll(() => useBackend('wasm', registry));

@@ -1,17 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, bicubicMatrix, createRegistry, interpolationMatrix, tf, type Encoder, type Tensor2D, type Tensor4D } from '../../../cli/api.js';
-import { maxAbsDiff, randn, useBackend } from '../../helpers.js';
+import { bicubicMatrix, createRegistry, interpolationMatrix, tf, type Tensor2D, type Tensor4D } from '../../../cli/api.js';
+import { makeEncoder, maxAbsDiff, randn, useBackend } from '../../helpers.js';
 
 const registry = createRegistry();
-const make = async (ref: { type: string; [k: string]: unknown }, side = 32, channels = 3) =>
-  (await registry.create('encoder', ref, {
-    seed: 0,
-    rng: Rng.fromSeed(0),
-    path: '/encoder',
-    registry,
-    log: () => {},
-    dataset: { name: 't', height: side, width: side, channels, numClasses: 10, mean: [0], std: [1] },
-  })) as Encoder;
+const make = (ref: { type: string; [k: string]: unknown }, side = 32, channels = 3) => makeEncoder(registry, ref, side, channels);
 const small = { type: 'vit', patchSize: 4, dim: 16, depth: 2, heads: 2 };
 
 describe('vit encoder', () => {
