@@ -272,7 +272,7 @@ export function describe(e: ErrorObject, registry?: PluginRegistry): ConfigProbl
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
       const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
-      return { path: at, message: `'${String(e.data)}' is not allowed`, hint: guess ? `did you mean '${guess}'?` : `allowed: ${allowed.join(', ')}` };
+      return { path: at, message: `'${String(e.data)}' is not allowed`, hint: `${guess ? `did you mean '${guess}'? ` : ''}allowed: ${allowed.join(', ')}` };
     }
     case 'anyOf': {
       const consts = constsOf(e);

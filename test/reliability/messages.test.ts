@@ -9,6 +9,11 @@ describe('config messages a person reads', () => {
     expect(typo.problems).toEqual([
       { path: '/negatives/branch', message: '"targt" is not allowed', hint: `did you mean 'target'? allowed: "online", "target"` },
     ]);
+    // an enum of strings: the guess and the whole list
+    const backend = await resolveExperiment('simclr', { sets: ['backend=gpux'] }).catch((e) => e);
+    expect(backend.problems).toHaveLength(1);
+    expect(backend.problems[0]).toMatchObject({ path: '/backend', message: "'gpux' is not allowed" });
+    expect(backend.problems[0].hint).toMatch(/^did you mean 'cpu'\? allowed: .*auto.*tensorflow.*webgpu.*wasm.*cpu/);
   });
 
   it('a problem in a --set value is reported as coming from --set, not from a file the user did not touch', async () => {
