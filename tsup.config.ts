@@ -23,6 +23,7 @@ export default defineConfig([
       'bench/kill-matrix': 'bench/kill-matrix.ts',
       'bench/bad-inputs': 'bench/bad-inputs.ts',
       'bench/vit-methods': 'bench/vit-methods.ts',
+      'bench/wasm-heap': 'bench/wasm-heap.ts',
     },
     format: ['esm'],
     shims: true,
