@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Rng, definePlugin, gatherImages, labToRgb, normalizeImages, tf, type Tensor3D, type Tensor4D, runBranch } from '../../core/index.js';
 import { gamutBins } from '../losses/colorization.js';
-import { patchify, unpatchify } from '../losses/mae.js';
+import { patchStats, patchify, unpatchify } from '../losses/mae.js';
 import { spreadIndices, writeGrid } from './png-grid.js';
 
 /**
@@ -67,9 +67,7 @@ function maskedPatchRows(image: Tensor4D, pred: Tensor3D, patchMask: tf.Tensor):
   const [, h, w] = image.shape;
   const t = pred.shape[1];
   const patches = patchify(image, t);
-  const { mean, variance } = tf.moments(patches, -1, true);
-  const d = patches.shape[2];
-  const std = tf.sqrt(tf.add(tf.mul(variance, d / (d - 1)), 1e-6));
+  const { mean, std } = patchStats(patches);
   const recon = tf.add(tf.mul(pred, std), mean);
   const m = tf.expandDims(patchMask, -1);
   const keep = tf.sub(1, m);

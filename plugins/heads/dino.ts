@@ -4,6 +4,7 @@ import {
   ParamStore,
   constant,
   definePlugin,
+  gelu,
   kaimingUniform,
   l2Normalize,
   tf,
@@ -98,11 +99,6 @@ export default definePlugin({
 export function weightNormColumns(v: Tensor, g?: Tensor): Tensor {
   const unit = tf.div(v, tf.maximum(tf.norm(v, 'euclidean', 0, true), 1e-12));
   return g ? tf.mul(unit, tf.reshape(g, [1, -1])) : unit;
-}
-
-/** GELU, the exact form x Φ(x) = x (1 + erf(x / sqrt 2)) / 2 (PyTorch's `nn.GELU()`). */
-export function gelu(x: Tensor): Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
 
 /** N(0, std²), redrawn outside [-2, 2] (PyTorch's `trunc_normal_(std=std)`, whose bounds are absolute). */

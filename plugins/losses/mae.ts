@@ -53,9 +53,15 @@ export function patchify(image: Tensor4D, tokens: number): Tensor3D {
 export function patchTargets(image: Tensor4D, tokens: number, norm: boolean): Tensor {
   const patches = patchify(image, tokens);
   if (!norm) return patches;
+  const { mean, std } = patchStats(patches);
+  return tf.div(tf.sub(patches, mean), std);
+}
+
+/** Each patch's mean and deviation `sqrt(unbiased variance + 1e-6)` (`[N, T, 1]`), as `normPixels` normalises by them. */
+export function patchStats(patches: Tensor3D): { mean: Tensor; std: Tensor } {
   const d = patches.shape[2];
   const { mean, variance } = tf.moments(patches, -1, true);
-  return tf.div(tf.sub(patches, mean), tf.sqrt(tf.add(tf.mul(variance, d / (d - 1)), 1e-6)));
+  return { mean, std: tf.sqrt(tf.add(tf.mul(variance, d / (d - 1)), 1e-6)) };
 }
 
 /** The inverse of `patchify`: `[N, T, p·p·C]` -> `[N, H, W, C]` for an `h x w` image. */
