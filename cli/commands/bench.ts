@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { SelfsupError, createRegistry, selectBackend } from '../api.js';
+import { cpuInfo, formatCpuInfo } from '../cpu-info.js';
 import { STEP_CASES, benchSteps, type StepBenchResult } from '../step-bench.js';
 import { table } from './format.js';
 
@@ -88,11 +89,13 @@ export async function benchCommand(o: BenchFlags): Promise<void> {
         error: r.status === 7 || /memory/i.test(last) ? `failed (exit ${r.status}): out of memory?` : `failed (exit ${r.status ?? r.signal})`,
       });
   }
+  const cpu = cpuInfo();
   if (o.json) {
-    process.stdout.write(JSON.stringify({ bench: 'steps', batch: given ?? 'per case', steps: opts.steps, warmup: opts.warmup, results: rows }) + '\n');
+    process.stdout.write(JSON.stringify({ bench: 'steps', cpu, batch: given ?? 'per case', steps: opts.steps, warmup: opts.warmup, results: rows }) + '\n');
     return;
   }
   const ok = rows.find((r): r is Extract<Row, { backend: string }> => 'backend' in r);
+  process.stdout.write(`\n${formatCpuInfo(cpu)}`);
   process.stdout.write(
     `\nbackend ${ok?.backend ?? o.backend}${ok ? ` (${ok.details})` : ''}, batch ${given ?? 'per case (column batch)'}, median of ${opts.steps} steps after ${opts.warmup} warm-up\n\n`,
   );
