@@ -16,6 +16,7 @@ import randomResizedCrop from './augmenters/random-resized-crop.js';
 import rotate4 from './augmenters/rotate4.js';
 import solarize from './augmenters/solarize.js';
 import cpuBackend from './backends/cpu.js';
+import nativeBackend from './backends/native.js';
 import tensorflowBackend from './backends/tensorflow.js';
 import wasmBackend from './backends/wasm.js';
 import webgpuBackend from './backends/webgpu.js';
@@ -123,6 +124,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   fineTune,
   tensorflowBackend,
   webgpuBackend,
+  nativeBackend,
   wasmBackend,
   cpuBackend,
   progress,

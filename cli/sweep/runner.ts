@@ -101,15 +101,21 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
     });
 
     const script = opts.workerScript ?? defaultWorker();
-    // the cores are shared out: N workers on C cores get C / N wasm threads each (unless set by the user)
-    const threadsPerWorker = process.env.SELFSUP_WASM_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / nWorkers)));
+    // the cores are shared out: N workers on C cores get C / N threads each, native or wasm (unless set by the user)
+    const threadsPerWorker =
+      process.env.SELFSUP_THREADS ?? process.env.SELFSUP_WASM_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / nWorkers)));
     const logDir = path.join(opts.outDir, 'workers');
     fs.mkdirSync(logDir, { recursive: true });
     const spawn = (slot: number) => {
       const fd = fs.openSync(path.join(logDir, `worker-${slot}.log`), 'a');
       const w = fork(script, [], {
         stdio: ['ignore', fd, fd, 'ipc'],
-        env: { ...process.env, SELFSUP_SWEEP_WORKER: String(slot), SELFSUP_WASM_THREADS: threadsPerWorker },
+        env: {
+          ...process.env,
+          SELFSUP_SWEEP_WORKER: String(slot),
+          SELFSUP_WASM_THREADS: process.env.SELFSUP_WASM_THREADS ?? threadsPerWorker,
+          SELFSUP_THREADS: threadsPerWorker,
+        },
       });
       fs.closeSync(fd);
       workers[slot - 1] = w;

@@ -1,8 +1,7 @@
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
-import { SelfsupError, definePlugin, tf } from '../../core/index.js';
+import { definePlugin, tf } from '../../core/index.js';
 import {
   guardWasmMalloc,
   patchForWasmThreads,
@@ -12,16 +11,12 @@ import {
   registerSimdKernels,
   registerUntransposedBatchMatMul,
   unrefWasmThreads,
+  cpuThreads,
 } from '../../core/engine/index.js';
 
-/** Threads for the wasm backend: SELFSUP_WASM_THREADS, else every core this process may use. */
+/** Threads for the wasm backend: SELFSUP_WASM_THREADS, else SELFSUP_THREADS, else every core this process may use. */
 export function wasmThreads(): number {
-  const raw = process.env.SELFSUP_WASM_THREADS;
-  const env = Number(raw);
-  if (Number.isInteger(env) && env >= 1) return env;
-  if (raw !== undefined && raw !== '')
-    throw new SelfsupError(`SELFSUP_WASM_THREADS='${raw}' is not a number of threads: set it to 1 or more, or unset it (one per core)`, 2);
-  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  return cpuThreads(['SELFSUP_WASM_THREADS', 'SELFSUP_THREADS']);
 }
 
 /**
