@@ -6,7 +6,7 @@ import { f32, output, sizeOf, withFallback, type NativeKernelFactory } from './d
 const REDUCE: Record<string, { op: number; axisAttr: 'axis' | 'reductionIndices' }> = {
   Sum: { op: 0, axisAttr: 'axis' },
   Max: { op: 1, axisAttr: 'reductionIndices' },
-  Min: { op: 2, axisAttr: 'reductionIndices' },
+  Min: { op: 2, axisAttr: 'axis' }, // tfjs names Max's axes reductionIndices but Min's axis
   Mean: { op: 3, axisAttr: 'axis' },
 };
 

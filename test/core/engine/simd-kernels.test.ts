@@ -4,52 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNorm, ParamStore, Rng, createRegistry, tf } from '../../../cli/api.js';
 import { KERNELS_SOURCE_SHA256, conv2dBackpropFilterViaConv, conv2dBackpropInputViaPhases } from '../../../core/engine/index.js';
 import { maxAbs, maxAbsDiff, randn, useBackend } from '../../helpers.js';
-
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface ConvCase {
-  xs: [number, number, number, number];
-  fs: [number, number, number, number];
-  stride: [number, number];
-  pad: Pad;
-}
-
-/** seeded random conv cases: odd sizes, channel counts that leave SIMD remainders, strides 1-3, all paddings */
-function randomConvCases(n: number, seed: number): ConvCase[] {
-  const r = Rng.fromSeed(seed, 'cases');
-  const int = (lo: number, hi: number) => lo + Math.floor(r.uniform() * (hi - lo + 1));
-  return Array.from({ length: n }, () => {
-    const kh = int(1, 5),
-      kw = int(1, 4);
-    const h = int(kh, 17),
-      w = int(kw, 15);
-    const kind = int(0, 2);
-    const pad: Pad =
-      kind === 0
-        ? 'same'
-        : kind === 1
-          ? 'valid'
-          : [
-              [0, 0],
-              [int(0, kh - 1), int(0, kh - 1)],
-              [int(0, kw - 1), int(0, kw - 1)],
-              [0, 0],
-            ];
-    return { xs: [int(1, 4), h, w, int(1, 21)], fs: [kh, kw, 0, int(1, 19)], stride: [int(1, 3), int(1, 3)], pad } as ConvCase;
-  }).map((c) => ({ ...c, fs: [c.fs[0], c.fs[1], c.xs[3], c.fs[3]] }));
-}
-
-/** the input and filter gradients of a convolution for a fixed random dy */
-function convGrads(backend: string, c: ConvCase, seed: number): { dx: Float32Array; dw: Float32Array } {
-  tf.setBackend(backend);
-  return tf.tidy(() => {
-    const x = tf.tensor4d(randn(c.xs, seed), c.xs);
-    const f = tf.tensor4d(randn(c.fs, seed + 1), c.fs);
-    const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad as never);
-    const dy = tf.tensor(randn(conv(x, f).shape, seed + 2), conv(x, f).shape);
-    const [dx, dw] = tf.grads(conv)([x, f], dy);
-    return { dx: dx.dataSync().slice() as Float32Array, dw: dw.dataSync().slice() as Float32Array };
-  });
-}
+import { convGrads, randomConvCases, relErr, type ConvCase } from './conv-cases.js';
 
 /** replace `name` on wasm by `config` while `fn` runs */
 function withKernel(name: string, config: tf.KernelConfig, fn: () => void): void {
@@ -63,8 +18,6 @@ function withKernel(name: string, config: tf.KernelConfig, fn: () => void): void
     tf.registerKernel(current);
   }
 }
-
-const relErr = (got: ArrayLike<number>, ref: ArrayLike<number>) => maxAbsDiff(got, ref) / maxAbs(ref);
 
 describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
   beforeAll(async () => {
