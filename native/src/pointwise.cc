@@ -25,7 +25,7 @@ static inline float erff_(float v) { return std::erf(v); }
 
 void unary(Unary op, const float* x, float* y, int64_t n, float alpha) {
   switch (op) {
-    case Unary::Relu: return unaryLoop(x, y, n, [](float v) { return v > 0.f ? v : 0.f; });
+    case Unary::Relu: return unaryLoop(x, y, n, [](float v) { return v < 0.f ? 0.f : v; });  // NaN stays NaN, as on cpu
     case Unary::Relu6: return unaryLoop(x, y, n, [](float v) { return std::min(std::max(v, 0.f), 6.f); });
     case Unary::Exp: return unaryLoop(x, y, n, [](float v) { return std::exp(v); });
     case Unary::Log: return unaryLoop(x, y, n, [](float v) { return std::log(v); });

@@ -368,6 +368,22 @@ describe.skipIf(skip)('native backend kernels (core/engine/native) equal the cpu
     }
   });
 
+  it('relu, relu6, step and the other unary ops keep NaN where cpu does (a ReLU must not hide a blow-up)', () => {
+    const x = [NaN, -1, 0, 2, NaN, 7];
+    for (const [name, op] of [
+      ['relu', tf.relu],
+      ['relu6', tf.relu6],
+      ['step', (t: tf.Tensor) => tf.step(t, 0.3)],
+      ['exp', tf.exp],
+      ['sigmoid', tf.sigmoid],
+      ['abs', tf.abs],
+    ] as Array<[string, (t: tf.Tensor) => tf.Tensor]>) {
+      const { got, ref } = both(() => [op(tf.tensor1d(x))]);
+      expect(Number.isNaN(ref[0].values[0]), name).toBe(true);
+      expectSame(got, ref, 1e-6, name);
+    }
+  });
+
   type Reduction = (x: tf.Tensor, axis?: number | number[], keepDims?: boolean) => tf.Tensor;
   const REDUCTIONS: Array<[string, Reduction, number]> = [
     ['sum', tf.sum, 1e-5],
