@@ -30,6 +30,8 @@ export interface NativeAddon {
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   /** x [outer, mid, inner] reversed along mid */
   reverse(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  /** out (outShape) = value, with x (shape) placed at offset `before` */
+  pad(x: Float32Array, out: Float32Array, shape: Int32Array, before: Int32Array, outShape: Int32Array, value: number): void;
   slice(x: Float32Array, out: Float32Array, shape: Int32Array, begin: Int32Array, size: Int32Array): void;
   transpose(x: Float32Array, out: Float32Array, shape: Int32Array, perm: Int32Array): void;
   softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;

@@ -1,5 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
+import type { BufferPool } from './pool.js';
 
 /** What the native kernels need of the tfjs-backend-cpu instance they run on: its tensors are plain typed arrays. */
 export interface CpuLikeBackend {
@@ -16,9 +17,13 @@ export function f32(backend: unknown, t: TensorInfo): Float32Array | undefined {
   return v instanceof Float32Array && v.length === sizeOf(t.shape) ? v : undefined;
 }
 
-/** A new float32 tensor of `shape` on the backend, its values written by `fill`. */
+/**
+ * A new float32 tensor of `shape` on the backend, its values written by `fill`, which must write
+ * every element: the buffer comes from the backend's pool (pool.ts) with stale contents.
+ */
 export function output(backend: unknown, shape: number[], fill: (out: Float32Array) => void): TensorInfo {
-  const out = new Float32Array(sizeOf(shape));
+  const pool = (backend as { pool?: BufferPool }).pool;
+  const out = pool ? pool.take(sizeOf(shape)) : new Float32Array(sizeOf(shape));
   fill(out);
   return (backend as CpuLikeBackend).makeTensorInfo(shape, 'float32', out);
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
@@ -6,11 +7,13 @@ import { batchNormKernels } from './batch-norm.js';
 import { conv2dKernels } from './conv2d.js';
 import type { NativeKernelFactory } from './data.js';
 import { layoutKernels } from './layout.js';
+import { BufferPool } from './pool.js';
 import { pointwiseKernels } from './pointwise.js';
 import { reduceKernels } from './reduce.js';
 
 export { loadNativeAddon, type NativeAddon, type AddonLoad } from './addon.js';
 export { binaryMode } from './pointwise.js';
+export { BufferPool } from './pool.js';
 
 /** The tfjs backend name of selfsup's native CPU backend. */
 export const NATIVE_BACKEND = 'native';
@@ -29,7 +32,7 @@ export async function registerNativeBackend(addon: NativeAddon, threads: number)
   addon.setThreads(threads);
   if (!tf.findBackendFactory(NATIVE_BACKEND)) {
     // priority 0: tfjs never picks it by itself; selfsup selects it by name
-    tf.registerBackend(NATIVE_BACKEND, () => new cpu.MathBackendCPU(), 0);
+    tf.registerBackend(NATIVE_BACKEND, () => new (pooledBackendClass(cpu.MathBackendCPU))(), 0);
   }
   const stockConfigs = new Map<string, KernelConfig>();
   for (const k of tf.getKernelsForBackend('cpu')) stockConfigs.set(k.kernelName, { ...k, backendName: NATIVE_BACKEND });
@@ -44,6 +47,46 @@ export async function registerNativeBackend(addon: NativeAddon, threads: number)
     tf.registerKernel(k);
   }
   return natives.map((k) => k.kernelName);
+}
+
+type CpuBackendClass = typeof import('@tensorflow/tfjs-backend-cpu').MathBackendCPU;
+type DataId = object;
+
+/** Idle recycled buffers kept at most: a quarter of the machine's memory, up to 4 GiB. */
+const MAX_IDLE_BYTES = Math.min(4 * 2 ** 30, os.totalmem() / 4);
+
+/**
+ * tfjs-backend-cpu whose tensor data tells the buffer pool (pool.ts) when values are held, handed
+ * out and let go of, so that dead outputs of the native kernels are reused at once.
+ */
+function pooledBackendClass(Base: CpuBackendClass) {
+  return class NativeCpuBackend extends Base {
+    readonly pool = new BufferPool(MAX_IDLE_BYTES);
+    override write(values: Parameters<CpuBackendClass['prototype']['write']>[0], shape: number[], dtype: tf.DataType): DataId {
+      const id = super.write(values, shape, dtype);
+      this.pool.held(values);
+      return id;
+    }
+    override move(dataId: DataId, values: Parameters<CpuBackendClass['prototype']['move']>[1], shape: number[], dtype: tf.DataType, refCount: number): void {
+      super.move(dataId, values, shape, dtype, refCount);
+      this.pool.held(values);
+    }
+    override readSync(dataId: DataId) {
+      const v = super.readSync(dataId);
+      this.pool.pin(v);
+      return v;
+    }
+    override disposeData(dataId: DataId, force?: boolean): boolean {
+      const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+      const gone = super.disposeData(dataId, force);
+      if (gone && values) this.pool.released(values);
+      return gone;
+    }
+    override dispose(): void {
+      this.pool.drain();
+      super.dispose();
+    }
+  };
 }
 
 /** Load the addon and register the backend, or say why not. */

@@ -2,7 +2,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
 import { f32, output, sizeOf, withFallback, type NativeKernelFactory } from './data.js';
 
-/** `Transpose`, `Slice`, `SplitV`, `Reverse` (float32, rank up to 8) and row-wise `Softmax` natively. */
+/** `Transpose`, `Slice`, `SplitV`, `PadV2`, `Reverse` (float32, rank up to 8) and row-wise `Softmax` natively. */
 export const layoutKernels: NativeKernelFactory = (backendName, addon, stock) => [
   withFallback('Transpose', backendName, stock('Transpose'), ({ inputs, attrs, backend }) => {
     const x = (inputs as { x: TensorInfo }).x;
@@ -48,6 +48,16 @@ export const layoutKernels: NativeKernelFactory = (backendName, addon, stock) =>
       begin[axis] += s;
       return output(backend, size, (out) => addon.slice(xv, out, Int32Array.from(x.shape), b, Int32Array.from(size)));
     });
+  }),
+  withFallback('PadV2', backendName, stock('PadV2'), ({ inputs, attrs, backend }) => {
+    const x = (inputs as { x: TensorInfo }).x;
+    const { paddings, constantValue } = attrs as unknown as { paddings: Array<[number, number]>; constantValue: number };
+    const xv = f32(backend, x);
+    if (!xv || x.shape.length === 0 || x.shape.length > 8) return undefined;
+    const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+    return output(backend, outShape, (out) =>
+      addon.pad(xv, out, Int32Array.from(x.shape), Int32Array.from(paddings.map((p) => p[0])), Int32Array.from(outShape), constantValue),
+    );
   }),
   withFallback('Reverse', backendName, stock('Reverse'), ({ inputs, attrs, backend }) => {
     const x = (inputs as { x: TensorInfo }).x;
