@@ -24,6 +24,7 @@ export default defineConfig([
       'bench/bad-inputs': 'bench/bad-inputs.ts',
       'bench/vit-methods': 'bench/vit-methods.ts',
       'bench/wasm-heap': 'bench/wasm-heap.ts',
+      'bench/memory-soak': 'bench/memory-soak.ts',
     },
     format: ['esm'],
     shims: true,
