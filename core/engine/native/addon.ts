@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../package-root.js';
 
 /**
  * selfsup's native CPU kernels (native/src, a Node-API addon on oneDNN, built at install by
@@ -69,18 +69,6 @@ export interface NativeAddon {
 
 export type AddonLoad = { ok: true; addon: NativeAddon; file: string } | { ok: false; reason: string };
 
-/** The package root: the nearest folder above this module with native/build.mjs (source tree and dist alike). */
-function packageRoot(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, 'native', 'build.mjs'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return undefined;
-}
-
 /**
  * Load the addon: `SELFSUP_NATIVE_ADDON` names the file (a path that does not exist hides the
  * addon, as the fallback test does), else native/build/selfsup_native.node of this package.
@@ -88,7 +76,12 @@ function packageRoot(): string | undefined {
  */
 export function loadNativeAddon(): AddonLoad {
   if (process.env.SELFSUP_NATIVE === '0') return { ok: false, reason: 'turned off (SELFSUP_NATIVE=0)' };
-  const root = packageRoot();
+  let root: string | undefined;
+  try {
+    root = packageRoot();
+  } catch {
+    root = undefined; // not inside the selfsup package: only SELFSUP_NATIVE_ADDON can name the addon
+  }
   const file = process.env.SELFSUP_NATIVE_ADDON || (root ? path.join(root, 'native', 'build', 'selfsup_native.node') : '');
   if (!file || !fs.existsSync(file)) {
     const note = root ? path.join(root, 'native', 'build', 'unavailable.txt') : '';
