@@ -67,6 +67,10 @@ const args = [
   '-fPIC',
   '-fopenmp',
   '-fvisibility=hidden',
+  // no FP traps or errno from math calls (selfsup sets neither): lets loops with divisions, sqrt and
+  // branches vectorise; NaN and infinity behave as before
+  '-fno-trapping-math',
+  '-fno-math-errno',
   '-DNODE_GYP_MODULE_NAME=selfsup_native',
   `-I${nodeInclude}`,
   ...sources.filter((f) => f.endsWith('.cc')).map((f) => path.join(src, f)),
