@@ -132,15 +132,20 @@ export function channelSum(x: Tensor): Tensor {
   return tf.reshape(tf.matMul(tf.ones([1, m]), tf.reshape(x, [m, c])), [c]);
 }
 
-/** Normal N(0, std²) truncated to [-2·std, 2·std] by redrawing (timm's `trunc_normal_`, std 0.02 for ViT weights). */
+/**
+ * Normal N(0, std²) truncated to [-bound, bound] by redrawing: PyTorch's and timm's
+ * `trunc_normal_(std=std)`, whose bounds (a = -2, b = 2) are absolute values, not multiples of std.
+ * At ViT's std 0.02 that is 100 standard deviations: in effect untruncated (the sample std is 0.02;
+ * a ±2·std truncation would give 0.0176).
+ */
 export const truncNormal =
-  (std: number): Initializer =>
+  (std: number, bound = 2): Initializer =>
   (size, rng) => {
     const r = needRng(rng);
     return r.fill(size, (g) => {
       for (;;) {
-        const v = g.normal();
-        if (Math.abs(v) <= 2) return v * std;
+        const v = g.normal() * std;
+        if (Math.abs(v) <= bound) return v;
       }
     });
   };
