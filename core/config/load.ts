@@ -205,11 +205,37 @@ export function schemaAt(root: Schema, data: unknown, segs: Array<string | numbe
 /**
  * Apply `--set a.b=v` overrides, typed by the schema at that path: numbers and booleans are parsed
  * and checked, arrays and objects are JSON, strings are taken as they are. Setting a plugin's `type`
- * to another plugin replaces that reference (`--set head.type=linear` drops the MLP's options).
+ * to another plugin replaces that reference (`--set head.type=linear` drops the MLP's options);
+ * options given by earlier `--set`s of the same command are then set again on the new plugin, in
+ * order (`--set encoder.depth=34 --set encoder.type=resnet` is a ResNet-34, and a depth the new
+ * plugin does not take is an error, not silently dropped).
  */
 export function applyOverrides(config: Json, sets: string[], schema: Schema): Json {
   const out = structuredClone(config);
   const problems: ConfigProblem[] = [];
+  const applied: Array<{ segs: Array<string | number>; raw: string; key: string }> = [];
+  const apply = (segs: Array<string | number>, raw: string, key: string, jsonPath: string) => {
+    const sub = schemaAt(schema, out, segs);
+    const parsed = parseTyped(raw, sub);
+    if (parsed.error) {
+      problems.push({ path: jsonPath, message: `--set ${key}: ${parsed.error}` });
+      return;
+    }
+    const parent = segs.slice(0, -1);
+    const typeBefore = segs[segs.length - 1] === 'type' ? (getPath(out, parent) as { type?: unknown } | undefined)?.type : undefined;
+    setPath(out, segs, parsed.value);
+    if (typeof typeBefore === 'string' && typeBefore !== parsed.value) {
+      // the plugin changed: its options from earlier --sets go onto the new one
+      for (const a of applied)
+        if (a.segs.length > parent.length && parent.every((p, i) => a.segs[i] === p) && a.segs[parent.length] !== 'type') {
+          const sub2 = schemaAt(schema, out, a.segs);
+          const again = parseTyped(a.raw, sub2);
+          if (again.error) problems.push({ path: '/' + a.segs.join('/'), message: `--set ${a.key}: ${again.error}` });
+          else setPath(out, a.segs, again.value);
+        }
+    }
+    applied.push({ segs, raw, key });
+  };
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) {
@@ -228,16 +254,20 @@ export function applyOverrides(config: Json, sets: string[], schema: Schema): Js
       problems.push({ path: jsonPath, message: `--set cannot change '${segs[0]}': it is read before any --set applies`, hint });
       continue;
     }
-    const sub = schemaAt(schema, out, segs);
-    const parsed = parseTyped(raw, sub);
-    if (parsed.error) {
-      problems.push({ path: jsonPath, message: `--set ${key}: ${parsed.error}` });
-      continue;
-    }
-    setPath(out, segs, parsed.value);
+    apply(segs, raw, key, jsonPath);
   }
   if (problems.length) throw new ConfigError(problems);
   return out;
+}
+
+/** The value at a path, or undefined. */
+function getPath(config: Json, segs: Array<string | number>): unknown {
+  let obj: unknown = config;
+  for (const seg of segs) {
+    if (obj === null || typeof obj !== 'object') return undefined;
+    obj = (obj as Record<string | number, unknown>)[seg];
+  }
+  return obj;
 }
 
 /**

@@ -69,6 +69,15 @@ describe('config validation', () => {
     await expect(resolveExperiment(tinySimclr(), { sets: ['loss.temperature=warm'] })).rejects.toThrow(/--set loss.temperature: expected a number, got 'warm'/);
   });
 
+  it('options set before a --set that changes the plugin type go onto the new plugin, and are checked against it', async () => {
+    const { config } = await resolveExperiment(tinySimclr(), { sets: ['head.outDim=32', 'head.type=linear'] });
+    expect(config.tasks.main.head).toEqual({ type: 'linear', outDim: 32, bias: true });
+    const r = await resolveExperiment(tinySimclr(), { sets: ['encoder.depth=34', 'encoder.type=resnet'] });
+    expect(r.config.encoder).toMatchObject({ type: 'resnet', depth: 34 });
+    await expect(resolveExperiment(tinySimclr(), { sets: ['encoder.depth=19', 'encoder.type=resnet'] })).rejects.toThrow(/\/encoder\/depth: 19 is not allowed/);
+    await expect(resolveExperiment(tinySimclr(), { sets: ['head.hiddenDim=32', 'head.type=linear'] })).rejects.toThrow(/unknown key 'hiddenDim'/);
+  });
+
   it('extends a preset: objects merge, arrays replace', async () => {
     const { config } = await resolveExperiment({ extends: 'simclr', train: { epochs: 1 }, eval: { final: [{ type: 'knn' }] } });
     expect(config.train).toMatchObject({ epochs: 1, batchSize: 256 });
