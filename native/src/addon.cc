@@ -160,25 +160,50 @@ static napi_value Reverse(napi_env env, napi_callback_info info) {
   });
 }
 
+/** Three Int32Array arguments from `first` on, of one rank 1..8, as int64. */
+struct RankedArgs {
+  int64_t d[3][8];
+  int rank;
+};
+static RankedArgs rankedArgs(napi_env env, const Args& a, size_t first, const char* what) {
+  RankedArgs r{};
+  Span<int32_t> s[3];
+  for (int k = 0; k < 3; k++) s[k] = i32Arg(env, a.v[first + k], what);
+  const size_t rank = s[0].length;
+  if (rank == 0 || rank > 8 || s[1].length != rank || s[2].length != rank) throw JsError(std::string(what) + ": three shapes of one rank, 1 to 8");
+  for (int k = 0; k < 3; k++)
+    for (size_t i = 0; i < rank; i++) r.d[k][i] = s[k].data[i];
+  r.rank = static_cast<int>(rank);
+  return r;
+}
+static int64_t sizeOf(const int64_t* shape, int rank) {
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) n *= shape[i];
+  return n;
+}
+
 // slice(x, out, shape Int32Array, begin Int32Array, size Int32Array)
 static napi_value Slice(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info, 5);
-    auto shape = i32Arg(env, a.v[2], "shape");
-    auto begin = i32Arg(env, a.v[3], "begin");
-    auto size = i32Arg(env, a.v[4], "size");
-    const size_t r = shape.length;
-    if (r == 0 || r > 8 || begin.length != r || size.length != r) throw JsError("slice: shape, begin and size of rank 1..8");
-    int64_t s[8], b[8], z[8], n = 1, nx = 1;
-    for (size_t d = 0; d < r; d++) {
-      s[d] = shape.data[d];
-      b[d] = begin.data[d];
-      z[d] = size.data[d];
-      if (b[d] < 0 || z[d] < 0 || b[d] + z[d] > s[d]) throw JsError("slice: out of bounds");
-      n *= z[d];
-      nx *= s[d];
-    }
-    slice(a.f(0, nx, "x"), a.f(1, n, "out"), s, b, z, static_cast<int>(r));
+    auto r = rankedArgs(env, a, 2, "slice");
+    const int64_t *shape = r.d[0], *begin = r.d[1], *size = r.d[2];
+    for (int i = 0; i < r.rank; i++)
+      if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > shape[i]) throw JsError("slice: out of bounds");
+    slice(a.f(0, sizeOf(shape, r.rank), "x"), a.f(1, sizeOf(size, r.rank), "out"), shape, begin, size, r.rank);
+    return undef(env);
+  });
+}
+
+// pad(x, out, shape Int32Array, before Int32Array, outShape Int32Array, value)
+static napi_value Pad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 6);
+    auto r = rankedArgs(env, a, 2, "pad");
+    const int64_t *shape = r.d[0], *before = r.d[1], *outShape = r.d[2];
+    for (int i = 0; i < r.rank; i++)
+      if (before[i] < 0 || before[i] + shape[i] > outShape[i]) throw JsError("pad: the input does not fit the output");
+    pad(a.f(0, sizeOf(shape, r.rank), "x"), a.f(1, sizeOf(outShape, r.rank), "out"), shape, before, outShape, r.rank, static_cast<float>(a.d(5, "value")));
     return undef(env);
   });
 }
@@ -297,6 +322,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, BinaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reverse", nullptr, Reverse, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pad", nullptr, Pad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"slice", nullptr, Slice, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -35,6 +35,22 @@ export function randomConvCases(n: number, seed: number): ConvCase[] {
   }).map((c) => ({ ...c, fs: [c.fs[0], c.fs[1], c.xs[3], c.fs[3]] }));
 }
 
+/** convolutions over many positions (one block boundary after another), as the first layers of a small CNN and a stride-2 stage */
+export const MANY_POSITIONS: ConvCase[] = [
+  { xs: [6, 28, 28, 3], fs: [3, 3, 3, 16], stride: [1, 1], pad: 'same' },
+  {
+    xs: [5, 14, 14, 32],
+    fs: [3, 3, 32, 64],
+    stride: [2, 2],
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+];
+
 /** the input and filter gradients of a convolution for a fixed random dy */
 export function convGrads(backend: string, c: ConvCase, seed: number): { dx: Float32Array; dw: Float32Array } {
   tf.setBackend(backend);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNorm, ParamStore, Rng, createRegistry, tf } from '../../../cli/api.js';
 import { KERNELS_SOURCE_SHA256, conv2dBackpropFilterViaConv, conv2dBackpropInputViaPhases } from '../../../core/engine/index.js';
 import { maxAbs, maxAbsDiff, randn, useBackend } from '../../helpers.js';
-import { convGrads, randomConvCases, relErr, type ConvCase } from './conv-cases.js';
+import { MANY_POSITIONS, convGrads, randomConvCases, relErr } from './conv-cases.js';
 
 /** replace `name` on wasm by `config` while `fn` runs */
 function withKernel(name: string, config: tf.KernelConfig, fn: () => void): void {
@@ -59,20 +59,7 @@ describe("selfsup's SIMD kernels on wasm (core/engine/simd)", () => {
   );
 
   it('both convolution gradients over many positions (one block boundary after another) equal cpu', () => {
-    for (const c of [
-      { xs: [6, 28, 28, 3], fs: [3, 3, 3, 16], stride: [1, 1], pad: 'same' },
-      {
-        xs: [5, 14, 14, 32],
-        fs: [3, 3, 32, 64],
-        stride: [2, 2],
-        pad: [
-          [0, 0],
-          [1, 1],
-          [1, 1],
-          [0, 0],
-        ],
-      },
-    ] as ConvCase[]) {
+    for (const c of MANY_POSITIONS) {
       const ref = convGrads('cpu', c, 7);
       const got = convGrads('wasm', c, 7);
       expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-5);
