@@ -11,5 +11,14 @@ export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerW
 export { registerSharedIdentity, sharedIdentity } from './kernels/identity.js';
 export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './simd/index.js';
 export { installLeanGradients, withStockGradients } from './lean-gradients.js';
-export { NATIVE_BACKEND, registerNativeBackend, prepareNativeBackend, loadNativeAddon, binaryMode, BufferPool, type NativeAddon, type AddonLoad } from './native/index.js';
+export {
+  NATIVE_BACKEND,
+  registerNativeBackend,
+  prepareNativeBackend,
+  loadNativeAddon,
+  binaryMode,
+  BufferPool,
+  type NativeAddon,
+  type AddonLoad,
+} from './native/index.js';
 export { cpuThreads } from './threads.js';

@@ -21,6 +21,8 @@ void binary(Binary op, Broadcast mode, const float* a, const float* b, float* ou
 void reduce(Reduce op, const float* x, float* out, int64_t outer, int64_t mid, int64_t inner);
 /** Reverse x viewed as [outer, mid, inner] along mid. */
 void reverse(const float* x, float* out, int64_t outer, int64_t mid, int64_t inner);
+/** out (outShape) = value everywhere but x (shape) placed at offset `before` (rank <= 8). */
+void pad(const float* x, float* out, const int64_t* shape, const int64_t* before, const int64_t* outShape, int rank, float value);
 /** out = x[begin : begin + size] (rank <= 8). */
 void slice(const float* x, float* out, const int64_t* shape, const int64_t* begin, const int64_t* size, int rank);
 /** out = x transposed by perm (rank <= 8), shape the input's. */
