@@ -85,11 +85,11 @@ try {
   execFileSync(cxx, [...args, tmp], { stdio: ['ignore', 'inherit', 'pipe'] });
 } catch (e) {
   fs.rmSync(tmp, { force: true });
-  const err = e.code === 'ENOENT' ? `no C++ compiler (${cxx}): install g++` : String(e.stderr ?? e.message);
-  const missingDnnl = /dnnl\.hpp|ldnnl/.test(err);
+  if (e.code === 'ENOENT') giveUp(`no C++ compiler (${cxx}): install g++, then npm run build:native (or node native/build.mjs)`);
+  const err = String(e.stderr ?? e.message);
   giveUp(
-    missingDnnl
-      ? 'oneDNN not found (apt-get install libdnnl-dev, then npm rebuild selfsup or node native/build.mjs)'
+    /dnnl\.hpp|ldnnl/.test(err)
+      ? 'oneDNN not found (apt-get install libdnnl-dev, then npm run build:native or node native/build.mjs)'
       : `the compiler failed: ${err.split('\n').find((l) => /error/.test(l)) ?? err.split('\n')[0]}`,
   );
 }
