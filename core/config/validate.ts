@@ -65,7 +65,12 @@ export function validateConfig(raw: unknown, registry: PluginRegistry, source?: 
   if (problems.length === 0) problems.push(...taskProblems(data as ExperimentConfig));
   if (problems.length) throw new ConfigError(problems, source);
   const resolved = normalise(data as ExperimentConfig, source);
-  const semantic = [...predictorProblems(resolved), ...tokenProblems(resolved, registry), ...scheduleProblems(resolved, registry)];
+  const semantic = [
+    ...predictorProblems(resolved),
+    ...tokenProblems(resolved, registry),
+    ...globalViewProblems(resolved, registry),
+    ...scheduleProblems(resolved, registry),
+  ];
   if (semantic.length) throw new ConfigError(semantic, source);
   return resolved;
 }
@@ -101,6 +106,28 @@ function tokenProblems(c: ResolvedConfig, registry: PluginRegistry): ConfigProbl
           .filter((n) => registry.get('encoder', n).dropsTokens)
           .join(', ') || 'none is loaded'
       })`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * A loss that treats the first K views as global crops (`readsGlobalViews`) needs an augmenter that
+ * makes at least K of them first (`globalViews`): otherwise local crops stand in for global ones
+ * (DINO's teacher would see a 12-pixel crop) and nothing fails. Judged where both declare it.
+ */
+function globalViewProblems(c: ResolvedConfig, registry: PluginRegistry): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [name, t] of Object.entries(c.tasks)) {
+    const aug = t.augmenter as { type: string };
+    const loss = t.loss as { type: string };
+    const made = registry.has('augmenter', aug.type) ? registry.get('augmenter', aug.type).globalViews?.(aug as never) : undefined;
+    const read = registry.has('loss', loss.type) ? registry.get('loss', loss.type).readsGlobalViews?.(loss as never) : undefined;
+    if (made === undefined || read === undefined || read <= made) continue;
+    problems.push({
+      path: `${taskPath(c, name)}/loss`,
+      message: `loss '${loss.type}' treats the first ${read} views as global crops, but augmenter '${aug.type}' makes ${made} global crop${made === 1 ? '' : 's'} first: the others are local crops`,
+      hint: `read at most ${made} global views, or make ${read} global crops (the augmenter's first kind)`,
     });
   }
   return problems;

@@ -99,6 +99,14 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends T
   dropsTokens?: boolean;
   /** augmenters: `apply` returns `keep` (token indices per view), which needs an encoder that `dropsTokens` */
   emitsKeep?: boolean;
+  /** augmenters: how many views come first as the large ("global") crops (multi-crop: its first kind's count) */
+  globalViews?: (options: Static<S>) => number;
+  /**
+   * losses: how many leading views this loss treats as global crops (DINO's teacher views, SwAV's
+   * assigned crops); validation refuses more than the augmenter's `globalViews`, which would feed
+   * local crops where global ones belong
+   */
+  readsGlobalViews?: (options: Static<S>) => number;
   create(options: Static<S>, ctx: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
 }
 

@@ -32,6 +32,8 @@ export default definePlugin({
   name: 'multi-crop',
   description: 'SwAV multi-crop: large and small random-resized crops, each through a pipeline',
   reference: 'Caron et al. 2020, SwAV: 2x224 crops at scale (0.14, 1) + 6x96 crops at scale (0.05, 0.14)',
+  // the first kind is the large crops (its size the image side by default), and they come first
+  globalViews: (o) => o.crops[0]?.count ?? 0,
   options: Type.Object({
     crops: Type.Array(Crop, {
       minItems: 1,

@@ -41,6 +41,7 @@ export default definePlugin({
   name: 'dino',
   description: 'DINO: cross-entropy of centred, sharpened teacher distributions (global views) against the student on every other view',
   reference: 'DINO (Caron et al. 2021): T_s = 0.1, T_t 0.04 -> 0.07 over 30 epochs, centre momentum 0.9, 2 global views',
+  readsGlobalViews: (o) => o.globalViews,
   options: Type.Object({
     output: Type.String({ default: 'z', description: 'the output read on both branches (the dino head gives its logits as z)' }),
     globalViews: Type.Integer({

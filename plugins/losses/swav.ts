@@ -25,6 +25,7 @@ export default definePlugin({
   name: 'swav',
   description: 'SwAV swapped prediction of Sinkhorn cluster assignments between views',
   reference: 'SwAV (Caron et al. 2020): T = 0.1, epsilon = 0.05, 3 Sinkhorn iterations, codes from crops 0 and 1',
+  readsGlobalViews: (o) => Math.max(0, ...o.assignViews.map((i) => i + 1)),
   schedulable: ['temperature'],
   options: Type.Object({
     temperature: Type.Number({ default: 0.1, exclusiveMinimum: 0, description: 'softmax temperature T of the predictions' }),

@@ -13,6 +13,18 @@ describe('method configs: errors as sentences', () => {
     );
   });
 
+  it('a loss that reads more global crops than the augmenter makes is refused at validation (DINO, SwAV); the presets pass', async () => {
+    await expect(resolveExperiment('dino', { sets: ['loss.globalViews=5'] })).rejects.toThrow(
+      /\/loss: loss 'dino' treats the first 5 views as global crops, but augmenter 'multi-crop' makes 2 global crops first: the others are local crops \(read at most 2 global views/,
+    );
+    await expect(resolveExperiment('swav', { sets: ['loss.assignViews=[0,2]'] })).rejects.toThrow(
+      /loss 'swav' treats the first 3 views as global crops, but augmenter 'multi-crop' makes 2/,
+    );
+    await expect(resolveExperiment('dino', { sets: ['loss.globalViews=1'] })).resolves.toBeDefined();
+    await expect(resolveExperiment('dino')).resolves.toBeDefined();
+    await expect(resolveExperiment('swav')).resolves.toBeDefined();
+  });
+
   it('a loss that reads an output no module produces names the outputs there are', async () => {
     const cfg = tinySimclr({
       target: { type: 'momentum' },
