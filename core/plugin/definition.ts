@@ -107,6 +107,8 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends T
    * local crops where global ones belong
    */
   readsGlobalViews?: (options: Static<S>) => number;
+  /** evaluators: the metric names `evaluate` returns for these options (a sweep checks the metrics it reports against them) */
+  metrics?: (options: Static<S>) => string[];
   create(options: Static<S>, ctx: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import type { ResolvedConfig } from '../config/experiment.js';
 import { loadConfig, setPath, type PresetSource } from '../config/load.js';
+import { closest } from '../config/did-you-mean.js';
 import { dedupe, describe, validateConfig } from '../config/validate.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { loadExternalPlugins } from '../plugin/load-external.js';
@@ -159,5 +160,40 @@ export async function planSweep(
     });
     throw new ConfigError([...problems, ...duplicates], `sweep ${name} (nothing was run)`);
   }
+  const metricProblems = unknownMetrics(spec.metrics, trials, opts.registry);
+  if (metricProblems.length) throw new ConfigError(metricProblems, `sweep ${name} (nothing was run)`);
   return { name, spec, file, trials };
+}
+
+/**
+ * The report's metrics that no trial produces (a typo, or an evaluator missing from eval.final):
+ * a trial produces `loss`, the collapse monitor (`z_std`, `z_std_ref`, `<task>/z_std`), what its
+ * final evaluators declare (`metrics` on their definitions) and, with eval.baseline, those prefixed
+ * `random_`. Not judged where an evaluator declares nothing.
+ */
+function unknownMetrics(metrics: string[], trials: PlannedTrial[], registry: PluginRegistry): ConfigProblem[] {
+  const produced = new Set(['loss', 'z_std', 'z_std_ref']);
+  for (const t of trials) {
+    for (const task of Object.keys(t.config.tasks)) produced.add(`${task}/z_std`);
+    for (const ev of t.config.eval.final) {
+      const declared = registry.has('evaluator', ev.type) ? registry.get('evaluator', ev.type).metrics?.(ev as never) : undefined;
+      if (!declared) return [];
+      for (const m of declared) {
+        produced.add(m);
+        if (t.config.eval.baseline) produced.add(`random_${m}`);
+      }
+    }
+  }
+  const known = [...produced];
+  return metrics
+    .map((m, i) => ({ m, i }))
+    .filter(({ m }) => !produced.has(m))
+    .map(({ m, i }) => {
+      const guess = closest(m, known);
+      return {
+        path: `/metrics/${i}`,
+        message: `no trial produces metric '${m}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
+        hint: `the trials produce: ${known.join(', ')}; add an evaluator to eval.final for another`,
+      };
+    });
 }

@@ -64,14 +64,17 @@ export default definePlugin({
   description: 'train a copy of the encoder with a linear head on the labels (AdamW), top-1 on the test split',
   reference: 'He et al. 2022 (MAE): AdamW, weight decay 0.05, layer-wise lr decay 0.75',
   options,
+  metrics: (o) => [metricOf(o)],
   create: (o, plugin) => ({
     async evaluate(ctx) {
-      return { [`${o.name ?? 'finetune'}_top1`]: await fineTuneTop1(ctx, o, plugin) };
+      return { [metricOf(o)]: await fineTuneTop1(ctx, o, plugin) };
     },
   }),
 });
 
 /** The depth of an encoder parameter named `blocks.<i>.…` (at the start of the name or of a `/` segment): i+1; undefined for other names. */
+const metricOf = (o: { name?: string }) => `${o.name ?? 'finetune'}_top1`;
+
 export function blockDepth(name: string): number | undefined {
   const m = /(?:^|\/)blocks\.(\d+)\./.exec(name);
   return m ? Number(m[1]) + 1 : undefined;

@@ -20,15 +20,18 @@ export default definePlugin({
     name: Type.Optional(Type.String({ description: 'metric prefix (default knn, or knn_z for z)' })),
     chunk: Type.Integer({ default: 256, minimum: 1, description: 'test rows per similarity block' }),
   }),
+  metrics: (o) => [metricOf(o)],
   create: (o) => ({
     async evaluate(ctx) {
       const train = await ctx.features('train', o.features);
       const test = await ctx.features('test', o.features);
       const acc = knnTop1(train, test, ctx.numClasses, o.k, o.temperature, o.chunk);
-      return { [`${o.name ?? (o.features === 'h' ? 'knn' : 'knn_z')}_top1`]: acc };
+      return { [metricOf(o)]: acc };
     },
   }),
 });
+
+const metricOf = (o: { name?: string; features: 'h' | 'z' }) => `${o.name ?? (o.features === 'h' ? 'knn' : 'knn_z')}_top1`;
 
 /** Weighted kNN top-1 accuracy of `test` against `train` (cosine similarity). */
 export function knnTop1(train: FeatureSet, test: FeatureSet, numClasses: number, k: number, temperature: number, chunk = 256): number {

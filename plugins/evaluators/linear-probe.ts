@@ -22,15 +22,18 @@ export default definePlugin({
     weightDecay: Type.Number({ default: 0, minimum: 0 }),
     name: Type.Optional(Type.String({ description: 'metric prefix (default linear, or linear_z for z)' })),
   }),
+  metrics: (o) => [metricOf(o)],
   create: (o) => ({
     async evaluate(ctx) {
       const train = await ctx.features('train', o.features);
       const test = await ctx.features('test', o.features);
       const acc = linearProbeTop1(train, test, ctx.numClasses, { ...o, seed: ctx.seed });
-      return { [`${o.name ?? (o.features === 'h' ? 'linear' : 'linear_z')}_top1`]: acc };
+      return { [metricOf(o)]: acc };
     },
   }),
 });
+
+const metricOf = (o: { name?: string; features: 'h' | 'z' }) => `${o.name ?? (o.features === 'h' ? 'linear' : 'linear_z')}_top1`;
 
 export function linearProbeTop1(
   train: FeatureSet,

@@ -37,3 +37,31 @@ describe('sweep: an axis over extends (a methods comparison)', () => {
     await expect(planSweep(spec, { registry: createRegistry(), presets: builtinPresets() })).rejects.toThrow(/byl/);
   });
 });
+
+describe('sweep: the metrics it reports', () => {
+  it('a metric no trial produces is refused before anything runs, with a guess and the list there is', async () => {
+    const spec = { extends: 'simclr', metrics: ['knn_top1', 'knn_tp1', 'linear_z_top1'], seeds: [0] };
+    const err = await planSweep(spec, { registry: createRegistry(), presets: builtinPresets() }).catch((e: Error) => e);
+    const msg = String(err);
+    expect(msg).toMatch(/\/metrics\/1: no trial produces metric 'knn_tp1' \(did you mean 'knn_top1'\?\)/);
+    expect(msg).toMatch(/\/metrics\/2: no trial produces metric 'linear_z_top1'/);
+    expect(msg).toMatch(/the trials produce: loss, z_std, z_std_ref, main\/z_std, knn_top1/);
+    expect(msg).not.toMatch(/metrics\/0/);
+  });
+
+  it('evaluators named in eval.final, their random_ twins with eval.baseline, and z_std are metrics a sweep may report', async () => {
+    const spec = {
+      extends: 'simclr',
+      set: {
+        'eval.final': [
+          { type: 'linear-probe', features: 'z' },
+          { type: 'knn', name: 'nn' },
+        ],
+        'eval.baseline': true,
+      },
+      metrics: ['linear_z_top1', 'nn_top1', 'random_nn_top1', 'z_std', 'loss'],
+    };
+    const plan = await planSweep(spec, { registry: createRegistry(), presets: builtinPresets() });
+    expect(plan.trials).toHaveLength(1);
+  });
+});
