@@ -38,8 +38,11 @@ export const sweepSchema = () => ({
   ...JSON.parse(JSON.stringify(SweepSpecSchema)),
 });
 
-/** Read (if a path) and validate a sweep spec, filling its defaults. Throws ConfigError naming every problem. */
-export function loadSweepSpec(source: string | Record<string, unknown>): { spec: SweepSpec; file?: string } {
+/**
+ * Read (if a path) and validate a sweep spec, filling its defaults; `metricsNamed` says whether the
+ * spec names `metrics` itself (a default narrows to what the trials produce). Throws ConfigError naming every problem.
+ */
+export function loadSweepSpec(source: string | Record<string, unknown>): { spec: SweepSpec; file?: string; metricsNamed: boolean } {
   let raw: unknown = source;
   let file: string | undefined;
   if (typeof source === 'string') {
@@ -59,7 +62,8 @@ export function loadSweepSpec(source: string | Record<string, unknown>): { spec:
   specValidator ??= new Ajv({ useDefaults: true, allErrors: true, strict: false, verbose: true }).compile(sweepSchema());
   const spec = structuredClone(raw);
   if (!specValidator(spec)) throw new ConfigError(dedupe((specValidator.errors ?? []).map((e) => describe(e))), file ?? 'sweep spec');
-  return { spec: spec as SweepSpec, file };
+  const metricsNamed = (raw as Record<string, unknown>).metrics !== undefined;
+  return { spec: spec as SweepSpec, file, metricsNamed };
 }
 
 /** `type` keys first, so a plugin swap never erases an option set beside it; otherwise in the given order. */
@@ -79,7 +83,7 @@ export async function planSweep(
   specSource: string | Record<string, unknown>,
   opts: { registry: PluginRegistry; presets: PresetSource; name?: string },
 ): Promise<SweepPlan> {
-  const { spec, file } = loadSweepSpec(specSource);
+  const { spec, file, metricsNamed } = loadSweepSpec(specSource);
   const name = opts.name ?? spec.name ?? (file ? path.basename(file).replace(/\.json$/, '') : 'sweep');
   // an axis over `extends` compares whole presets (methods): each trial starts from its own base
   const bases = new Map<string, Record<string, unknown>>();
@@ -160,30 +164,42 @@ export async function planSweep(
     });
     throw new ConfigError([...problems, ...duplicates], `sweep ${name} (nothing was run)`);
   }
-  const metricProblems = unknownMetrics(spec.metrics, trials, opts.registry);
-  if (metricProblems.length) throw new ConfigError(metricProblems, `sweep ${name} (nothing was run)`);
+  const produced = producedMetrics(trials, opts.registry);
+  if (produced && !metricsNamed) {
+    // the default (knn_top1, linear_top1) narrows to what these trials produce: a spec that names no
+    // metrics is never refused for an evaluator it did not ask for
+    const kept = spec.metrics.filter((m) => produced.has(m));
+    spec.metrics = kept.length ? kept : ['loss'];
+  } else if (produced) {
+    const metricProblems = unknownMetrics(spec.metrics, produced);
+    if (metricProblems.length) throw new ConfigError(metricProblems, `sweep ${name} (nothing was run)`);
+  }
   return { name, spec, file, trials };
 }
 
 /**
- * The report's metrics that no trial produces (a typo, or an evaluator missing from eval.final):
- * a trial produces `loss`, the collapse monitor (`z_std`, `z_std_ref`, `<task>/z_std`), what its
- * final evaluators declare (`metrics` on their definitions) and, with eval.baseline, those prefixed
- * `random_`. Not judged where an evaluator declares nothing.
+ * The metrics these trials produce: `loss`, the collapse monitor (`z_std`, `z_std_ref`,
+ * `<task>/z_std`), what their final evaluators declare (`metrics` on their definitions) and, with
+ * eval.baseline, those prefixed `random_`. Undefined (not judged) where an evaluator declares nothing.
  */
-function unknownMetrics(metrics: string[], trials: PlannedTrial[], registry: PluginRegistry): ConfigProblem[] {
+function producedMetrics(trials: PlannedTrial[], registry: PluginRegistry): Set<string> | undefined {
   const produced = new Set(['loss', 'z_std', 'z_std_ref']);
   for (const t of trials) {
     for (const task of Object.keys(t.config.tasks)) produced.add(`${task}/z_std`);
     for (const ev of t.config.eval.final) {
       const declared = registry.has('evaluator', ev.type) ? registry.get('evaluator', ev.type).metrics?.(ev as never) : undefined;
-      if (!declared) return [];
+      if (!declared) return undefined;
       for (const m of declared) {
         produced.add(m);
         if (t.config.eval.baseline) produced.add(`random_${m}`);
       }
     }
   }
+  return produced;
+}
+
+/** The report's metrics that no trial produces (a typo, or an evaluator missing from eval.final). */
+function unknownMetrics(metrics: string[], produced: Set<string>): ConfigProblem[] {
   const known = [...produced];
   return metrics
     .map((m, i) => ({ m, i }))

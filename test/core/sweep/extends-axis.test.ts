@@ -64,4 +64,18 @@ describe('sweep: the metrics it reports', () => {
     const plan = await planSweep(spec, { registry: createRegistry(), presets: builtinPresets() });
     expect(plan.trials).toHaveLength(1);
   });
+
+  it('a spec that names no metrics reports the default ones its trials produce, and is not refused for the others', async () => {
+    // with a kNN evaluator and no linear probe, the default [knn_top1, linear_top1] narrows to knn_top1
+    const knnOnly = await planSweep(
+      { extends: 'simclr', seeds: [0], set: { 'eval.final': [{ type: 'knn' }] } },
+      { registry: createRegistry(), presets: builtinPresets() },
+    );
+    expect(knnOnly.spec.metrics).toEqual(['knn_top1']);
+    // simclr's own eval.final has both
+    const probed = await planSweep({ extends: 'simclr', seeds: [0] }, { registry: createRegistry(), presets: builtinPresets() });
+    expect(probed.spec.metrics).toEqual(['knn_top1', 'linear_top1']);
+    const none = await planSweep({ extends: 'simclr', seeds: [0], set: { 'eval.final': [] } }, { registry: createRegistry(), presets: builtinPresets() });
+    expect(none.spec.metrics).toEqual(['loss']);
+  });
 });
