@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 // Library: ESM + CJS + .d.ts. CLI and bench: ESM executables. Dependencies stay external, so a user's
-// @tensorflow/tfjs-core is the one instance every backend registers into.
+// @tensorflow/tfjs-core is the one instance every backend registers into. onnxruntime-node (a dev
+// dependency, optional for users: `selfsup export` checks its ONNX files with it when installed) too.
+const external = ['onnxruntime-node'];
 export default defineConfig([
   {
     entry: { index: 'cli/api.ts', sweep: 'cli/sweep-api.ts', engine: 'core/engine/index.ts' },
@@ -11,6 +13,7 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     target: 'node20',
+    external,
   },
   {
     entry: {
@@ -31,5 +34,6 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    external,
   },
 ]);

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { SelfsupError, asEnvironmentError } from '../core/index.js';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { presetsCommand } from './commands/presets.js';
 import { reportCommand } from './commands/report.js';
@@ -14,13 +15,14 @@ import { schemaCommand } from './commands/schema.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
+import { selfsupVersion } from './version.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const verbose = process.argv.includes('--verbose');
 
 const program = new Command('selfsup')
   .description('composable self-supervised visual representation learning on TensorFlow.js')
-  .version('0.1.0')
+  .version(selfsupVersion())
   .option('--verbose', 'show stack traces on errors')
   .showHelpAfterError();
 
@@ -93,6 +95,19 @@ withConfigOptions(
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds'))
     .option('--json', 'print the result as one JSON line on stdout'),
 ).action((o) => evalCommand(o));
+withConfigOptions(
+  program
+    .command('export')
+    .description(
+      "export a checkpoint's encoder (pixels in [0, 1] -> h, and z with --with-head) as ONNX or a TensorFlow.js graph model, checked against selfsup's own features",
+    )
+    .requiredOption('--checkpoint <dir>', 'a run directory holding checkpoint.json')
+    .addOption(new Option('--format <format>', 'onnx or tfjs').choices(['onnx', 'tfjs']).default('onnx'))
+    .option('--with-head', "also output the projection head's z")
+    .option('--out <path>', 'the .onnx file or the tfjs directory (default <checkpoint>/export/encoder.onnx or <checkpoint>/export/tfjs)')
+    .option('--force', 'replace an existing export at --out')
+    .option('--json', 'print the result as one JSON line on stdout'),
+).action((o) => exportCommand(o));
 
 program
   .command('sweep <spec>')
