@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import {
   buildRun,
@@ -61,6 +62,13 @@ const trained = (name: string) => {
   return runs.get(name)!;
 };
 
+// Debian's chromium, as in report.test.ts: skipped without it unless SELFSUP_REQUIRE_BROWSER=1 (CI)
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const browserTest = fs.existsSync(CHROMIUM) || process.env.SELFSUP_REQUIRE_BROWSER === '1' ? it : it.skip;
+if (!fs.existsSync(CHROMIUM) && process.env.SELFSUP_REQUIRE_BROWSER !== '1')
+  console.warn(`the tfjs export's browser test is skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const TFJS_BUNDLE = path.resolve('node_modules/@tensorflow/tfjs/dist/tf.min.js');
+
 const onnxModel = (file: string) => onnxProto.onnx.ModelProto.decode(fs.readFileSync(file));
 
 describe('selfsup export', () => {
@@ -116,4 +124,60 @@ describe('selfsup export', () => {
       expect(Object.keys(json.signature.outputs)).toEqual(['h']);
     }, 120_000);
   }
+
+  browserTest(
+    "the tfjs export loads in Chromium (tf.loadGraphModel, tfjs's browser bundle, no network) and its h equals selfsup's in Node",
+    async () => {
+      expect(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`).toBe(true);
+      const dir = await trained('vit');
+      const out = path.join(dir, 'tfjs-browser');
+      await exportCheckpoint(dir, { format: 'tfjs', out });
+      const n = 6;
+      const px = Array.from({ length: n * 16 * 16 * 3 }, (_, i) => ((i * 104729) % 1009) / 1009);
+      const ours = await selfsupH(dir, Float32Array.from(px), [n, 16, 16, 3]);
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      });
+      try {
+        const page = await browser.newPage();
+        const served: string[] = [];
+        // every request is answered from disk: the page, tfjs's bundle, model.json and weights.bin
+        await page.route('**/*', async (route) => {
+          const url = new URL(route.request().url());
+          served.push(url.pathname);
+          const files: Record<string, [string, string]> = {
+            '/index.html': ['', 'text/html'],
+            '/tf.min.js': [TFJS_BUNDLE, 'text/javascript'],
+            '/model/model.json': [path.join(out, 'model.json'), 'application/json'],
+            '/model/weights.bin': [path.join(out, 'weights.bin'), 'application/octet-stream'],
+          };
+          const f = files[url.pathname];
+          if (!f) return route.fulfill({ status: 404, body: 'not found' });
+          if (!f[0]) return route.fulfill({ status: 200, contentType: f[1], body: '<!doctype html><script src="/tf.min.js"></script>' });
+          return route.fulfill({ status: 200, contentType: f[1], body: fs.readFileSync(f[0]) });
+        });
+        await page.goto('http://selfsup.test/index.html');
+        const fromBrowser = await page.evaluate(
+          async ({ px, n }) => {
+            const tfb = (globalThis as unknown as { tf: typeof import('@tensorflow/tfjs') }).tf;
+            await tfb.setBackend('cpu');
+            const model = await tfb.loadGraphModel('/model/model.json');
+            const h = model.execute(tfb.tensor4d(px, [n, 16, 16, 3]), 'h') as import('@tensorflow/tfjs').Tensor;
+            return { h: Array.from(await h.data()), shape: h.shape, backend: tfb.getBackend() };
+          },
+          { px, n },
+        );
+        expect(served).toEqual(expect.arrayContaining(['/index.html', '/tf.min.js', '/model/model.json', '/model/weights.bin']));
+        expect(fromBrowser.backend).toBe('cpu');
+        expect(fromBrowser.shape).toEqual([n, 32]);
+        let max = 0;
+        fromBrowser.h.forEach((v, i) => (max = Math.max(max, Math.abs(v - ours[i]))));
+        expect(max).toBeLessThan(1e-4);
+      } finally {
+        await browser.close();
+      }
+    },
+    120_000,
+  );
 });
