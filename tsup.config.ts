@@ -28,6 +28,7 @@ export default defineConfig([
       'bench/vit-methods': 'bench/vit-methods.ts',
       'bench/wasm-heap': 'bench/wasm-heap.ts',
       'bench/memory-soak': 'bench/memory-soak.ts',
+      'bench/export': 'bench/export.ts',
     },
     format: ['esm'],
     shims: true,

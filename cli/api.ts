@@ -40,7 +40,7 @@ import { registerBuiltins } from '../plugins/index.js';
 
 export * from '../core/index.js';
 export { builtinPlugins, registerBuiltins, knnTop1, linearProbeTop1, gamutBins } from '../plugins/index.js';
-export { exportCheckpoint, type ExportOptions, type ExportResult, type ExportFormat } from './export.js';
+export { exportCheckpoint, tfjsFileHandler, type ExportOptions, type ExportResult, type ExportFormat } from './export.js';
 
 /** A registry holding every built-in plugin. */
 export function createRegistry(): PluginRegistry {

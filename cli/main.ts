@@ -8,6 +8,7 @@ import { SelfsupError, asEnvironmentError } from '../core/index.js';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
+import { newPluginCommand } from './commands/new-plugin.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { presetsCommand } from './commands/presets.js';
 import { reportCommand } from './commands/report.js';
@@ -108,6 +109,17 @@ withConfigOptions(
     .option('--force', 'replace an existing export at --out')
     .option('--json', 'print the result as one JSON line on stdout'),
 ).action((o) => exportCommand(o));
+
+program
+  .command('new')
+  .description('write a new plugin to start from')
+  .command('plugin <kind> <name>')
+  .description(
+    'write <name>.mjs (options schema, doc comment, factory), <name>.test.mjs (a vitest contract test) and <name>.config.json (a config that trains with it); kinds: augmenter, encoder, head, loss',
+  )
+  .option('--dir <dir>', 'where to write them (default: the current directory)')
+  .option('--json', 'print the written files as one JSON line')
+  .action((kind: string, name: string, o) => newPluginCommand(kind, name, o));
 
 program
   .command('sweep <spec>')
