@@ -29,6 +29,7 @@ export default defineConfig([
       'bench/wasm-heap': 'bench/wasm-heap.ts',
       'bench/memory-soak': 'bench/memory-soak.ts',
       'bench/export': 'bench/export.ts',
+      'bench/stream-folder': 'bench/stream-folder.ts',
     },
     format: ['esm'],
     shims: true,

@@ -41,6 +41,7 @@ import { registerBuiltins } from '../plugins/index.js';
 export * from '../core/index.js';
 export { builtinPlugins, registerBuiltins, knnTop1, linearProbeTop1, gamutBins } from '../plugins/index.js';
 export { exportCheckpoint, tfjsFileHandler, type ExportOptions, type ExportResult, type ExportFormat } from './export.js';
+export { embedCheckpoint, readNpy, encodeNpy, type EmbedOptions, type EmbedResult } from './embed/index.js';
 
 /** A registry holding every built-in plugin. */
 export function createRegistry(): PluginRegistry {
@@ -179,14 +180,24 @@ export async function runExperiment(source: string | Record<string, unknown>, op
   });
 }
 
-/** Evaluate a checkpoint's encoder with its config's final evaluators (or `sets` overriding `eval.final`). */
-export async function evaluateCheckpoint(dir: string, opts: ResolveOptions & { backend?: string; log?: (m: string) => void } = {}) {
+/**
+ * A checkpoint's run rebuilt: its config (with `sets` and `plugins` applied; `backend` overrides
+ * the config's), the backend selected, the model built and the checkpoint's weights restored. What
+ * `selfsup eval`, `export` and `embed` start from.
+ */
+export async function loadCheckpointRun(dir: string, opts: ResolveOptions & { backend?: string; log?: (m: string) => void } = {}) {
   const { meta, values } = readCheckpoint(dir);
   const sets = [...(opts.sets ?? []), ...(opts.backend ? [`backend=${opts.backend}`] : [])];
   const { config, registry } = await resolveExperiment(meta.config as unknown as Record<string, unknown>, { ...opts, sets });
   const backend = await selectBackend(registry, config.backend, opts.log);
   const parts = await buildRun(config, { registry, log: opts.log });
   restoreTensors(meta, values, stateTensors(parts));
+  return { meta, config, registry, backend, parts };
+}
+
+/** Evaluate a checkpoint's encoder with its config's final evaluators (or `sets` overriding `eval.final`). */
+export async function evaluateCheckpoint(dir: string, opts: ResolveOptions & { backend?: string; log?: (m: string) => void } = {}) {
+  const { meta, config, backend, parts } = await loadCheckpointRun(dir, opts);
   const evalResult = await runEvaluators(parts.final, parts.tasks[0].branch, parts.data, {
     batchSize: config.eval.batchSize,
     trainLimit: config.eval.trainLimit,

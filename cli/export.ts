@@ -1,26 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  DataError,
-  SelfsupError,
-  buildRun,
-  evalViewOf,
-  gatherImages,
-  normalizeImages,
-  readCheckpoint,
-  restoreTensors,
-  runBranch,
-  selectBackend,
-  stateTensors,
-  tf,
-  writeAtomic,
-  type Tensor,
-  type Tensor4D,
-} from '../core/index.js';
+import { DataError, SelfsupError, evalViewOf, readImages, normalizeImages, runBranch, tf, writeAtomic, type Tensor, type Tensor4D } from '../core/index.js';
 import { traceForward, type TracedGraph } from '../core/export/trace.js';
 import { toOnnx } from '../core/export/onnx.js';
 import { toTfjsGraphModel } from '../core/export/tfjs-graph.js';
-import { resolveExperiment, type ResolveOptions } from './api.js';
+import { loadCheckpointRun, type ResolveOptions } from './api.js';
 import { selfsupVersion } from './version.js';
 
 export type ExportFormat = 'onnx' | 'tfjs';
@@ -59,12 +43,7 @@ export interface ExportResult {
  */
 export async function exportCheckpoint(dir: string, opts: ExportOptions): Promise<ExportResult> {
   const log = opts.log ?? (() => {});
-  const { meta, values } = readCheckpoint(dir);
-  const sets = [...(opts.sets ?? []), 'backend=cpu'];
-  const { config, registry } = await resolveExperiment(meta.config as unknown as Record<string, unknown>, { ...opts, sets });
-  await selectBackend(registry, 'cpu', log);
-  const parts = await buildRun(config, { registry, log });
-  restoreTensors(meta, values, stateTensors(parts));
+  const { meta, config, parts } = await loadCheckpointRun(dir, { ...opts, backend: 'cpu', log });
   const { info } = parts;
   const branch = parts.tasks[0].branch;
   const view = evalViewOf(parts) ?? ((x: Tensor4D) => x);
@@ -101,7 +80,7 @@ export async function exportCheckpoint(dir: string, opts: ExportOptions): Promis
   // the check: the written model against selfsup's forward on dataset images
   const set = parts.data.test ?? parts.data.train;
   const n = Math.min(opts.checkImages ?? 16, set.count);
-  const pixels = gatherImages(
+  const pixels = await readImages(
     set,
     info,
     Int32Array.from({ length: n }, (_, i) => i),

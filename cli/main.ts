@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { SelfsupError, asEnvironmentError } from '../core/index.js';
 import { benchCommand } from './commands/bench.js';
+import { embedCommand } from './commands/embed.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { newPluginCommand } from './commands/new-plugin.js';
@@ -109,6 +110,22 @@ withConfigOptions(
     .option('--force', 'replace an existing export at --out')
     .option('--json', 'print the result as one JSON line on stdout'),
 ).action((o) => exportCommand(o));
+
+withConfigOptions(
+  program
+    .command('embed')
+    .description(
+      "write a checkpoint's encoder features h of a split (features.npy, index.csv), its nearest neighbours (neighbours.png) and a UMAP page (umap.json, index.html)",
+    )
+    .requiredOption('--checkpoint <dir>', 'a run directory holding checkpoint.json')
+    .option('--out <dir>', 'the directory to write (default <checkpoint>/embed)')
+    .option('--force', 'replace a non-empty --out')
+    .addOption(new Option('--split <split>', 'the split to embed').choices(['train', 'test']).default('test'))
+    .option('--limit <n>', 'embed only the first N images of the split')
+    .option('--data <json>', "a dataset config replacing the checkpoint's (the same as --set data=JSON)")
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds'))
+    .option('--json', 'print the result as one JSON line on stdout'),
+).action((o) => embedCommand(o));
 
 program
   .command('new')

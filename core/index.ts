@@ -44,8 +44,23 @@ export { closest } from './config/did-you-mean.js';
 export { selectBackend } from './engine/backend.js';
 export type { BackendChoice } from './engine/backend.js';
 
-export { gatherImages, makeBatch, normalizeImages, limitSet, channelStats } from './data/batch.js';
+export {
+  gatherImages,
+  makeBatch,
+  makeBatchFrom,
+  normalizeImages,
+  limitSet,
+  channelStats,
+  pixelsToTensor,
+  readImages,
+  readPixels,
+  streamingImageSet,
+} from './data/batch.js';
+export { BatchQueue, DEFAULT_PREFETCH, batchesOf } from './data/prefetch.js';
 export { readIdx, readIdxFile } from './data/idx.js';
+export { fetchArchive, downloadFile, sha256File, defaultCacheDir, DOWNLOAD_OPTIONS, EXTRACTED_MARKER } from './data/download.js';
+export type { RemoteArchive, FetchOptions } from './data/download.js';
+export { extractTar } from './data/tar.js';
 export { encodeViews, runBranch, addHeadOutputs, lazyOutputs } from './train/branch.js';
 export { ParamGroups, globToRegExp } from './train/param-groups.js';
 export { ScalarSchedules } from './train/scalar-schedules.js';
@@ -57,7 +72,7 @@ export { train } from './train/trainer.js';
 export type { TrainOptions, TrainResult } from './train/trainer.js';
 export { saveCheckpoint, readCheckpoint, restoreTensors, writeAtomic, CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from './train/checkpoint.js';
 export type { CheckpointMeta } from './train/checkpoint.js';
-export { extractFeatures } from './eval/features.js';
+export { extractFeatures, readFeatures } from './eval/features.js';
 export { runEvaluators } from './eval/evaluate.js';
 export { packageRoot } from './package-root.js';
 export { randomWeightsBaseline } from './eval/baseline.js';

@@ -23,8 +23,11 @@ import webgpuBackend from './backends/webgpu.js';
 import attentionMaps from './callbacks/attention-maps.js';
 import imageGrid from './callbacks/image-grid.js';
 import progress from './callbacks/progress.js';
+import cifar10 from './datasets/cifar10.js';
 import fashionMnist from './datasets/fashion-mnist.js';
 import imageFolder from './datasets/image-folder.js';
+import stl10 from './datasets/stl10.js';
+import photoPatches from './datasets/photo-patches.js';
 import synthetic from './datasets/synthetic.js';
 import resnet from './encoders/resnet.js';
 import smallCnn from './encoders/small-cnn.js';
@@ -110,7 +113,10 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   momentumTarget,
   noTarget,
   fashionMnist,
+  cifar10,
+  stl10,
   imageFolder,
+  photoPatches,
   synthetic,
   sgd,
   adam,

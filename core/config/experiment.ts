@@ -93,6 +93,13 @@ export const TrainSchema = Type.Object(
       description: 'encode all views of one size as one batch (batch-norm statistics over all of them, as SimCLR does)',
     }),
     clipGradNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'scale the gradients down when their global L2 norm exceeds this (DINO: 3)' })),
+    prefetch: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'batches read ahead while a step trains, for a dataset read on demand (image-folder cache "none"); default 4. Memory: prefetch+1 batches of pixels',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -19,7 +19,8 @@ export interface EvalContext {
   /**
    * For evaluators that train the encoder (fine-tuning): the labelled images of a split as stored,
    * uint8 (`train` cut to `eval.trainLimit`). What the encoder is fed is
-   * `normalizeImages(ctx.evalView(gatherImages(set, ctx.info, indices)), ctx.info)`.
+   * `normalizeImages(ctx.evalView(await readImages(set, ctx.info, indices)), ctx.info)` (`gatherImages`
+   * does the same synchronously, for in-memory sets only: a set read on demand has a `source`).
    */
   images(split: 'train' | 'test'): ImageSet;
   /** the dataset's image size, channels, classes and normalisation (mean, std) */

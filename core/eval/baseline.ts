@@ -3,7 +3,7 @@ import type { Branch } from '../contracts/modules.js';
 import type { ResolvedConfig } from '../config/experiment.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng } from '../rng.js';
-import { gatherImages, normalizeImages } from '../data/batch.js';
+import { normalizeImages, readImages } from '../data/batch.js';
 import { evalViewOf, mapShapeOf, taskPath, type RunParts } from '../train/build.js';
 import { runEvaluators } from './evaluate.js';
 import { runBranch } from '../train/branch.js';
@@ -36,9 +36,11 @@ export async function randomWeightsBaseline(
   const evalView = evalViewOf(parts) ?? ((x) => x);
   for (let s = 0; s < train.count; s += bs) {
     const idx = Int32Array.from({ length: Math.min(bs, train.count - s) }, (_, i) => s + i);
+    const x = await readImages(train, parts.info, idx);
     tf.tidy(() => {
-      runBranch(branch, normalizeImages(evalView(gatherImages(train, parts.info, idx)), parts.info), true, false);
+      runBranch(branch, normalizeImages(evalView(x), parts.info), true, false);
     });
+    x.dispose();
   }
   const m = await runEvaluators(parts.final, branch, parts.data, {
     batchSize: bs,

@@ -3,8 +3,8 @@ import type { Branch, Encoder } from '../contracts/modules.js';
 import type { LoadedDataset } from '../contracts/data.js';
 import type { Tensor4D } from '../engine/tf.js';
 import { limitSet } from '../data/batch.js';
-import { PluginError } from '../errors.js';
-import { extractFeatures } from './features.js';
+import { DataError, PluginError } from '../errors.js';
+import { readFeatures } from './features.js';
 
 export interface EvalOptions {
   batchSize: number;
@@ -19,7 +19,8 @@ export interface EvalOptions {
 
 /**
  * Run evaluators on a frozen branch. Features are extracted once per (split, h|z) and shared by
- * every evaluator. Without a test split, nothing is evaluated (and a note says so).
+ * every evaluator. Without a test split, nothing is evaluated (and a note says so). Evaluators fit
+ * on `data.evalTrain` where the dataset gives one (its labelled images), else on `data.train`.
  */
 export async function runEvaluators(evaluators: Evaluator[], branch: Branch, data: LoadedDataset, opts: EvalOptions): Promise<Record<string, number>> {
   if (evaluators.length === 0) return {};
@@ -30,7 +31,13 @@ export async function runEvaluators(evaluators: Evaluator[], branch: Branch, dat
   }
   const test = data.test;
   const cache = new Map<string, FeatureSet>();
-  const train = limitSet(data.train, data.info, opts.trainLimit);
+  const labelled = data.evalTrain ?? data.train;
+  const unlabelled = labelled.labels.findIndex((l) => l < 0);
+  if (unlabelled >= 0)
+    throw new DataError(
+      `training image ${unlabelled} has no label (-1) and the dataset gives no labelled evalTrain set: evaluators need labelled training images (a dataset plugin that mixes in unlabelled images must return evalTrain)`,
+    );
+  const train = limitSet(labelled, data.info, opts.trainLimit);
   const ctx: EvalContext = {
     numClasses: data.info.numClasses,
     seed: opts.seed,
@@ -49,7 +56,7 @@ export async function runEvaluators(evaluators: Evaluator[], branch: Branch, dat
       let f = cache.get(key);
       if (!f) {
         const t = performance.now();
-        f = extractFeatures(branch, split === 'train' ? train : test, data.info, which, opts.batchSize, opts.evalView);
+        f = await readFeatures(branch, split === 'train' ? train : test, data.info, which, opts.batchSize, opts.evalView);
         cache.set(key, f);
         log(`  features ${which} of ${f.count} ${split} images: ${((performance.now() - t) / 1000).toFixed(1)} s`);
       }

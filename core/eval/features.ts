@@ -3,7 +3,7 @@ import type { DatasetInfo, ImageSet } from '../contracts/data.js';
 import type { FeatureSet } from '../contracts/evaluator.js';
 import type { Branch } from '../contracts/modules.js';
 import type { Tensor4D } from '../engine/tf.js';
-import { gatherImages, normalizeImages } from '../data/batch.js';
+import { gatherImages, normalizeImages, pixelsToTensor, readPixels } from '../data/batch.js';
 import { runBranch } from '../train/branch.js';
 
 /**
@@ -18,6 +18,7 @@ export function extractFeatures(
   which: 'h' | 'z',
   batchSize: number,
   view: (x: Tensor4D) => Tensor4D = (x) => x,
+  onProgress?: (done: number, total: number) => void,
 ): FeatureSet {
   let dim = 0;
   let x = new Float32Array(0);
@@ -35,6 +36,49 @@ export function extractFeatures(
     }
     x.set(out.dataSync() as Float32Array, start * dim);
     out.dispose();
+    onProgress?.(start + n, set.count);
+  }
+  return { x, dim, labels: set.labels, count: set.count };
+}
+
+/**
+ * `extractFeatures` for any set, in memory or read on demand (`set.source`): the pixels are read one
+ * batch at a time, the next batch's read overlapping this batch's forward pass, so a set read on
+ * demand is never held in memory whole (only its features are). Same features as `extractFeatures`.
+ */
+export async function readFeatures(
+  branch: Branch,
+  set: ImageSet,
+  info: DatasetInfo,
+  which: 'h' | 'z',
+  batchSize: number,
+  view: (x: Tensor4D) => Tensor4D = (x) => x,
+  onProgress?: (done: number, total: number) => void,
+): Promise<FeatureSet> {
+  if (!set.source) return extractFeatures(branch, set, info, which, batchSize, view, onProgress);
+  const batches: Int32Array[] = [];
+  for (let start = 0; start < set.count; start += batchSize)
+    batches.push(Int32Array.from({ length: Math.min(batchSize, set.count - start) }, (_, i) => start + i));
+  let dim = 0;
+  let x = new Float32Array(0);
+  let next: Promise<Uint8Array> | undefined = batches.length ? readPixels(set, info, batches[0]) : undefined;
+  for (let b = 0; b < batches.length; b++) {
+    const pixels = await next!;
+    next = b + 1 < batches.length ? readPixels(set, info, batches[b + 1]) : undefined;
+    next?.catch(() => {});
+    const n = batches[b].length;
+    const out = tf.tidy(() => {
+      const xb = normalizeImages(view(pixelsToTensor(pixels, info, n)), info);
+      const f = which === 'h' ? branch.encoder.forward(xb, false).h : runBranch(branch, xb, false, false).z;
+      return tf.reshape(f, [n, -1]);
+    });
+    if (b === 0) {
+      dim = out.shape[1]!;
+      x = new Float32Array(set.count * dim);
+    }
+    x.set(out.dataSync() as Float32Array, batches[b][0] * dim);
+    out.dispose();
+    onProgress?.(batches[b][0] + n, set.count);
   }
   return { x, dim, labels: set.labels, count: set.count };
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Callback, EpochReport } from '../contracts/runtime.js';
 import type { ResolvedConfig } from '../config/experiment.js';
-import { makeBatch } from '../data/batch.js';
+import { BatchQueue, DEFAULT_PREFETCH, batchesOf } from '../data/prefetch.js';
 import { runEvaluators } from '../eval/evaluate.js';
 import { randomWeightsBaseline } from '../eval/baseline.js';
 import { selectBackend, type BackendChoice } from '../engine/backend.js';
@@ -185,7 +185,48 @@ async function runEpoch(run: RunState, epoch: number, log: (m: string) => void):
   // an epoch the run stopped inside goes on with its sums so far: its record is the whole epoch's
   const means = run.partial ?? new EpochMeans();
   run.partial = undefined;
-  for (let s = run.step - epoch * run.stepsPerEpoch; s < run.stepsPerEpoch; s++) {
+  const first = run.step - epoch * run.stepsPerEpoch;
+  // a set read on demand: the next `prefetch` batches are decoded while this one trains
+  const queue = new BatchQueue(parts.data.train, parts.info, batchesOf(order, tc.batchSize, first, run.stepsPerEpoch), tc.prefetch ?? DEFAULT_PREFETCH);
+  try {
+    await epochSteps(run, epoch, first, queue, means);
+  } finally {
+    queue.close();
+  }
+  const { loss, ...stepMeans } = means.means();
+  run.lastEpochLoss = loss ?? NaN;
+  run.lastMeans = stepMeans;
+  const epochDone = !run.stopped || run.step % run.stepsPerEpoch === 0;
+  if (!epochDone) {
+    // stopped inside the epoch (a step or time budget): its record waits for the epoch's end (after --resume)
+    run.partial = means;
+    run.writeMetric({
+      type: 'partial-epoch',
+      epoch: epoch + 1,
+      step: run.step,
+      loss: run.lastEpochLoss,
+      seconds: (performance.now() - epochStart) / 1000,
+      metrics: stepMeans,
+    });
+    return;
+  }
+  const metrics: Record<string, number> = { ...stepMeans };
+  if (epochDone && config.eval.every > 0 && (epoch + 1) % config.eval.every === 0 && epoch + 1 < tc.epochs) {
+    for (const cb of run.callbacks) await cb.onEvalStart?.('monitor');
+    Object.assign(metrics, await runEvaluators(parts.monitor, parts.tasks[0].branch, parts.data, run.evalOptions(log)));
+  }
+  const report: EpochReport = { epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, seconds: (performance.now() - epochStart) / 1000, metrics };
+  run.history.push({ epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, ...metrics });
+  run.writeMetric({ type: 'epoch', ...report });
+  for (const cb of run.callbacks) await cb.onEpochEnd?.(report, parts);
+  if (tc.checkpointEvery > 0 && (epoch + 1) % tc.checkpointEvery === 0) run.saveCheckpoint(epoch + 1);
+}
+
+/** The steps of one epoch from step `first` of it, batches taken from `queue`, until the epoch ends or the budget is spent. */
+async function epochSteps(run: RunState, epoch: number, first: number, queue: BatchQueue, means: EpochMeans): Promise<void> {
+  const { parts } = run;
+  const tc = parts.config.train;
+  for (let s = first; s < run.stepsPerEpoch; s++) {
     if (run.budgetSpent()) {
       run.stopped = true;
       break;
@@ -194,7 +235,7 @@ async function runEpoch(run: RunState, epoch: number, log: (m: string) => void):
     const progress = run.progress();
     parts.scalars.apply(progress);
     const multiplier = parts.schedule.value(progress);
-    const batch = makeBatch(parts.data.train, parts.info, order.subarray(s * tc.batchSize, (s + 1) * tc.batchSize));
+    const batch = await queue.take();
     let r;
     try {
       r = trainStep(parts, batch, run.rng, multiplier, progress);
@@ -232,33 +273,6 @@ async function runEpoch(run: RunState, epoch: number, log: (m: string) => void):
       break;
     }
   }
-  const { loss, ...stepMeans } = means.means();
-  run.lastEpochLoss = loss ?? NaN;
-  run.lastMeans = stepMeans;
-  const epochDone = !run.stopped || run.step % run.stepsPerEpoch === 0;
-  if (!epochDone) {
-    // stopped inside the epoch (a step or time budget): its record waits for the epoch's end (after --resume)
-    run.partial = means;
-    run.writeMetric({
-      type: 'partial-epoch',
-      epoch: epoch + 1,
-      step: run.step,
-      loss: run.lastEpochLoss,
-      seconds: (performance.now() - epochStart) / 1000,
-      metrics: stepMeans,
-    });
-    return;
-  }
-  const metrics: Record<string, number> = { ...stepMeans };
-  if (epochDone && config.eval.every > 0 && (epoch + 1) % config.eval.every === 0 && epoch + 1 < tc.epochs) {
-    for (const cb of run.callbacks) await cb.onEvalStart?.('monitor');
-    Object.assign(metrics, await runEvaluators(parts.monitor, parts.tasks[0].branch, parts.data, run.evalOptions(log)));
-  }
-  const report: EpochReport = { epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, seconds: (performance.now() - epochStart) / 1000, metrics };
-  run.history.push({ epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, ...metrics });
-  run.writeMetric({ type: 'epoch', ...report });
-  for (const cb of run.callbacks) await cb.onEpochEnd?.(report, parts);
-  if (tc.checkpointEvery > 0 && (epoch + 1) % tc.checkpointEvery === 0) run.saveCheckpoint(epoch + 1);
 }
 
 /** The final evaluators, the collapse monitor on the test set, and the random-weights baseline. */

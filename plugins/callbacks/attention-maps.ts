@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, gatherImages, normalizeImages, tf, type Tensor4D } from '../../core/index.js';
+import { definePlugin, normalizeImages, readImages, tf, type Tensor4D } from '../../core/index.js';
 import { spreadIndices, writeGrid } from './png-grid.js';
 
 /**
@@ -30,13 +30,14 @@ export default definePlugin({
         const info = run.data.info;
         const idx = spreadIndices(set.count, o.count);
         const encoder = run.tasks[0].branch.encoder;
+        const x = await readImages(set, info, idx);
         const rows = tf.tidy(() => {
-          const x = gatherImages(set, info, idx);
           const seen = run.tasks[0].augmenter.evalView?.(x) ?? x;
           const attention = encoder.forward(normalizeImages(seen, info), false).attention;
           if (!attention || attention.rank !== 4) return undefined;
           return clsAttentionRows(x, attention as Tensor4D);
         });
+        x.dispose();
         if (!rows) {
           if (!warned) ctx.log(`attention-maps: the encoder gives no attention output (a vit does); no picture`);
           warned = true;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { Rng, definePlugin, gatherImages, labToRgb, normalizeImages, tf, type Tensor3D, type Tensor4D, runBranch } from '../../core/index.js';
+import { Rng, definePlugin, labToRgb, readImages, normalizeImages, tf, type Tensor3D, type Tensor4D, runBranch } from '../../core/index.js';
 import { gamutBins } from '../losses/colorization.js';
 import { patchStats, patchify, unpatchify } from '../losses/mae.js';
 import { spreadIndices, writeGrid } from './png-grid.js';
@@ -34,8 +34,8 @@ export default definePlugin({
         const idx = spreadIndices(set.count, o.count);
         for (const task of run.tasks) {
           if (o.task && task.name !== o.task) continue;
+          const x = await readImages(set, info, idx);
           const rows = tf.tidy(() => {
-            const x = gatherImages(set, info, idx);
             const { views, supervision: targets, keep } = task.augmenter.apply(x, Rng.fromSeed(0, 'image-grid'));
             if (!targets?.mask && !targets?.ab && !targets?.patchMask) return undefined;
             const out = runBranch(task.branch, normalizeImages(views[0], info), false, false, keep?.[0] ? { keep: keep[0] } : undefined);
@@ -47,10 +47,14 @@ export default definePlugin({
             const colour = labToRgb(tf.concat([l, ab], 3) as Tensor4D);
             return [tf.tile(targets.L, [1, 1, 1, 3]), colour, x] as Tensor4D[];
           });
-          if (!rows) continue;
+          if (!rows) {
+            x.dispose();
+            continue;
+          }
           const file = path.join(ctx.outDir, 'pictures', `${task.name}-epoch-${String(report.epoch).padStart(3, '0')}.png`);
           await writeGrid(rows, o.scale, file);
           tf.dispose(rows);
+          x.dispose(); // may be one of the rows: disposing twice is a no-op
           ctx.log(`picture: ${file}`);
         }
       },

@@ -1,22 +1,43 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { DataError, channelStats, definePlugin, type ImageSet } from '../../core/index.js';
+import { DataError, channelStats, definePlugin, streamingImageSet, type ImageSet, type ImageSource } from '../../core/index.js';
+import { DecodePool, defaultWorkers, listImages, type DecodeOptions } from './image-decode.js';
 
 const IMAGE_RE = /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i;
 
+/** Images the channel mean/std is computed on with `cache: "none"` (evenly spread over the set). */
+export const STATS_SAMPLE = 1000;
+
 /**
- * Class-per-folder images, like torchvision's ImageFolder: `root/<split>/<class>/<image>`. Classes
- * are the sorted sub-folder names of the training split. Images are decoded with sharp (libvips),
- * resized to `size` x `size` (if given) and kept as uint8. CIFAR-10 in this layout:
- * `tar -xzf cifar10-jpeg.tar.gz` then `root: "cifar10-jpeg"`.
+ * Class-per-folder images, like torchvision's ImageFolder: `root/<split>/<class>/<image>` (images in
+ * sub-folders of a class folder count too). Classes are the sorted sub-folder names of the training
+ * split. Images are decoded with sharp (libvips) in `workers` threads, converted to `channels` (a
+ * grey file in an RGB set gets 3 equal channels, alpha is dropped), resized to `size` x `size` (if
+ * given) and kept as uint8. CIFAR-10 in this layout: `tar -xzf cifar10-jpeg.tar.gz` then
+ * `root: "cifar10-jpeg"`.
  *
- * @example { "type": "image-folder", "root": "cifar10-jpeg", "size": 32 }
+ * `cache: "memory"` (the default) decodes every image at load. `cache: "none"` keeps only the file
+ * list and labels and decodes each batch when it is read (the trainer reads `train.prefetch` batches
+ * ahead), so a folder of any size trains in bounded memory; then
+ * - the channel mean/std used to normalise are those of a fixed sample of `STATS_SAMPLE` (1,000)
+ *   images spread evenly over the training split (all of them in a smaller set: then the same as
+ *   with `cache: "memory"`);
+ * - every file's header is read at load (sharp metadata, in the workers): a file that is not an
+ *   image is found then, and without `size` every image must have the first one's size;
+ * - a file whose header is fine but whose pixels are not (a truncated JPEG) is found only when it is
+ *   read: with `onBadImage: "skip"` the next readable image of the split (by index, wrapping) takes
+ *   its place for the rest of the run, and a line is logged; with "error" the read fails with a
+ *   DataError naming the file.
+ * Not-image names, broken links and symbolic links back into a folder already walked (a loop) are
+ * skipped; the load's log line counts them, and the bad images skipped.
+ *
+ * @example { "type": "image-folder", "root": "cifar10-jpeg", "size": 32, "cache": "none" }
  */
 export default definePlugin({
   kind: 'dataset',
   name: 'image-folder',
-  description: 'class-per-folder JPEG/PNG images (root/train/<class>/*, root/test/<class>/*)',
+  description: 'class-per-folder JPEG/PNG images (root/train/<class>/*, root/test/<class>/*), decoded at load or as read',
   options: Type.Object({
     root: Type.String({ 'x-exists': 'dir', description: 'folder holding the split folders' }),
     train: Type.String({ default: 'train', description: 'training split folder under root' }),
@@ -24,9 +45,18 @@ export default definePlugin({
     size: Type.Optional(Type.Integer({ minimum: 1, description: 'resize every image to size x size (default: keep; all must then be equal)' })),
     channels: Type.Union([Type.Literal(1), Type.Literal(3)], { default: 3, description: '3 (RGB) or 1 (grey)' }),
     limit: Type.Optional(Type.Integer({ minimum: 1, description: 'at most N images per class and split' })),
-    concurrency: Type.Integer({ default: 16, minimum: 1, description: 'images decoded in parallel' }),
+    concurrency: Type.Integer({ default: 16, minimum: 1, description: 'images decoded in parallel per thread' }),
+    cache: Type.Union([Type.Literal('memory'), Type.Literal('none')], {
+      default: 'memory',
+      description: 'memory: decode everything at load; none: decode each batch as it is read (bounded memory, any folder size)',
+    }),
+    workers: Type.Optional(Type.Integer({ minimum: 0, description: 'decoding threads (worker_threads); default min(4, CPUs); 0: the main thread' })),
+    onBadImage: Type.Union([Type.Literal('error'), Type.Literal('skip')], {
+      default: 'error',
+      description: 'a file that cannot be decoded: error (a DataError naming it) or skip (dropped; with cache none, one found at read time is replaced)',
+    }),
   }),
-  create: (o) => ({
+  create: (o, ctx) => ({
     async load() {
       const trainDir = path.join(o.root, o.train);
       if (!fs.existsSync(trainDir)) throw new DataError(`no training split at ${trainDir}: expected ${o.root}/${o.train}/<class>/<image>`);
@@ -35,7 +65,6 @@ export default definePlugin({
         .filter((d) => fs.statSync(path.join(trainDir, d)).isDirectory())
         .sort();
       if (classes.length === 0) throw new DataError(`${trainDir} has no class folders`);
-      const train = await readSplit(trainDir, classes, o);
       const testDir = o.test ? path.join(o.root, o.test) : undefined;
       // a test class the training split lacks would be dropped from the evaluation without a word
       const unknown =
@@ -46,76 +75,263 @@ export default definePlugin({
         throw new DataError(
           `class folder ${path.join(testDir!, unknown[0])} of the test split has no training class of that name (training classes: ${classes.join(', ')})`,
         );
-      const test = testDir && fs.existsSync(testDir) ? await readSplit(testDir, classes, o) : undefined;
-      const { mean, std } = channelStats(train.set.images, o.channels);
-      return {
-        info: {
-          name: path.basename(path.resolve(o.root)),
-          height: train.h,
-          width: train.w,
-          channels: o.channels,
-          numClasses: classes.length,
-          classNames: classes,
-          mean,
-          std,
-        },
-        train: train.set,
-        test: test?.set,
-      };
+      const pool = new DecodePool(o.workers ?? defaultWorkers(), o.concurrency, ctx.log);
+      const counts: Counts = { bad: 0, nonImage: 0, loops: 0, broken: 0 };
+      const opts = { ...o, log: ctx.log };
+      try {
+        const train = await readSplit(trainDir, classes, opts, pool, counts);
+        const test = testDir && fs.existsSync(testDir) ? await readSplit(testDir, classes, opts, pool, counts, train) : undefined;
+        const { mean, std } = o.cache === 'none' ? await sampleStats(train.set, o.channels) : channelStats(train.set.images, o.channels);
+        const notes = [
+          counts.bad && `skipped ${plural(counts.bad, 'bad image')}`,
+          counts.nonImage && `ignored ${plural(counts.nonImage, 'non-image file')}`,
+          counts.loops && plural(counts.loops, 'symlink loop'),
+          counts.broken && plural(counts.broken, 'broken link'),
+        ].filter(Boolean);
+        ctx.log(
+          `data: ${train.set.count.toLocaleString('en-US')} images${test ? ` (+ ${test.set.count.toLocaleString('en-US')} test)` : ''}, ${plural(classes.length, 'class', 'classes')}, ${train.w}x${train.h}x${o.channels}, cache ${o.cache}` +
+            (o.cache === 'none'
+              ? ` (${pool.threads ? plural(pool.threads, 'decoding thread') : 'decoding in the main thread'}; mean/std of ${Math.min(STATS_SAMPLE, train.set.count)} images)`
+              : '') +
+            (notes.length ? `; ${notes.join(', ')}` : ''),
+        );
+        return {
+          info: {
+            name: path.basename(path.resolve(o.root)),
+            height: train.h,
+            width: train.w,
+            channels: o.channels,
+            numClasses: classes.length,
+            classNames: classes,
+            mean,
+            std,
+          },
+          train: train.set,
+          test: test?.set,
+        };
+      } finally {
+        if (o.cache !== 'none') await pool.close();
+      }
     },
   }),
 });
 
-async function readSplit(dir: string, classes: string[], o: { size?: number; channels: 1 | 3; limit?: number; concurrency: number }) {
-  const files: Array<{ file: string; label: number }> = [];
+interface Counts {
+  bad: number;
+  nonImage: number;
+  loops: number;
+  broken: number;
+}
+
+interface SplitOptions {
+  size?: number;
+  channels: 1 | 3;
+  limit?: number;
+  cache: 'memory' | 'none';
+  onBadImage: 'error' | 'skip';
+  log: (m: string) => void;
+}
+
+interface Split {
+  set: ImageSet;
+  h: number;
+  w: number;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+const CHUNK = 1024;
+
+const badImage = (file: string, why: string) =>
+  new DataError(`cannot decode ${file}: ${why} (a corrupt or non-image file; remove it or fix it, or set the dataset's onBadImage: "skip")`);
+
+/** The split's image files and labels, class by class. */
+function listSplit(dir: string, classes: string[], o: SplitOptions, counts: Counts) {
+  const files: string[] = [];
+  const labels: number[] = [];
   classes.forEach((c, label) => {
     const cdir = path.join(dir, c);
     if (!fs.existsSync(cdir)) return;
-    const names = fs
-      .readdirSync(cdir)
-      .filter((f) => IMAGE_RE.test(f))
-      .sort();
-    if (names.length === 0) throw new DataError(`class folder ${cdir} holds no image (.jpg, .jpeg, .png): remove it, or it would be a class without examples`);
-    for (const f of names.slice(0, o.limit ?? names.length)) files.push({ file: path.join(cdir, f), label });
+    const l = listImages(cdir, (f) => IMAGE_RE.test(f));
+    counts.nonImage += l.nonImage;
+    counts.loops += l.loops;
+    counts.broken += l.broken;
+    if (l.files.length === 0)
+      throw new DataError(`class folder ${cdir} holds no image (.jpg, .jpeg, .png): remove it, or it would be a class without examples`);
+    for (const f of l.files.slice(0, o.limit ?? l.files.length)) {
+      files.push(f);
+      labels.push(label);
+    }
   });
   if (files.length === 0) throw new DataError(`no images under ${dir}`);
-  let h = o.size ?? 0;
-  let w = o.size ?? 0;
+  return { files, labels };
+}
+
+async function readSplit(dir: string, classes: string[], o: SplitOptions, pool: DecodePool, counts: Counts, like?: Split): Promise<Split> {
+  const listed = listSplit(dir, classes, o, counts);
+  return o.cache === 'none' ? streamSplit(listed, o, pool, counts, like) : decodeSplit(listed, o, pool, counts, like);
+}
+
+const sizeError = (file: string, w: number, h: number, c: string, ow: number, oh: number) =>
+  new DataError(`${file} is ${w}x${h}${c}, others ${ow}x${oh}${c}: set the dataset's 'size' to resize all images`);
+
+/** cache "memory": every image decoded now. */
+async function decodeSplit(listed: { files: string[]; labels: number[] }, o: SplitOptions, pool: DecodePool, counts: Counts, like?: Split): Promise<Split> {
+  const { files } = listed;
+  const dopts: DecodeOptions = { size: o.size, channels: o.channels };
+  let h = o.size ?? like?.h ?? 0;
+  let w = o.size ?? like?.w ?? 0;
   let images = new Uint8Array(0);
-  // loaded here, not at import: importing selfsup must not load sharp's native addon
-  const { default: sharp } = await import('sharp');
-  const decode = async (file: string) => {
-    try {
-      let img = sharp(file).removeAlpha();
-      if (o.channels === 1) img = img.grayscale();
-      if (o.size) img = img.resize(o.size, o.size, { fit: 'fill' });
-      const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-      return { data, width: info.width, height: info.height, channels: info.channels };
-    } catch (e) {
-      throw new DataError(`cannot decode ${file}: ${(e as Error).message} (a corrupt or non-image file; remove it or fix it)`);
-    }
-  };
-  const first = await decode(files[0].file);
-  h = first.height;
-  w = first.width;
-  const px = h * w * o.channels;
-  images = new Uint8Array(files.length * px);
+  let px = 0;
   const labels = new Int32Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const i = next++;
-      const img = i === 0 ? first : await decode(files[i].file);
-      if (img.width !== w || img.height !== h || img.channels !== o.channels) {
-        throw new DataError(
-          `${files[i].file} is ${img.width}x${img.height}x${img.channels}, others ${w}x${h}x${o.channels}: set the dataset's 'size' to resize all images`,
-        );
+  const paths: string[] = [];
+  let kept = 0;
+  for (let start = 0; start < files.length; start += CHUNK) {
+    const chunk = files.slice(start, start + CHUNK);
+    const out = await pool.decode(chunk, dopts);
+    for (let i = 0; i < chunk.length; i++) {
+      const r = out[i];
+      if (!r.ok) {
+        if (o.onBadImage === 'error') throw badImage(chunk[i], r.error);
+        counts.bad++;
+        continue;
       }
-      images.set(img.data, i * px);
-      labels[i] = files[i].label;
+      if (px === 0) {
+        // the first image decides the size when none is given
+        if (!h) [h, w] = [r.height, r.width];
+        px = h * w * o.channels;
+        images = new Uint8Array(files.length * px);
+      }
+      if (r.width !== w || r.height !== h) throw sizeError(chunk[i], r.width, r.height, `x${o.channels}`, w, h);
+      images.set(r.data, kept * px);
+      labels[kept] = listed.labels[start + i];
+      paths.push(chunk[i]);
+      kept++;
     }
-  };
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
-  const set: ImageSet = { images, labels, count: files.length };
+  }
+  if (kept === 0) throw new DataError(`no image under ${path.dirname(path.dirname(files[0]))} could be decoded`);
+  const set: ImageSet = { images: kept < files.length ? images.slice(0, kept * px) : images, labels: labels.slice(0, kept), count: kept, paths };
   return { set, h, w };
+}
+
+/** cache "none": headers checked now, pixels decoded when read. */
+async function streamSplit(listed: { files: string[]; labels: number[] }, o: SplitOptions, pool: DecodePool, counts: Counts, like?: Split): Promise<Split> {
+  let h = o.size ?? like?.h ?? 0;
+  let w = o.size ?? like?.w ?? 0;
+  const files: string[] = [];
+  const labels: number[] = [];
+  for (let start = 0; start < listed.files.length; start += CHUNK) {
+    const chunk = listed.files.slice(start, start + CHUNK);
+    const out = await pool.probe(chunk);
+    for (let i = 0; i < chunk.length; i++) {
+      const r = out[i];
+      if (!r.ok) {
+        if (o.onBadImage === 'error') throw badImage(chunk[i], r.error);
+        counts.bad++;
+        continue;
+      }
+      if (!o.size) {
+        if (!h) [h, w] = [r.height, r.width];
+        if (r.width !== w || r.height !== h) throw sizeError(chunk[i], r.width, r.height, '', w, h);
+      }
+      files.push(chunk[i]);
+      labels.push(listed.labels[start + i]);
+    }
+  }
+  if (files.length === 0) throw new DataError(`no readable image among the ${listed.files.length} files of the split`);
+  const source = new FolderSource(files, { size: o.size, channels: o.channels }, h, w, pool, o.onBadImage, o.log);
+  const set = streamingImageSet(source, Int32Array.from(labels));
+  set.paths = files;
+  return { set, h, w };
+}
+
+/**
+ * The pixels of a folder's files, decoded as read. With `onBadImage: "skip"`, a file that fails to
+ * decode is replaced by the next one (by index, wrapping) that decodes, for the rest of the run
+ * (`replaced` counts them); with "error" the read throws a DataError naming it.
+ */
+export class FolderSource implements ImageSource {
+  /** index of a file found bad at read time -> the index read in its place */
+  readonly replacements = new Map<number, number>();
+  private readonly px: number;
+
+  constructor(
+    readonly files: string[],
+    private readonly opts: DecodeOptions,
+    private readonly h: number,
+    private readonly w: number,
+    private readonly pool: DecodePool,
+    private readonly onBadImage: 'error' | 'skip',
+    private readonly log: (m: string) => void,
+  ) {
+    this.px = h * w * opts.channels;
+  }
+
+  get replaced(): number {
+    return this.replacements.size;
+  }
+
+  async read(indices: ArrayLike<number>): Promise<Uint8Array> {
+    const idx = Array.from(indices, (i) => this.replacements.get(i) ?? i);
+    const out = new Uint8Array(idx.length * this.px);
+    const decoded = await this.pool.decode(
+      idx.map((i) => this.files[i]),
+      this.opts,
+    );
+    for (let k = 0; k < idx.length; k++) {
+      const r = decoded[k];
+      const why = r.ok ? this.wrongSize(r) : r.error;
+      if (r.ok && why === undefined) out.set(r.data, k * this.px);
+      else if (this.onBadImage === 'error') throw badImage(this.files[idx[k]], why!);
+      else out.set(await this.replace(idx[k], why!), k * this.px);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private wrongSize(r: { width: number; height: number }): string | undefined {
+    return r.width === this.w && r.height === this.h ? undefined : `decoded to ${r.width}x${r.height}, its header and the others say ${this.w}x${this.h}`;
+  }
+
+  /** The next readable image after `bad`, remembered as its replacement. */
+  private async replace(bad: number, why: string): Promise<Uint8Array> {
+    const n = this.files.length;
+    for (let step = 1; step < Math.min(n, 64); step++) {
+      const j = (bad + step) % n;
+      if (this.replacements.has(j)) continue;
+      const [r] = await this.pool.decode([this.files[j]], this.opts);
+      if (r.ok && this.wrongSize(r) === undefined) {
+        this.replacements.set(bad, j);
+        this.log(
+          `image-folder: cannot decode ${this.files[bad]} (${why}); reading ${path.basename(this.files[j])} in its place (onBadImage: "skip", ${this.replaced} so far)`,
+        );
+        return r.data;
+      }
+    }
+    throw badImage(this.files[bad], `${why}; and none of the next images could be read in its place`);
+  }
+}
+
+/** Channel mean/std of a fixed, evenly spread sample of a set read on demand (the same sums as `channelStats` over the sample). */
+async function sampleStats(set: ImageSet, channels: number): Promise<{ mean: number[]; std: number[] }> {
+  const n = Math.min(STATS_SAMPLE, set.count);
+  const idx = Array.from({ length: n }, (_, i) => Math.floor((i * set.count) / n));
+  const sum = new Float64Array(channels);
+  const sq = new Float64Array(channels);
+  let values = 0;
+  for (let s = 0; s < n; s += 250) {
+    const px = await set.source!.read(idx.slice(s, s + 250));
+    for (let i = 0; i < px.length; i++) {
+      const v = px[i] / 255;
+      sum[i % channels] += v;
+      sq[i % channels] += v * v;
+    }
+    values += px.length;
+  }
+  const count = values / channels;
+  const mean = [...sum].map((s) => s / count);
+  const std = [...sq].map((s, c) => Math.sqrt(Math.max(s / count - mean[c] * mean[c], 1e-12)));
+  return { mean, std };
 }

@@ -6,7 +6,7 @@ import {
   coinFlips,
   constant,
   definePlugin,
-  gatherImages,
+  readImages,
   normalizeImages,
   selectPerSample,
   tf,
@@ -140,8 +140,9 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
         const idx = perm.subarray(s * batch, (s + 1) * batch);
         const cosine = 0.5 * (1 + Math.cos((Math.PI * step) / total));
         const labels = Int32Array.from(idx, (i) => train.labels[i]);
+        const raw = await readImages(train, info, idx);
         const loss = tf.tidy(() => {
-          let x = gatherImages(train, info, idx);
+          let x: Tensor4D = raw;
           if (o.flip) x = selectPerSample(coinFlips(rng, batch, 0.5), tf.reverse(x, 2), x) as Tensor4D;
           const xIn = input(x);
           const y = tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses);
@@ -159,6 +160,7 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
           }));
           return v;
         });
+        raw.dispose();
         sum += loss;
         step++;
       }
@@ -167,7 +169,9 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
     let correct = 0;
     for (let s = 0; s < test.count; s += o.batchSize) {
       const idx = Int32Array.from({ length: Math.min(o.batchSize, test.count - s) }, (_, i) => s + i);
-      const pred = tf.tidy(() => tf.argMax(logits(input(gatherImages(test, info, idx)), false), 1));
+      const x = await readImages(test, info, idx);
+      const pred = tf.tidy(() => tf.argMax(logits(input(x), false), 1));
+      x.dispose();
       const p = pred.dataSync();
       pred.dispose();
       for (let i = 0; i < idx.length; i++) if (p[i] === test.labels[idx[i]]) correct++;

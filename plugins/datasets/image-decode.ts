@@ -1,0 +1,250 @@
+/**
+ * Decoding image files with sharp, in worker threads (image-folder). The worker is plain JavaScript
+ * held in a string and started with `new Worker(code, { eval: true })`: it needs no file of its
+ * own, so it runs the same from the TypeScript sources (vitest), from the ESM and CJS bundles of
+ * dist/ and from a bundle a user makes, with nothing to locate. It loads sharp with `require` from
+ * the path the main thread resolved (`createRequire(import.meta.url).resolve('sharp')`), so it
+ * finds the same sharp the package uses whatever the current directory. `workers: 0`, or a worker
+ * that fails to start, decodes in the main thread (sharp's own libuv threads) with the same
+ * pipeline: the pixels are the same either way (a test checks it).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+export interface DecodeOptions {
+  /** resize to size x size (fit: fill); none: keep the file's size */
+  size?: number;
+  channels: 1 | 3;
+}
+
+export type Decoded = { ok: true; data: Uint8Array; width: number; height: number } | { ok: false; error: string };
+export type Probed = { ok: true; width: number; height: number } | { ok: false; error: string };
+
+/**
+ * The pipeline, shared verbatim (as source text) by the main thread and the workers: alpha dropped,
+ * then grey (`channels: 1`, libvips b-w) or sRGB (`channels: 3`: a grey file becomes 3 equal
+ * channels, CMYK is converted), then the resize. A file sharp cannot fully decode (a truncated
+ * JPEG: sharp's default `failOn: 'warning'`) fails.
+ */
+const PIPELINE_JS = `
+async function decodeOne(sharp, file, o) {
+  try {
+    let img = sharp(file).removeAlpha();
+    img = o.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
+    if (o.size) img = img.resize(o.size, o.size, { fit: 'fill' });
+    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== o.channels) return { ok: false, error: 'decoded to ' + info.channels + ' channels, expected ' + o.channels };
+    return { ok: true, data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  } catch (e) {
+    return { ok: false, error: String((e && e.message) || e) };
+  }
+}
+async function probeOne(sharp, file) {
+  try {
+    const m = await sharp(file).metadata();
+    if (!m.width || !m.height) return { ok: false, error: 'no image size in its header' };
+    return { ok: true, width: m.width, height: m.height };
+  } catch (e) {
+    return { ok: false, error: String((e && e.message) || e) };
+  }
+}
+`;
+
+const WORKER_JS = `
+const { parentPort, workerData } = require('node:worker_threads');
+const sharp = require(workerData.sharpPath);
+sharp.concurrency(1);
+${PIPELINE_JS}
+parentPort.on('message', async (m) => {
+  const out = await Promise.all(m.files.map((f) => (m.op === 'decode' ? decodeOne(sharp, f, m.opts) : probeOne(sharp, f))));
+  parentPort.postMessage({ id: m.id, out });
+});
+`;
+
+type SharpFn = (file: string) => unknown;
+type Pipeline = {
+  decodeOne(sharp: SharpFn, file: string, o: DecodeOptions): Promise<Decoded>;
+  probeOne(sharp: SharpFn, file: string): Promise<Probed>;
+};
+
+let mainPipeline: Promise<{ sharp: SharpFn; p: Pipeline }> | undefined;
+/** The pipeline in this thread (the fallback), from the same source text as the workers'. */
+function inMain(): Promise<{ sharp: SharpFn; p: Pipeline }> {
+  mainPipeline ??= (async () => {
+    // loaded here, not at import: importing selfsup must not load sharp's native addon
+    const { default: sharp } = await import('sharp');
+    const p = new Function(`${PIPELINE_JS}; return { decodeOne, probeOne };`)() as Pipeline;
+    return { sharp: sharp as unknown as SharpFn, p };
+  })();
+  return mainPipeline;
+}
+
+/** Worker threads a decode pool uses by default: min(4, CPUs). */
+export const defaultWorkers = () => Math.min(4, os.availableParallelism?.() ?? os.cpus().length);
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, { resolve: (v: unknown[]) => void; reject: (e: Error) => void }>;
+}
+
+/**
+ * A pool of decoding threads. Each call splits its files over the workers (one message each), and
+ * every worker decodes its share concurrently. Idle workers do not keep the process alive.
+ */
+export class DecodePool {
+  private slots: Slot[] = [];
+  private nextId = 0;
+  private failed?: string;
+  readonly threads: number;
+
+  constructor(
+    workers: number,
+    private readonly concurrency = 16,
+    private readonly log: (m: string) => void = () => {},
+  ) {
+    if (workers > 0) {
+      try {
+        const sharpPath = createRequire(import.meta.url).resolve('sharp');
+        for (let i = 0; i < workers; i++) this.slots.push(this.start(sharpPath));
+      } catch (e) {
+        this.fallBack(e);
+      }
+    }
+    this.threads = this.slots.length;
+  }
+
+  /** Decode files (results in order; a file that fails is `{ ok: false, error }`, never a throw). */
+  decode(files: string[], opts: DecodeOptions): Promise<Decoded[]> {
+    return this.run('decode', files, opts) as Promise<Decoded[]>;
+  }
+
+  /** Read files' headers only (sharp metadata): their size, or why they are not images. */
+  probe(files: string[]): Promise<Probed[]> {
+    return this.run('probe', files) as Promise<Probed[]>;
+  }
+
+  async close(): Promise<void> {
+    const slots = this.slots;
+    this.slots = [];
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private start(sharpPath: string): Slot {
+    const worker = new Worker(WORKER_JS, { eval: true, workerData: { sharpPath } });
+    const slot: Slot = { worker, pending: new Map() };
+    worker.unref();
+    worker.on('message', (m: { id: number; out: unknown[] }) => {
+      const p = slot.pending.get(m.id);
+      slot.pending.delete(m.id);
+      if (slot.pending.size === 0) worker.unref();
+      p?.resolve(m.out);
+    });
+    const fail = (e: Error) => {
+      for (const p of slot.pending.values()) p.reject(e);
+      slot.pending.clear();
+      this.slots = this.slots.filter((s) => s !== slot);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`decode worker exited (code ${code})`)));
+    return slot;
+  }
+
+  private fallBack(e: unknown): void {
+    if (this.failed) return;
+    this.failed = (e as Error)?.message ?? String(e);
+    this.log(`image decoding: worker threads unavailable (${this.failed}); decoding in the main thread`);
+  }
+
+  private async run(op: 'decode' | 'probe', files: string[], opts?: DecodeOptions): Promise<unknown[]> {
+    if (files.length === 0) return [];
+    if (this.slots.length > 0) {
+      try {
+        return await this.inWorkers(op, files, opts);
+      } catch (e) {
+        // a worker that died (sharp failed to load in it): the rest of the run decodes here
+        this.fallBack(e);
+        await this.close();
+      }
+    }
+    const { sharp, p } = await inMain();
+    const out: unknown[] = new Array(files.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < files.length) {
+        const i = next++;
+        out[i] = op === 'decode' ? await p.decodeOne(sharp, files[i], opts!) : await p.probeOne(sharp, files[i]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, files.length) }, lane));
+    return out;
+  }
+
+  private async inWorkers(op: 'decode' | 'probe', files: string[], opts?: DecodeOptions): Promise<unknown[]> {
+    // least-busy workers first, contiguous shares
+    const slots = [...this.slots].sort((a, b) => a.pending.size - b.pending.size);
+    const n = Math.min(slots.length, files.length);
+    const share = Math.ceil(files.length / n);
+    const parts = await Promise.all(
+      Array.from({ length: n }, (_, k) => {
+        const slot = slots[k];
+        const id = this.nextId++;
+        return new Promise<unknown[]>((resolve, reject) => {
+          slot.pending.set(id, { resolve, reject });
+          slot.worker.ref();
+          slot.worker.postMessage({ id, op, files: files.slice(k * share, (k + 1) * share), opts });
+        });
+      }),
+    );
+    return parts.flat();
+  }
+}
+
+export interface FolderListing {
+  /** image files, in walk order (entries sorted by name at each level) */
+  files: string[];
+  /** files whose name is not an image's */
+  nonImage: number;
+  /** symbolic links to a folder already walked (a loop), not followed */
+  loops: number;
+  /** symbolic links that point nowhere */
+  broken: number;
+}
+
+/**
+ * The image files under `dir`, sub-folders included. Symbolic links are followed, except to a folder
+ * already walked (its real path is in `visited`: a loop, or a second way to the same images), which
+ * is counted in `loops`; names that are not images', and broken links, are counted and skipped.
+ */
+export function listImages(dir: string, isImage: (name: string) => boolean): FolderListing {
+  const out: FolderListing = { files: [], nonImage: 0, loops: 0, broken: 0 };
+  const visited = new Set<string>([fs.realpathSync(dir)]);
+  const walk = (d: string) => {
+    for (const name of fs.readdirSync(d).sort()) {
+      const full = path.join(d, name);
+      let st = fs.lstatSync(full);
+      if (st.isSymbolicLink()) {
+        try {
+          st = fs.statSync(full);
+        } catch {
+          out.broken++;
+          continue;
+        }
+      }
+      if (st.isDirectory()) {
+        const real = fs.realpathSync(full);
+        if (visited.has(real)) {
+          out.loops++;
+          continue;
+        }
+        visited.add(real);
+        walk(full);
+      } else if (st.isFile() && isImage(name)) out.files.push(full);
+      else out.nonImage++;
+    }
+  };
+  walk(dir);
+  return out;
+}
