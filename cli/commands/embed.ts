@@ -68,14 +68,16 @@ export async function embedCommand(o: {
   }).finally(bars.stop);
   const pct = (v?: number) => (v === undefined ? 'n/a' : `${(100 * v).toFixed(2)}%`);
   if (o.json) {
-    const { out, split, n, d, knn_top1, knn_k, trainer_knn_top1, trainer_knn_k, preset, step, seconds } = r;
-    const line = { out, split, n, d, knn_top1, knn_k, trainer_knn_top1, trainer_knn_k, preset, step, seconds: +seconds.toFixed(1) };
+    const { out, split, n, d, knn_top1, knn_k, trainer_knn_top1, trainer_knn_k, knn_top1_trainer_k, preset, step, seconds } = r;
+    const line = { out, split, n, d, knn_top1, knn_k, trainer_knn_top1, trainer_knn_k, knn_top1_trainer_k, preset, step, seconds: +seconds.toFixed(1) };
     return void process.stdout.write(JSON.stringify(line) + '\n');
   }
   process.stdout.write(
     `${r.n} ${r.split} images embedded (h: ${r.d} features) in ${r.seconds.toFixed(1)} s\n` +
       `kNN top-1 (k=${r.knn_k}, cosine, test vs train): ${pct(r.knn_top1)}` +
-      (r.trainer_knn_top1 === undefined ? '' : `; the trainer's (k=${r.trainer_knn_k}): ${pct(r.trainer_knn_top1)}`) +
+      (r.trainer_knn_top1 === undefined
+        ? ''
+        : `; the trainer's (k=${r.trainer_knn_k}): ${pct(r.trainer_knn_top1)}, these features at its k: ${pct(r.knn_top1_trainer_k)}`) +
       `\nfiles:\n${r.files.map((f) => `  ${f}`).join('\n')}\nopen ${r.out}/index.html\n`,
   );
 }

@@ -47,6 +47,8 @@ export interface EmbedResult {
   /** the trainer's own kNN top-1 at this checkpoint's step (result.json or metrics.jsonl), where the run directory has it */
   trainer_knn_top1?: number;
   trainer_knn_k?: number;
+  /** these features' kNN top-1 with the trainer's k and temperature (equals trainer_knn_top1 when they are the features it evaluated) */
+  knn_top1_trainer_k?: number;
   preset: string;
   step: number;
   seconds: number;
@@ -96,6 +98,9 @@ export async function embedCheckpoint(dir: string, opts: EmbedOptions = {}): Pro
   const [trainF, testF] = split === 'test' ? [reference, embedded] : [embedded, reference];
   const knn = trainF && testF ? knnTop1(trainF, testF, info.numClasses, EMBED_KNN.k, EMBED_KNN.temperature) : undefined;
   const trainer = trainerKnn(dir, meta.step, config);
+  // the same kNN as the trainer's (its k and temperature) on these features: equal to the trainer's
+  // number when the features are the ones it evaluated
+  const knnAtTrainerK = trainer && trainF && testF ? knnTop1(trainF, testF, info.numClasses, trainer.k, trainer.temperature) : undefined;
 
   const staged = StagedDir.open(out, opts.force);
   try {
@@ -129,6 +134,9 @@ export async function embedCheckpoint(dir: string, opts: EmbedOptions = {}): Pro
         ['feature size (D)', String(embedded.dim)],
         [`kNN top-1 of these features (k=${EMBED_KNN.k}, cosine, test vs train)`, knn === undefined ? 'n/a (no test split)' : pct(knn)],
         [`the trainer's kNN top-1${trainer ? ` (k=${trainer.k}, ${trainer.source})` : ''}`, trainer ? pct(trainer.top1) : 'not recorded in the run directory'],
+        ...(knnAtTrainerK === undefined
+          ? []
+          : [[`kNN top-1 of these features with the trainer's k=${trainer!.k}, T=${trainer!.temperature}`, pct(knnAtTrainerK)] as [string, string]]),
         ['checkpoint', path.resolve(dir)],
         ['preset', config.name],
         ['step', `${meta.step} (epoch ${meta.epoch})`],
@@ -150,6 +158,7 @@ export async function embedCheckpoint(dir: string, opts: EmbedOptions = {}): Pro
       knn_k: EMBED_KNN.k,
       trainer_knn_top1: trainer?.top1,
       trainer_knn_k: trainer?.k,
+      knn_top1_trainer_k: knnAtTrainerK,
       preset: config.name,
       step: meta.step,
       seconds,

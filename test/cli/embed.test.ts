@@ -161,6 +161,8 @@ describe('selfsup embed', () => {
     const result = JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8'));
     expect(r.trainer_knn_top1).toBe(result.eval.knn_top1);
     expect(r.trainer_knn_k).toBe(200);
+    // the same kNN as the trainer's, on the embedded features, gives the trainer's number: they are the features it evaluated
+    expect(r.knn_top1_trainer_k).toBe(result.eval.knn_top1);
   }, 240_000);
 
   it('--split train --limit, --data overriding the dataset: N rows of the train split, kNN against the (overridden) test split', async () => {
