@@ -110,22 +110,20 @@ export default definePlugin({
         const logits = readOutputs(online, 'z', 'online')[0];
         if (logits.shape[3] !== q)
           throw new Error(`classification colorization uses ${q} ab bins at grid ${o.grid}: set head.outChannels=${q} (got ${logits.shape[3]})`);
-        const pixels = tf.mul(tf.reshape(ab, [-1, 2]), o.abScale);
-        // soft encoding on the nearest bins
-        const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(pixels, 1), tf.expandDims(bins, 0))), 2); // [P, Q]
-        const { values, indices } = tf.topk(tf.neg(d2), o.neighbours);
-        const w = tf.exp(tf.div(values, 2 * o.sigma * o.sigma));
-        const wn = tf.div(w, tf.sum(w, 1, true));
-        const target = tf.sum(tf.mul(tf.oneHot(indices, q), tf.expandDims(wn, 2)), 1); // [P, Q]
+        // soft encoding on the nearest bins, in JavaScript: it needs no gradient, and tfjs's
+        // broadcasting kernels on the CPU backends take seconds on [P, Q] (P = 65,536 pixels at
+        // batch 64 and 32x32, Q = 268 bins)
+        const enc = softEncode(ab.dataSync() as Float32Array, o.abScale, centres, o.neighbours, o.sigma);
+        const target = tf.tensor2d(enc.target, [enc.pixels, q]);
         // rebalancing weights from the smoothed prior of the pixels seen so far (this batch included)
-        const batchCounts = tf.sum(target, 0);
+        const batchCounts = tf.tensor1d(enc.counts);
         pending?.dispose();
         pending = tf.keep(batchCounts);
         const seen = tf.add(counts, batchCounts);
         const prior = tf.matMul(tf.reshape(tf.div(seen, tf.sum(seen)), [1, q]), smooth);
         const inv = tf.pow(tf.add(tf.mul(prior, 1 - o.gamma), o.gamma / q), -1);
         const weights = tf.div(inv, tf.sum(tf.mul(prior, inv))); // E_prior[w] = 1
-        const pixelW = tf.gather(tf.reshape(weights, [q]), tf.argMax(target, 1));
+        const pixelW = tf.gather(tf.reshape(weights, [q]), tf.tensor1d(enc.nearest, 'int32'));
         const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(tf.reshape(logits, [-1, q]))), 1));
         return tf.mean(tf.mul(ce, pixelW)) as Scalar;
       },
@@ -144,4 +142,52 @@ export default definePlugin({
 function need(ab: Tensor | undefined): Tensor {
   if (!ab) throw new Error('colorization needs supervision.ab from the augmenter (lab-split)');
   return ab;
+}
+
+/**
+ * Each pixel's soft encoding over the bins: a Gaussian of the ab distance (`sigma`) on its `k`
+ * nearest bins (ties to the lower bin index), 0 elsewhere, summing to 1. `ab` is `[P, 2]` as the
+ * augmenter gives it (ab / abScale); `centres` `[Q, 2]` in ab units. Also the nearest bin of each
+ * pixel and the column sums (the batch's soft counts for the prior).
+ */
+export function softEncode(ab: Float32Array, abScale: number, centres: ArrayLike<number>, k: number, sigma: number) {
+  const pixels = ab.length / 2;
+  const q = centres.length / 2;
+  const kk = Math.min(k, q);
+  const target = new Float32Array(pixels * q);
+  const nearest = new Int32Array(pixels);
+  const counts = new Float32Array(q);
+  const bestD = new Float64Array(kk);
+  const bestI = new Int32Array(kk);
+  const twoSigma2 = 2 * sigma * sigma;
+  for (let p = 0; p < pixels; p++) {
+    const a = ab[2 * p] * abScale;
+    const b = ab[2 * p + 1] * abScale;
+    let n = 0;
+    for (let j = 0; j < q; j++) {
+      const da = a - centres[2 * j];
+      const db = b - centres[2 * j + 1];
+      const d = da * da + db * db;
+      if (n === kk && d >= bestD[kk - 1]) continue;
+      // insertion into the sorted k best (strict <: an equal distance keeps the lower index first)
+      let i = n < kk ? n++ : kk - 1;
+      while (i > 0 && bestD[i - 1] > d) {
+        bestD[i] = bestD[i - 1];
+        bestI[i] = bestI[i - 1];
+        i--;
+      }
+      bestD[i] = d;
+      bestI[i] = j;
+    }
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.exp(-bestD[i] / twoSigma2);
+    const row = p * q;
+    for (let i = 0; i < n; i++) {
+      const w = Math.exp(-bestD[i] / twoSigma2) / sum;
+      target[row + bestI[i]] = w;
+      counts[bestI[i]] += w;
+    }
+    nearest[p] = bestI[0];
+  }
+  return { pixels, target, nearest, counts };
 }

@@ -13,6 +13,7 @@ import {
   progressAt,
 } from '../../cli/api.js';
 import { maxAbsDiff, useBackend } from '../helpers.js';
+import { softEncode } from '../../plugins/losses/colorization.js';
 
 const registry = createRegistry();
 const ctx = (path: string) => ({
@@ -130,6 +131,37 @@ describe('colorization', () => {
     expect(good).toBeLessThan(uniform);
     expect(uniform).toBeLessThan(bad);
     expect(() => value(tf.zeros([1, 1, 1, 2]))).toThrow(`set head.outChannels=${q}`);
+  });
+
+  it('soft encoding: each pixel on its 5 nearest bins by a sigma-5 Gaussian, as a sort of all 268 distances gives it', () => {
+    const centres = gamutBins(10);
+    const q = centres.length / 2;
+    // pixels: random ab in the gamut's box, one exactly on a bin centre, one halfway between two bins (a tie)
+    const abUnits = [12.3, -40.1, -80, 60.5, centres[20], centres[21], (centres[0] + centres[2]) / 2, (centres[1] + centres[3]) / 2];
+    for (let i = 0; i < 40; i++) abUnits.push(-100 + ((i * 37) % 200), 90 - ((i * 53) % 190));
+    const ab = Float32Array.from(abUnits, (v) => v / 110);
+    const enc = softEncode(ab, 110, centres, 5, 5);
+    const pixels = ab.length / 2;
+    expect(enc.pixels).toBe(pixels);
+    const counts = new Float64Array(q);
+    for (let p = 0; p < pixels; p++) {
+      const a = ab[2 * p] * 110,
+        b = ab[2 * p + 1] * 110;
+      const order = Array.from({ length: q }, (_, j) => ({ j, d: (a - centres[2 * j]) ** 2 + (b - centres[2 * j + 1]) ** 2 })).sort(
+        (x, y) => x.d - y.d || x.j - y.j,
+      );
+      const top = order.slice(0, 5);
+      const z = top.reduce((s, t) => s + Math.exp(-t.d / 50), 0);
+      const want = new Float64Array(q);
+      for (const t of top) want[t.j] = Math.exp(-t.d / 50) / z;
+      const row = enc.target.subarray(p * q, (p + 1) * q);
+      expect(maxAbsDiff(Array.from(row), Array.from(want))).toBeLessThan(1e-6);
+      expect(row.filter((v) => v > 0).length).toBe(5);
+      expect(enc.nearest[p]).toBe(order[0].j);
+      for (let j = 0; j < q; j++) counts[j] += want[j];
+    }
+    expect(enc.nearest[2]).toBe(10); // the pixel on bin 10's centre
+    expect(maxAbsDiff(Array.from(enc.counts), Array.from(counts))).toBeLessThan(1e-5);
   });
 
   it('the colorization preset trains on colour images (synthetic here) and its loss falls', async () => {
