@@ -2,7 +2,7 @@ import { tf } from '../engine/tf.js';
 import type { DatasetInfo, ImageSet } from '../contracts/data.js';
 import type { FeatureSet } from '../contracts/evaluator.js';
 import type { Branch } from '../contracts/modules.js';
-import type { Tensor4D } from '../engine/tf.js';
+import type { Tensor, Tensor4D } from '../engine/tf.js';
 import { gatherImages, normalizeImages, pixelsToTensor, readPixels } from '../data/batch.js';
 import { runBranch } from '../train/branch.js';
 
@@ -25,11 +25,7 @@ export function extractFeatures(
   for (let start = 0; start < set.count; start += batchSize) {
     const n = Math.min(batchSize, set.count - start);
     const idx = Int32Array.from({ length: n }, (_, i) => start + i);
-    const out = tf.tidy(() => {
-      const x = normalizeImages(view(gatherImages(set, info, idx)), info);
-      const f = which === 'h' ? branch.encoder.forward(x, false).h : runBranch(branch, x, false, false).z;
-      return tf.reshape(f, [n, -1]);
-    });
+    const out = forwardFeatures(branch, () => gatherImages(set, info, idx), info, which, view, n);
     if (start === 0) {
       dim = out.shape[1]!;
       x = new Float32Array(set.count * dim);
@@ -67,11 +63,7 @@ export async function readFeatures(
     next = b + 1 < batches.length ? readPixels(set, info, batches[b + 1]) : undefined;
     next?.catch(() => {});
     const n = batches[b].length;
-    const out = tf.tidy(() => {
-      const xb = normalizeImages(view(pixelsToTensor(pixels, info, n)), info);
-      const f = which === 'h' ? branch.encoder.forward(xb, false).h : runBranch(branch, xb, false, false).z;
-      return tf.reshape(f, [n, -1]);
-    });
+    const out = forwardFeatures(branch, () => pixelsToTensor(pixels, info, n), info, which, view, n);
     if (b === 0) {
       dim = out.shape[1]!;
       x = new Float32Array(set.count * dim);
@@ -81,4 +73,13 @@ export async function readFeatures(
     onProgress?.(batches[b][0] + n, set.count);
   }
   return { x, dim, labels: set.labels, count: set.count };
+}
+
+/** One batch's features `[n, D]` in eval mode: the view, the normalisation, then h or z. */
+function forwardFeatures(branch: Branch, images: () => Tensor4D, info: DatasetInfo, which: 'h' | 'z', view: (x: Tensor4D) => Tensor4D, n: number): Tensor {
+  return tf.tidy(() => {
+    const x = normalizeImages(view(images()), info);
+    const f = which === 'h' ? branch.encoder.forward(x, false).h : runBranch(branch, x, false, false).z;
+    return tf.reshape(f, [n, -1]);
+  });
 }

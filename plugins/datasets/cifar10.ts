@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
+import { readClassNamesFile } from './class-names.js';
 import { DOWNLOAD_OPTIONS, DataError, channelStats, definePlugin, fetchArchive, type ImageSet, type RemoteArchive } from '../../core/index.js';
 
 /** The official binary distribution (Krizhevsky 2009); md5 c32a1d4ab5d03f1284b67883e8d87530. */
@@ -57,15 +58,7 @@ export default definePlugin({
 });
 
 function readClassNames(dir: string): string[] {
-  const file = path.join(dir, 'batches.meta.txt');
-  if (!fs.existsSync(file)) return CLASSES;
-  const names = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (names.length !== 10) throw new DataError(`${file} names ${names.length} classes, CIFAR-10 has 10 (not CIFAR-10's batches.meta.txt?)`);
-  return names;
+  return readClassNamesFile(path.join(dir, 'batches.meta.txt'), CLASSES, 'CIFAR-10');
 }
 
 /** Records of `files` in order, at most `limit`, as interleaved HWC uint8 images and labels. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
+import { readClassNamesFile } from './class-names.js';
 import { DOWNLOAD_OPTIONS, DataError, channelStats, definePlugin, fetchArchive, type ImageSet, type RemoteArchive } from '../../core/index.js';
 
 /** The official binary distribution (Coates, Lee & Ng 2011); md5 91f7769df0f17e558f3565bffb0c7dfb. */
@@ -95,15 +96,7 @@ export default definePlugin({
 });
 
 function readClassNames(dir: string): string[] {
-  const file = path.join(dir, 'class_names.txt');
-  if (!fs.existsSync(file)) return CLASSES;
-  const names = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (names.length !== 10) throw new DataError(`${file} names ${names.length} classes, STL-10 has 10 (not STL-10's class_names.txt?)`);
-  return names;
+  return readClassNamesFile(path.join(dir, 'class_names.txt'), CLASSES, 'STL-10');
 }
 
 /**
