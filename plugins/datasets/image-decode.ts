@@ -30,9 +30,10 @@ export type Probed = { ok: true; width: number; height: number } | { ok: false; 
  * JPEG: sharp's default `failOn: 'warning'`) fails.
  */
 const PIPELINE_JS = `
-async function decodeOne(sharp, file, o) {
+async function decodeOne(sharp, read, file, o) {
   try {
-    let img = sharp(file).removeAlpha();
+    // from the file's bytes: sharp given a path costs ~60% more per small image (1.28 vs 0.79 ms, 32 px JPEGs)
+    let img = sharp(read(file)).removeAlpha();
     img = o.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
     if (o.size) img = img.resize(o.size, o.size, { fit: 'fill' });
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
@@ -56,17 +57,18 @@ async function probeOne(sharp, file) {
 const WORKER_JS = `
 const { parentPort, workerData } = require('node:worker_threads');
 const sharp = require(workerData.sharpPath);
+const { readFileSync } = require('node:fs');
 sharp.concurrency(1);
 ${PIPELINE_JS}
 parentPort.on('message', async (m) => {
-  const out = await Promise.all(m.files.map((f) => (m.op === 'decode' ? decodeOne(sharp, f, m.opts) : probeOne(sharp, f))));
+  const out = await Promise.all(m.files.map((f) => (m.op === 'decode' ? decodeOne(sharp, readFileSync, f, m.opts) : probeOne(sharp, f))));
   parentPort.postMessage({ id: m.id, out });
 });
 `;
 
-type SharpFn = (file: string) => unknown;
+type SharpFn = (input: string | Buffer) => unknown;
 type Pipeline = {
-  decodeOne(sharp: SharpFn, file: string, o: DecodeOptions): Promise<Decoded>;
+  decodeOne(sharp: SharpFn, read: (file: string) => Buffer, file: string, o: DecodeOptions): Promise<Decoded>;
   probeOne(sharp: SharpFn, file: string): Promise<Probed>;
 };
 
@@ -175,7 +177,7 @@ export class DecodePool {
     const lane = async () => {
       while (next < files.length) {
         const i = next++;
-        out[i] = op === 'decode' ? await p.decodeOne(sharp, files[i], opts!) : await p.probeOne(sharp, files[i]);
+        out[i] = op === 'decode' ? await p.decodeOne(sharp, fs.readFileSync, files[i], opts!) : await p.probeOne(sharp, files[i]);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, files.length) }, lane));
