@@ -51,6 +51,7 @@ export {
   normalizeImages,
   limitSet,
   channelStats,
+  ChannelStats,
   pixelsToTensor,
   readImages,
   readPixels,
@@ -77,4 +78,4 @@ export { runEvaluators } from './eval/evaluate.js';
 export { packageRoot } from './package-root.js';
 export { randomWeightsBaseline } from './eval/baseline.js';
 export { rgbToLab, labToRgb } from './color/lab.js';
-export { markdownTable, median, pct } from './util/text.js';
+export { etaText, markdownTable, median, pct } from './util/text.js';

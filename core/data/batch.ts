@@ -98,15 +98,35 @@ export function limitSet(set: ImageSet, info: DatasetInfo, limit?: number): Imag
 
 /** Per-channel mean and std of uint8 images (in [0, 1] units). */
 export function channelStats(images: Uint8Array, channels: number): { mean: number[]; std: number[] } {
-  const sum = new Float64Array(channels);
-  const sq = new Float64Array(channels);
-  for (let i = 0; i < images.length; i++) {
-    const v = images[i] / 255;
-    sum[i % channels] += v;
-    sq[i % channels] += v * v;
+  return new ChannelStats(channels).add(images).result();
+}
+
+/** `channelStats` accumulated over chunks of images (a sample read batch by batch): the same sums. */
+export class ChannelStats {
+  private readonly sum: Float64Array;
+  private readonly sq: Float64Array;
+  private values = 0;
+
+  constructor(private readonly channels: number) {
+    this.sum = new Float64Array(channels);
+    this.sq = new Float64Array(channels);
   }
-  const n = images.length / channels;
-  const mean = [...sum].map((s) => s / n);
-  const std = [...sq].map((s, c) => Math.sqrt(Math.max(s / n - mean[c] * mean[c], 1e-12)));
-  return { mean, std };
+
+  add(images: Uint8Array): this {
+    const { sum, sq, channels } = this;
+    for (let i = 0; i < images.length; i++) {
+      const v = images[i] / 255;
+      sum[i % channels] += v;
+      sq[i % channels] += v * v;
+    }
+    this.values += images.length;
+    return this;
+  }
+
+  result(): { mean: number[]; std: number[] } {
+    const n = this.values / this.channels;
+    const mean = [...this.sum].map((s) => s / n);
+    const std = [...this.sq].map((s, c) => Math.sqrt(Math.max(s / n - mean[c] * mean[c], 1e-12)));
+    return { mean, std };
+  }
 }

@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { DataError, EnvironmentError, asEnvironmentError } from '../errors.js';
 import { acquireLock } from '../util/lock.js';
 import { makeDirs } from '../util/make-dirs.js';
+import { etaText } from '../util/text.js';
 import { extractTar } from './tar.js';
 
 /** An archive a dataset plugin can fetch: where it comes from, its checksum and what it extracts to. */
@@ -313,7 +314,7 @@ class Progress {
     const rate = (got - this.start) / s;
     const known = Number.isFinite(this.total) && this.total > 0;
     const pct = known ? ` (${((100 * got) / this.total).toFixed(1)}%)` : '';
-    const left = known && rate > 0 && got < this.total ? ` ETA ${eta((this.total - got) / rate)}` : '';
+    const left = known && rate > 0 && got < this.total ? ` ETA ${etaText((this.total - got) / rate)}` : '';
     const [div, unit] = scale(known ? this.total : got);
     return `${this.name}: ${(got / div).toFixed(unit === 'GB' ? 2 : 1)}${known ? `/${(this.total / div).toFixed(unit === 'GB' ? 2 : 1)}` : ''} ${unit}${pct} ${(rate / 1e6).toFixed(1)} MB/s${left}`;
   }
@@ -324,5 +325,3 @@ const bytes = (b: number) => {
   const [div, unit] = scale(b);
   return `${(b / div).toFixed(unit === 'GB' ? 2 : 1)} ${unit}`;
 };
-const eta = (s: number) =>
-  s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;

@@ -14,3 +14,8 @@ export function median(xs: number[]): number {
 export function pct(v: number | undefined): string {
   return v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
 }
+
+/** Seconds left as a short ETA: `42s`, `3m07s`, `1.6h`. */
+export function etaText(s: number): string {
+  return s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import cliProgress from 'cli-progress';
-import { definePlugin } from '../../core/index.js';
+import { definePlugin, etaText } from '../../core/index.js';
 
 /**
  * Progress bar on stderr (cli-progress): step, loss (with its named terms and the collapse monitor
@@ -36,8 +36,6 @@ export default definePlugin({
       bar?.stop();
       bar = undefined;
     };
-    const eta = (s: number) =>
-      s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
     return {
       onTrainStart(info) {
         start = info.startStep;
@@ -53,7 +51,7 @@ export default definePlugin({
           bar?.setTotal(total);
         }
         const rate = (r.step - start) / Math.max(r.elapsedSeconds, 1e-9);
-        const left = eta((r.totalSteps - r.step) / Math.max(rate, 1e-9));
+        const left = etaText((r.totalSteps - r.step) / Math.max(rate, 1e-9));
         const terms = Object.entries({ ...r.terms, ...r.monitor })
           .map(([k, v]) => ` ${k} ${v.toPrecision(3)}`)
           .join('');

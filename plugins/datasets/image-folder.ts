@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { DataError, channelStats, definePlugin, streamingImageSet, type ImageSet, type ImageSource } from '../../core/index.js';
+import { ChannelStats, DataError, channelStats, definePlugin, streamingImageSet, type ImageSet, type ImageSource } from '../../core/index.js';
 import { DecodePool, defaultWorkers, listImages, type DecodeOptions } from './image-decode.js';
 
 const IMAGE_RE = /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i;
@@ -174,6 +174,30 @@ async function readSplit(dir: string, classes: string[], o: SplitOptions, pool: 
 const sizeError = (file: string, w: number, h: number, c: string, ow: number, oh: number) =>
   new DataError(`${file} is ${w}x${h}${c}, others ${ow}x${oh}${c}: set the dataset's 'size' to resize all images`);
 
+/**
+ * The split's files through `call` (the pool's decode or probe) a chunk at a time; `use` gets each
+ * file that succeeded, with its label. A failure is a DataError naming the file (onBadImage
+ * "error") or counted and left out ("skip").
+ */
+async function eachReadable<R extends { ok: true }>(
+  listed: { files: string[]; labels: number[] },
+  call: (files: string[]) => Promise<Array<R | { ok: false; error: string }>>,
+  o: SplitOptions,
+  counts: Counts,
+  use: (file: string, label: number, r: R) => void,
+): Promise<void> {
+  for (let start = 0; start < listed.files.length; start += CHUNK) {
+    const chunk = listed.files.slice(start, start + CHUNK);
+    const out = await call(chunk);
+    for (let i = 0; i < chunk.length; i++) {
+      const r = out[i];
+      if (r.ok) use(chunk[i], listed.labels[start + i], r);
+      else if (o.onBadImage === 'error') throw badImage(chunk[i], r.error);
+      else counts.bad++;
+    }
+  }
+}
+
 /** cache "memory": every image decoded now. */
 async function decodeSplit(listed: { files: string[]; labels: number[] }, o: SplitOptions, pool: DecodePool, counts: Counts, like?: Split): Promise<Split> {
   const { files } = listed;
@@ -185,29 +209,25 @@ async function decodeSplit(listed: { files: string[]; labels: number[] }, o: Spl
   const labels = new Int32Array(files.length);
   const paths: string[] = [];
   let kept = 0;
-  for (let start = 0; start < files.length; start += CHUNK) {
-    const chunk = files.slice(start, start + CHUNK);
-    const out = await pool.decode(chunk, dopts);
-    for (let i = 0; i < chunk.length; i++) {
-      const r = out[i];
-      if (!r.ok) {
-        if (o.onBadImage === 'error') throw badImage(chunk[i], r.error);
-        counts.bad++;
-        continue;
-      }
+  await eachReadable(
+    listed,
+    (chunk) => pool.decode(chunk, dopts),
+    o,
+    counts,
+    (file, label, r) => {
       if (px === 0) {
         // the first image decides the size when none is given
         if (!h) [h, w] = [r.height, r.width];
         px = h * w * o.channels;
         images = new Uint8Array(files.length * px);
       }
-      if (r.width !== w || r.height !== h) throw sizeError(chunk[i], r.width, r.height, `x${o.channels}`, w, h);
+      if (r.width !== w || r.height !== h) throw sizeError(file, r.width, r.height, `x${o.channels}`, w, h);
       images.set(r.data, kept * px);
-      labels[kept] = listed.labels[start + i];
-      paths.push(chunk[i]);
+      labels[kept] = label;
+      paths.push(file);
       kept++;
-    }
-  }
+    },
+  );
   if (kept === 0) throw new DataError(`no image under ${path.dirname(path.dirname(files[0]))} could be decoded`);
   const set: ImageSet = { images: kept < files.length ? images.slice(0, kept * px) : images, labels: labels.slice(0, kept), count: kept, paths };
   return { set, h, w };
@@ -219,24 +239,20 @@ async function streamSplit(listed: { files: string[]; labels: number[] }, o: Spl
   let w = o.size ?? like?.w ?? 0;
   const files: string[] = [];
   const labels: number[] = [];
-  for (let start = 0; start < listed.files.length; start += CHUNK) {
-    const chunk = listed.files.slice(start, start + CHUNK);
-    const out = await pool.probe(chunk);
-    for (let i = 0; i < chunk.length; i++) {
-      const r = out[i];
-      if (!r.ok) {
-        if (o.onBadImage === 'error') throw badImage(chunk[i], r.error);
-        counts.bad++;
-        continue;
-      }
+  await eachReadable(
+    listed,
+    (chunk) => pool.probe(chunk),
+    o,
+    counts,
+    (file, label, r) => {
       if (!o.size) {
         if (!h) [h, w] = [r.height, r.width];
-        if (r.width !== w || r.height !== h) throw sizeError(chunk[i], r.width, r.height, '', w, h);
+        if (r.width !== w || r.height !== h) throw sizeError(file, r.width, r.height, '', w, h);
       }
-      files.push(chunk[i]);
-      labels.push(listed.labels[start + i]);
-    }
-  }
+      files.push(file);
+      labels.push(label);
+    },
+  );
   if (files.length === 0) throw new DataError(`no readable image among the ${listed.files.length} files of the split`);
   const source = new FolderSource(files, { size: o.size, channels: o.channels }, h, w, pool, o.onBadImage, o.log);
   const set = streamingImageSet(source, Int32Array.from(labels));
@@ -314,24 +330,11 @@ export class FolderSource implements ImageSource {
   }
 }
 
-/** Channel mean/std of a fixed, evenly spread sample of a set read on demand (the same sums as `channelStats` over the sample). */
+/** Channel mean/std of a fixed, evenly spread sample of a set read on demand (`channelStats` over the sample). */
 async function sampleStats(set: ImageSet, channels: number): Promise<{ mean: number[]; std: number[] }> {
   const n = Math.min(STATS_SAMPLE, set.count);
   const idx = Array.from({ length: n }, (_, i) => Math.floor((i * set.count) / n));
-  const sum = new Float64Array(channels);
-  const sq = new Float64Array(channels);
-  let values = 0;
-  for (let s = 0; s < n; s += 250) {
-    const px = await set.source!.read(idx.slice(s, s + 250));
-    for (let i = 0; i < px.length; i++) {
-      const v = px[i] / 255;
-      sum[i % channels] += v;
-      sq[i % channels] += v * v;
-    }
-    values += px.length;
-  }
-  const count = values / channels;
-  const mean = [...sum].map((s) => s / count);
-  const std = [...sq].map((s, c) => Math.sqrt(Math.max(s / count - mean[c] * mean[c], 1e-12)));
-  return { mean, std };
+  const stats = new ChannelStats(channels);
+  for (let s = 0; s < n; s += 250) stats.add(await set.source!.read(idx.slice(s, s + 250)));
+  return stats.result();
 }
