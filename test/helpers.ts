@@ -1,7 +1,19 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRegistry, selectBackend, tf, Rng, type Encoder, type PluginRegistry } from '../cli/api.js';
+import {
+  buildRun,
+  createRegistry,
+  readCheckpoint,
+  resolveExperiment,
+  restoreTensors,
+  selectBackend,
+  stateTensors,
+  tf,
+  Rng,
+  type Encoder,
+  type PluginRegistry,
+} from '../cli/api.js';
 
 /** Activate a backend (wasm registers selfsup's kernels). */
 export async function useBackend(name: 'cpu' | 'wasm', registry: PluginRegistry = createRegistry()): Promise<void> {
@@ -90,4 +102,16 @@ export function metricRecords(dir: string, type = 'epoch'): Array<Record<string,
     .map((l) => JSON.parse(l))
     .filter((r) => r.type === type)
     .map(({ seconds: _s, ...r }) => r);
+}
+
+/**
+ * A checkpoint's run rebuilt here, step by step (config, build, weights), independently of
+ * loadCheckpointRun, so a test of export or embed compares with a model its own code did not load.
+ */
+export async function rebuildFromCheckpoint(dir: string, sets: string[] = []) {
+  const { meta, values } = readCheckpoint(dir);
+  const { config, registry } = await resolveExperiment(meta.config as unknown as Record<string, unknown>, { sets });
+  const parts = await buildRun(config, { registry });
+  restoreTensors(meta, values, stateTensors(parts));
+  return parts;
 }

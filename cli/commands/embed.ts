@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { SelfsupError } from '../../core/index.js';
+import { SelfsupError, pct } from '../../core/index.js';
 import { embedCheckpoint } from '../embed/index.js';
 import { log } from './train.js';
 
@@ -66,7 +66,7 @@ export async function embedCommand(o: {
     log,
     progress: bars.update,
   }).finally(bars.stop);
-  const pct = (v?: number) => (v === undefined ? 'n/a' : `${(100 * v).toFixed(2)}%`);
+  const pctOrNa = (v?: number) => (v === undefined ? 'n/a' : pct(v));
   if (o.json) {
     const { out, split, n, d, knn_top1, knn_k, trainer_knn_top1, trainer_knn_k, knn_top1_trainer_k, preset, step, seconds } = r;
     const line = { out, split, n, d, knn_top1, knn_k, trainer_knn_top1, trainer_knn_k, knn_top1_trainer_k, preset, step, seconds: +seconds.toFixed(1) };
@@ -74,10 +74,10 @@ export async function embedCommand(o: {
   }
   process.stdout.write(
     `${r.n} ${r.split} images embedded (h: ${r.d} features) in ${r.seconds.toFixed(1)} s\n` +
-      `kNN top-1 (k=${r.knn_k}, cosine, test vs train): ${pct(r.knn_top1)}` +
+      `kNN top-1 (k=${r.knn_k}, cosine, test vs train): ${pctOrNa(r.knn_top1)}` +
       (r.trainer_knn_top1 === undefined
         ? ''
-        : `; the trainer's (k=${r.trainer_knn_k}): ${pct(r.trainer_knn_top1)}, these features at its k: ${pct(r.knn_top1_trainer_k)}`) +
+        : `; the trainer's (k=${r.trainer_knn_k}): ${pctOrNa(r.trainer_knn_top1)}, these features at its k: ${pctOrNa(r.knn_top1_trainer_k)}`) +
       `\nfiles:\n${r.files.map((f) => `  ${f}`).join('\n')}\nopen ${r.out}/index.html\n`,
   );
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataError, SelfsupError, evalViewOf, limitSet, readFeatures, writeAtomic, type FeatureSet, type ImageSet } from '../../core/index.js';
+import { DataError, SelfsupError, evalViewOf, limitSet, pct, readFeatures, writeAtomic, type FeatureSet, type ImageSet } from '../../core/index.js';
 import { knnTop1 } from '../../plugins/evaluators/knn.js';
 import { loadCheckpointRun, type ResolveOptions } from '../api.js';
 import { indexCsv } from './index-csv.js';
@@ -118,7 +118,6 @@ export async function embedCheckpoint(dir: string, opts: EmbedOptions = {}): Pro
       staged.file('umap.json'),
       JSON.stringify({ params: { ...params, metric: 'cosine', seed: config.seed }, points, labels: Array.from(embedded.labels), indices }),
     );
-    const pct = (v?: number) => (v === undefined ? 'n/a' : `${(100 * v).toFixed(2)}%`);
     const classNames = info.classNames ?? Array.from({ length: info.numClasses }, (_, i) => `class ${i}`);
     const { queries, neighbours, scale } = NEIGHBOURS_LAYOUT;
     const html = embedPage({
@@ -136,7 +135,7 @@ export async function embedCheckpoint(dir: string, opts: EmbedOptions = {}): Pro
         [`the trainer's kNN top-1${trainer ? ` (k=${trainer.k}, ${trainer.source})` : ''}`, trainer ? pct(trainer.top1) : 'not recorded in the run directory'],
         ...(knnAtTrainerK === undefined
           ? []
-          : [[`kNN top-1 of these features with the trainer's k=${trainer!.k}, T=${trainer!.temperature}`, pct(knnAtTrainerK)] as [string, string]]),
+          : [[`kNN top-1 of these features with the trainer's k=${trainer!.k}, T=${trainer!.temperature}`, pct(knnAtTrainerK!)] as [string, string]]),
         ['checkpoint', path.resolve(dir)],
         ['preset', config.name],
         ['step', `${meta.step} (epoch ${meta.epoch})`],

@@ -6,8 +6,8 @@ export const NEIGHBOURS_LAYOUT = { queries: 8, neighbours: 8, scale: 3, frame: 1
 
 const FRAME = { query: [0.3, 0.3, 0.3], same: [0.1, 0.7, 0.2], other: [0.85, 0.1, 0.1] } as const;
 
-/** Unit-length rows of a feature set (a zero row stays zero). */
-function unitRows(f: FeatureSet): Float32Array {
+/** Unit-length rows of a feature set (a zero row stays zero): cosine similarity as a dot product, Euclidean distance as the cosine's. */
+export function unitRows(f: FeatureSet): Float32Array {
   const out = new Float32Array(f.x.length);
   for (let i = 0; i < f.count; i++) {
     let s = 0;

@@ -1,4 +1,5 @@
 import { Rng, type FeatureSet } from '../../core/index.js';
+import { unitRows } from './neighbours.js';
 
 export interface UmapOptions {
   seed: number;
@@ -15,11 +16,8 @@ export interface UmapOptions {
  */
 export async function umap2d(f: FeatureSet, opts: UmapOptions): Promise<{ points: Array<[number, number]>; params: Record<string, number> }> {
   const { UMAP } = await import('umap-js'); // at use: importing selfsup stays light
-  const rows = Array.from({ length: f.count }, (_, i) => {
-    const r = Array.from(f.x.subarray(i * f.dim, (i + 1) * f.dim));
-    const n = Math.max(Math.hypot(...r), 1e-12);
-    return r.map((v) => v / n);
-  });
+  const unit = unitRows(f);
+  const rows = Array.from({ length: f.count }, (_, i) => Array.from(unit.subarray(i * f.dim, (i + 1) * f.dim)));
   const rng = Rng.fromSeed(opts.seed, 'umap');
   const params = { nComponents: 2, nNeighbors: Math.max(2, Math.min(opts.nNeighbors ?? 15, f.count - 1)), minDist: opts.minDist ?? 0.1 };
   const umap = new UMAP({ ...params, ...(opts.epochs ? { nEpochs: opts.epochs } : {}), random: () => rng.next() });

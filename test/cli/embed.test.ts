@@ -3,23 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import {
-  SelfsupError,
-  buildRun,
-  embedCheckpoint,
-  gatherImages,
-  normalizeImages,
-  readCheckpoint,
-  readNpy,
-  resolveExperiment,
-  restoreTensors,
-  runExperiment,
-  stateTensors,
-  tf,
-  type Tensor4D,
-} from '../../cli/api.js';
+import { browserTest, launchChromium } from '../browser.js';
+import { SelfsupError, embedCheckpoint, gatherImages, normalizeImages, readNpy, runExperiment, tf, type Tensor4D } from '../../cli/api.js';
+import { rebuildFromCheckpoint } from '../helpers.js';
 import { embedCommand } from '../../cli/commands/embed.js';
 
 // A tiny run on the embedded Fashion-MNIST (300 train, 200 test images), 3 steps: enough for a
@@ -47,10 +34,7 @@ const trained = () => (run ??= runExperiment(config, { outDir: path.join(tmp, 'r
 
 /** h of a split's first `n` images, computed here from the checkpoint (independently of embed's code path) */
 async function independentH(dir: string, split: 'train' | 'test', n: number, data = DATA) {
-  const { meta, values } = readCheckpoint(dir);
-  const { config: c, registry } = await resolveExperiment(meta.config as unknown as Record<string, unknown>, { sets: [`data=${JSON.stringify(data)}`] });
-  const parts = await buildRun(c, { registry });
-  restoreTensors(meta, values, stateTensors(parts));
+  const parts = await rebuildFromCheckpoint(dir, [`data=${JSON.stringify(data)}`]);
   const set = split === 'train' ? parts.data.train : parts.data.test!;
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   const h = tf.tidy(() => parts.encoder.forward(normalizeImages(gatherImages(set, parts.info, idx) as Tensor4D, parts.info), false).h);
@@ -83,11 +67,7 @@ const PYTHON = '/usr/bin/python3';
 const numpy = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 if (!numpy) console.warn(`features.npy is not read back with numpy: ${PYTHON} with numpy not found (apt-get install python3-numpy)`);
 
-// Debian's chromium, as in report.test.ts: skipped without it unless SELFSUP_REQUIRE_BROWSER=1 (CI)
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const browserTest = fs.existsSync(CHROMIUM) || process.env.SELFSUP_REQUIRE_BROWSER === '1' ? it : it.skip;
-if (!fs.existsSync(CHROMIUM) && process.env.SELFSUP_REQUIRE_BROWSER !== '1')
-  console.warn(`the embedding page's browser test is skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const itInBrowser = browserTest("the embedding page's browser test");
 
 // 8 rows of 9 images (query + 8 neighbours), each 28 px + a 1 px frame on each side, x3, 2 px gaps
 const CELL = (28 + 2) * 3 + 2;
@@ -238,16 +218,12 @@ describe('selfsup embed', () => {
     expect(Object.keys(line)).toEqual(expect.arrayContaining(['d', 'knn_top1', 'trainer_knn_top1', 'seconds', 'preset', 'step']));
   }, 240_000);
 
-  browserTest(
+  itInBrowser(
     'index.html in headless Chromium, network blocked: N points, a legend entry per class, the neighbours picture loaded',
     async () => {
-      expect(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`).toBe(true);
       const dir = await trained();
       const r = await embedCheckpoint(dir, { out: path.join(tmp, 'page'), limit: 120, umapEpochs: 50 });
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
         const requests: string[] = [];

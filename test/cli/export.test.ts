@@ -3,27 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import {
-  buildRun,
-  exportCheckpoint,
-  normalizeImages,
-  readCheckpoint,
-  resolveExperiment,
-  restoreTensors,
-  runExperiment,
-  stateTensors,
-  tf,
-  type Tensor4D,
-} from '../../cli/api.js';
+import { browserTest, launchChromium } from '../browser.js';
+import { exportCheckpoint, normalizeImages, runExperiment, tf, type Tensor4D } from '../../cli/api.js';
+import { rebuildFromCheckpoint } from '../helpers.js';
 
 /** selfsup's own h for NHWC pixels, built from the checkpoint here (independently of the exporter's check) */
 async function selfsupH(dir: string, pixels: Float32Array, shape: [number, number, number, number]): Promise<Float32Array> {
-  const { meta, values } = readCheckpoint(dir);
-  const { config, registry } = await resolveExperiment(meta.config as unknown as Record<string, unknown>, {});
-  const parts = await buildRun(config, { registry });
-  restoreTensors(meta, values, stateTensors(parts));
+  const parts = await rebuildFromCheckpoint(dir);
   return tf.tidy(() => parts.encoder.forward(normalizeImages(tf.tensor4d(pixels, shape) as Tensor4D, parts.info), false).h.dataSync() as Float32Array);
 }
 
@@ -62,11 +49,7 @@ const trained = (name: string) => {
   return runs.get(name)!;
 };
 
-// Debian's chromium, as in report.test.ts: skipped without it unless SELFSUP_REQUIRE_BROWSER=1 (CI)
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const browserTest = fs.existsSync(CHROMIUM) || process.env.SELFSUP_REQUIRE_BROWSER === '1' ? it : it.skip;
-if (!fs.existsSync(CHROMIUM) && process.env.SELFSUP_REQUIRE_BROWSER !== '1')
-  console.warn(`the tfjs export's browser test is skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const itInBrowser = browserTest("the tfjs export's browser test");
 const TFJS_BUNDLE = path.resolve('node_modules/@tensorflow/tfjs/dist/tf.min.js');
 
 const onnxModel = (file: string) => onnxProto.onnx.ModelProto.decode(fs.readFileSync(file));
@@ -125,20 +108,16 @@ describe('selfsup export', () => {
     }, 120_000);
   }
 
-  browserTest(
+  itInBrowser(
     "the tfjs export loads in Chromium (tf.loadGraphModel, tfjs's browser bundle, no network) and its h equals selfsup's in Node",
     async () => {
-      expect(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`).toBe(true);
       const dir = await trained('vit');
       const out = path.join(dir, 'tfjs-browser');
       await exportCheckpoint(dir, { format: 'tfjs', out });
       const n = 6;
       const px = Array.from({ length: n * 16 * 16 * 3 }, (_, i) => ((i * 104729) % 1009) / 1009);
       const ours = await selfsupH(dir, Float32Array.from(px), [n, 16, 16, 3]);
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         const served: string[] = [];

@@ -2,15 +2,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { browserTest, launchChromium } from '../browser.js';
 import { builtinPresets, createRegistry } from '../../cli/api.js';
 import { SweepStore, planSweep } from '../../cli/sweep-api.js';
 
-// Debian's chromium (apt-get install chromium); CHROMIUM_PATH overrides. Without it the browser test is
-// skipped, unless SELFSUP_REQUIRE_BROWSER=1 (.ci/run sets it after installing chromium): then it fails.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const browserTest = fs.existsSync(CHROMIUM) || process.env.SELFSUP_REQUIRE_BROWSER === '1' ? it : it.skip;
+const itInBrowser = browserTest("the sweep report's browser test");
 const BIN = path.resolve('dist/cli/main.js');
 const ARTIFACTS = path.resolve('test-artifacts');
 
@@ -52,17 +49,13 @@ describe('selfsup report', () => {
     expect(fs.readFileSync(path.join(dir, 'report.md'), 'utf8')).toContain('| linear | 2/2 | 8 | 75.50 ± 0.71 | 65.50 ± 0.71 |');
   });
 
-  browserTest('the HTML page renders in headless Chromium with no network: the table and the plots as SVG', async () => {
-    expect(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`).toBe(true);
+  itInBrowser('the HTML page renders in headless Chromium with no network: the table and the plots as SVG', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-report-'));
     await fakeSweep(dir);
     expect(spawnSync(process.execPath, [BIN, 'report', dir], { encoding: 'utf8' }).status).toBe(0);
     const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const requests: string[] = [];
