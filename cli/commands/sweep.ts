@@ -4,9 +4,13 @@ import { planSweep } from '../sweep-api.js';
 import { builtinSweeps } from './presets.js';
 import { SweepProgress } from '../sweep/progress.js';
 import { runSweep } from '../sweep/runner.js';
+import { runQueuedSweep } from '../queue/coordinator.js';
 
 export interface SweepFlags {
   workers: string;
+  queue?: string;
+  attempts: string;
+  connectSeconds: string;
   out?: string;
   retryFailed?: boolean;
   dryRun?: boolean;
@@ -33,13 +37,24 @@ export async function sweepCommand(spec: string, o: SweepFlags): Promise<void> {
       );
     return;
   }
+  const attempts = Number(o.attempts ?? 2);
+  if (!Number.isInteger(attempts) || attempts < 1) throw new SelfsupError(`--attempts must be a whole number, 1 or more (got '${o.attempts}')`, 2);
   const progress = new SweepProgress();
-  const summary = await runSweep(plan, {
-    outDir,
-    workers,
-    retryFailed: o.retryFailed,
-    onEvent: progress.onEvent,
-  });
+  const summary = o.queue
+    ? await runQueuedSweep(plan, {
+        outDir,
+        queue: o.queue,
+        attempts,
+        retryFailed: o.retryFailed,
+        onEvent: progress.onEvent,
+        connectSeconds: Number(o.connectSeconds),
+      })
+    : await runSweep(plan, {
+        outDir,
+        workers,
+        retryFailed: o.retryFailed,
+        onEvent: progress.onEvent,
+      });
   if (o.json) {
     const { report, ...rest } = summary;
     process.stdout.write(JSON.stringify({ ...rest, report: report.files }) + '\n');

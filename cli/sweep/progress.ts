@@ -19,7 +19,7 @@ export class SweepProgress {
   private failed = 0;
   private readonly started = performance.now();
   private readonly durations: number[] = [];
-  private readonly slots = new Map<number, { trial: PlannedTrial; step: number; totalSteps: number; loss: number; since: number }>();
+  private readonly slots = new Map<string, { trial: PlannedTrial; step: number; totalSteps: number; loss: number; since: number }>();
   private workers = 1;
   private drawn = 0;
   private timer?: NodeJS.Timeout;
@@ -57,7 +57,13 @@ export class SweepProgress {
                 .map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`)
                 .join(', ')
             : `FAILED: ${e.error}`;
-        this.line(`[worker ${e.worker}] trial ${e.trial.index} ${e.trial.label}: ${e.status} in ${clock(e.seconds)}${what ? ` (${what})` : ''}`);
+        const notes = [
+          e.resumedFrom ? `resumed from step ${e.resumedFrom}` : '',
+          e.attempts && e.attempts > 1 ? `attempt ${e.attempts}` : '',
+        ].filter(Boolean);
+        this.line(
+          `[worker ${e.worker}] trial ${e.trial.index} ${e.trial.label}: ${e.status} in ${clock(e.seconds)}${what ? ` (${what})` : ''}${notes.length ? ` [${notes.join(', ')}]` : ''}`,
+        );
         break;
       }
       case 'end':
@@ -81,7 +87,7 @@ export class SweepProgress {
 
   private workerLines(): string[] {
     return [...this.slots.entries()]
-      .sort(([a], [b]) => a - b)
+      .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
       .map(
         ([w, s]) =>
           `  worker ${w}: trial ${s.trial.index} ${s.trial.label} | step ${s.step}/${s.totalSteps || '?'}${Number.isFinite(s.loss) ? ` loss ${s.loss.toFixed(4)}` : ''} | ${clock((performance.now() - s.since) / 1000)}`,

@@ -1,12 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { asEnvironmentError, packageRoot } from '../../core/index.js';
+import { asEnvironmentError } from '../../core/index.js';
 import { SweepStore, writeReport, type PlannedTrial, type SweepPlan, type TrialOutcome } from '../../core/sweep/index.js';
 import { acquireLock } from '../../core/util/lock.js';
 import { makeDirs } from '../../core/util/make-dirs.js';
-import type { RunTrialMessage, WorkerMessage } from './protocol.js';
+import { TrialProcess } from './trial-process.js';
 
 export interface SweepOptions {
   /** the sweep directory: sweep.db, report.md/html, trials/<hash>/ */
@@ -23,9 +22,22 @@ export interface SweepOptions {
 
 export type SweepEvent =
   | { type: 'start'; name: string; total: number; todo: number; finished: number; workers: number }
-  | { type: 'trial-start'; worker: number; trial: PlannedTrial }
-  | { type: 'trial-progress'; worker: number; trial: PlannedTrial; step: number; totalSteps: number; loss: number }
-  | { type: 'trial-end'; worker: number; trial: PlannedTrial; status: 'done' | 'failed'; seconds: number; error?: string; outcome?: TrialOutcome }
+  /** `worker`: the slot ('1', '2', ...) locally; `host/pid#slot` for a queue worker */
+  | { type: 'trial-start'; worker: string; trial: PlannedTrial }
+  | { type: 'trial-progress'; worker: string; trial: PlannedTrial; step: number; totalSteps: number; loss: number }
+  | {
+      type: 'trial-end';
+      worker: string;
+      trial: PlannedTrial;
+      status: 'done' | 'failed';
+      seconds: number;
+      error?: string;
+      outcome?: TrialOutcome;
+      /** the checkpoint step the trial resumed from (0 or absent: from the start) */
+      resumedFrom?: number;
+      /** times a worker started it (a retry after a worker died counts) */
+      attempts?: number;
+    }
   | { type: 'end'; summary: SweepSummary };
 
 export interface SweepSummary {
@@ -46,14 +58,22 @@ export interface SweepSummary {
   report: { files: string[]; markdown: string };
 }
 
-const defaultWorker = () => path.join(packageRoot(), 'dist', 'cli', 'sweep-worker.js');
+/**
+ * The environment of trial processes: the machine's cores shared out, N processes on C cores get
+ * C / N threads each, native or wasm (unless the user set them).
+ */
+export function trialProcessEnv(processes: number): NodeJS.ProcessEnv {
+  const threads = process.env.SELFSUP_THREADS ?? process.env.SELFSUP_WASM_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / processes)));
+  return { ...process.env, SELFSUP_WASM_THREADS: process.env.SELFSUP_WASM_THREADS ?? threads, SELFSUP_THREADS: threads };
+}
 
 /**
  * Run a planned sweep: record every trial in the store, then train the unfinished ones in `workers`
  * forked processes, committing each result as it comes. A failing trial is recorded with its error
  * and the others go on; a worker that dies is replaced. Interrupting (SIGINT/SIGTERM) puts running
- * trials back to pending; a SIGKILL leaves them `running`, and the next run treats them as pending.
- * Writes report.md and report.html at the end.
+ * trials back to pending; a SIGKILL leaves them `running`, and the next run treats them as pending:
+ * each resumes from its last checkpoint (`train.checkpointEvery`). Writes report.md and report.html
+ * at the end.
  */
 export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
@@ -65,12 +85,12 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
   const unlock = acquireLock(opts.outDir);
   const store = new SweepStore(opts.outDir);
   const emit = (e: SweepEvent) => opts.onEvent?.(e);
-  const workers: ChildProcess[] = [];
+  const procs: TrialProcess[] = [];
   const running = new Map<number, PlannedTrial>();
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupted = true;
-    for (const w of workers) w.kill('SIGKILL');
+    for (const p of procs) p.kill();
     for (const t of running.values()) store.release(t.hash);
     store.close();
     unlock();
@@ -87,6 +107,8 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
       opts.retryFailed,
     );
     const queue = plan.trials.filter((t) => unfinished.has(t.hash));
+    // a failed trial run again (--retry-failed) starts over; a stopped one resumes from its checkpoint
+    const failedBefore = new Set(store.trials(unfinished).filter((t) => t.status === 'failed').map((t) => t.hash));
     const todo = queue.length;
     const nWorkers = Math.max(1, Math.min(opts.workers ?? 1, todo));
     let done = 0;
@@ -100,75 +122,38 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
       workers: todo ? nWorkers : 0,
     });
 
-    const script = opts.workerScript ?? defaultWorker();
-    // the cores are shared out: N workers on C cores get C / N threads each, native or wasm (unless set by the user)
-    const threadsPerWorker =
-      process.env.SELFSUP_THREADS ?? process.env.SELFSUP_WASM_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / nWorkers)));
     const logDir = path.join(opts.outDir, 'workers');
     fs.mkdirSync(logDir, { recursive: true });
-    const spawn = (slot: number) => {
-      const fd = fs.openSync(path.join(logDir, `worker-${slot}.log`), 'a');
-      const w = fork(script, [], {
-        stdio: ['ignore', fd, fd, 'ipc'],
-        env: {
-          ...process.env,
-          SELFSUP_SWEEP_WORKER: String(slot),
-          SELFSUP_WASM_THREADS: process.env.SELFSUP_WASM_THREADS ?? threadsPerWorker,
-          SELFSUP_THREADS: threadsPerWorker,
-        },
-      });
-      fs.closeSync(fd);
-      workers[slot - 1] = w;
-      return w;
-    };
-
-    /** One slot: take trials off the queue until it is empty; replace the worker if it dies. */
+    const env = trialProcessEnv(nWorkers);
+    /** One slot: take trials off the queue until it is empty (its process is replaced if it dies). */
     const serve = async (slot: number) => {
-      let w = spawn(slot);
+      const worker = String(slot);
+      const proc = new TrialProcess(path.join(logDir, `worker-${slot}.log`), { ...env, SELFSUP_SWEEP_WORKER: worker }, opts.workerScript);
+      procs.push(proc);
       while (queue.length && !interrupted) {
         const trial = queue.shift()!;
         const outDir = path.join(opts.outDir, 'trials', trial.hash);
         store.markRunning(trial.hash, slot);
         running.set(slot, trial);
-        emit({ type: 'trial-start', worker: slot, trial });
+        emit({ type: 'trial-start', worker, trial });
         const started = performance.now();
-        const result = await new Promise<{ ok: true; outcome: TrialOutcome } | { ok: false; error: string; died: boolean }>((resolve) => {
-          const onMessage = (m: WorkerMessage) => {
-            if (m.type === 'progress' && m.hash === trial.hash)
-              emit({ type: 'trial-progress', worker: slot, trial, step: m.step, totalSteps: m.totalSteps, loss: m.loss });
-            else if (m.type === 'done' && m.hash === trial.hash) finish({ ok: true, outcome: m.outcome });
-            else if (m.type === 'failed' && m.hash === trial.hash) finish({ ok: false, error: m.error, died: false });
-          };
-          const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-            finish({
-              ok: false,
-              error: `the worker process exited (${signal ? `signal ${signal}` : `code ${code}`}) during this trial; see ${path.join(logDir, `worker-${slot}.log`)}`,
-              died: true,
-            });
-          const finish = (r: Parameters<typeof resolve>[0]) => {
-            w.off('message', onMessage);
-            w.off('exit', onExit);
-            resolve(r);
-          };
-          w.on('message', onMessage);
-          w.on('exit', onExit);
-          w.send({ type: 'run', hash: trial.hash, config: trial.config, outDir } satisfies RunTrialMessage);
-        });
+        const result = await proc.run({ type: 'run', hash: trial.hash, config: trial.config, outDir, fresh: failedBefore.has(trial.hash) }, (p) =>
+          emit({ type: 'trial-progress', worker, trial, step: p.step, totalSteps: p.totalSteps, loss: p.loss }),
+        );
         if (interrupted) return;
         running.delete(slot);
         const seconds = (performance.now() - started) / 1000;
         if (result.ok) {
           store.commitDone(trial.hash, result.outcome);
           done++;
-          emit({ type: 'trial-end', worker: slot, trial, status: 'done', seconds, outcome: result.outcome });
+          emit({ type: 'trial-end', worker, trial, status: 'done', seconds, outcome: result.outcome, resumedFrom: result.resumedFrom });
         } else {
           store.commitFailed(trial.hash, result.error, seconds);
           failed++;
-          emit({ type: 'trial-end', worker: slot, trial, status: 'failed', seconds, error: result.error });
-          if (result.died) w = spawn(slot);
+          emit({ type: 'trial-end', worker, trial, status: 'failed', seconds, error: result.error });
         }
       }
-      w.disconnect();
+      proc.close();
     };
     if (todo) await Promise.all(Array.from({ length: nWorkers }, (_, i) => serve(i + 1)));
     store.close();
@@ -192,7 +177,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (store.db.open) store.close();
-    for (const w of workers) if (w.connected) w.disconnect();
+    for (const p of procs) p.close();
     unlock();
   }
 }

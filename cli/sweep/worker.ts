@@ -1,16 +1,29 @@
 /**
- * A sweep worker process (forked by the runner, one tfjs backend each): trains the trials the runner
- * sends, one at a time, and reports progress and outcomes over IPC. It never writes the results
- * store. It exits when the runner goes away (the IPC channel closes), so killing the runner never
- * leaves orphans training.
+ * A trial process (forked by the local sweep runner or by a queue worker, one tfjs backend each):
+ * trains the trials its parent sends, one at a time, and reports progress and outcomes over IPC. It
+ * never writes the results store. A trial whose directory holds its checkpoint (its last process was
+ * killed) resumes from it. It exits when its parent goes away (the IPC channel closes), so killing
+ * the parent never leaves orphans training.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRegistry, loadExternalPlugins, selectBackend, stateTensors, tf, train, type BackendChoice, type Callback } from '../api.js';
+import {
+  CHECKPOINT_FILE,
+  EnvironmentError,
+  SelfsupError,
+  createRegistry,
+  loadExternalPlugins,
+  selectBackend,
+  stateTensors,
+  tf,
+  train,
+  type BackendChoice,
+  type Callback,
+} from '../api.js';
 import type { RunTrialMessage, WorkerMessage } from './protocol.js';
 
 const send = (m: WorkerMessage) => process.send?.(m);
-// the runner is gone (killed): stop at once rather than finish a trial nobody will record
+// the parent is gone (killed): stop at once rather than finish a trial nobody will record
 const parent = process.ppid;
 const orphaned = () => !process.connected || process.ppid !== parent;
 process.on('disconnect', () => process.exit(0));
@@ -21,9 +34,20 @@ let backend: BackendChoice | undefined;
 let backendFor = '';
 let queue = Promise.resolve();
 
+/** The checkpoint's step in `dir`, or 0 where there is none (or it cannot be read: the trial starts over). */
+function checkpointStep(dir: string): number {
+  try {
+    const step = Number(JSON.parse(fs.readFileSync(path.join(dir, CHECKPOINT_FILE), 'utf8')).step);
+    return Number.isInteger(step) && step > 0 ? step : 0;
+  } catch {
+    return 0;
+  }
+}
+
 async function runTrial(m: RunTrialMessage): Promise<void> {
   const t0 = performance.now();
-  fs.rmSync(m.outDir, { recursive: true, force: true });
+  const resumeAt = m.fresh ? 0 : checkpointStep(m.outDir);
+  if (!resumeAt) fs.rmSync(m.outDir, { recursive: true, force: true });
   fs.mkdirSync(m.outDir, { recursive: true });
   const logFile = path.join(m.outDir, 'train.log');
   const log = (line: string) => fs.appendFileSync(logFile, `${line}\n`);
@@ -45,18 +69,28 @@ async function runTrial(m: RunTrialMessage): Promise<void> {
         send({ type: 'progress', hash: m.hash, step: s.step, totalSteps: s.totalSteps, loss: s.loss, epoch: s.epoch });
       },
     };
-    // the trial's own directory, made afresh above (it holds train.log): force
-    const r = await train(m.config, { registry, outDir: m.outDir, backendReady: backend, callbacks: [progress], log, force: true });
+    // the trial's own directory: continue its checkpoint, or (made afresh above) force
+    const r = await train(m.config, {
+      registry,
+      outDir: m.outDir,
+      backendReady: backend,
+      callbacks: [progress],
+      log,
+      ...(resumeAt ? { resume: m.outDir } : { force: true }),
+    });
     tf.dispose([...new Set(stateTensors(r.parts).values())]);
     send({
       type: 'done',
       hash: m.hash,
       outcome: { backend: r.backend, steps: r.steps, seconds: r.seconds, trainSeconds: r.trainSeconds, final: { ...r.eval, loss: r.loss }, history: r.history },
+      resumedFrom: resumeAt,
     });
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     log(`failed: ${e instanceof Error ? e.stack : error}`);
-    send({ type: 'failed', hash: m.hash, error, seconds: (performance.now() - t0) / 1000 });
+    // the machine said no (a lock, a full disk): another attempt may work; anything else would fail again
+    const retryable = e instanceof EnvironmentError || !(e instanceof SelfsupError);
+    send({ type: 'failed', hash: m.hash, error, seconds: (performance.now() - t0) / 1000, retryable });
   }
 }
 

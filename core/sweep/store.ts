@@ -18,6 +18,8 @@ export interface TrialRow {
   status: TrialStatus;
   error: string | null;
   worker: number | null;
+  /** the queue worker that ran it (`host/pid#slot`); null for a local run */
+  host: string | null;
   backend: string | null;
   attempts: number;
   startedAt: string | null;
@@ -37,6 +39,14 @@ export interface TrialOutcome {
   final: Record<string, number>;
   /** per-epoch records: `{ epoch, step, loss, ...monitor metrics }` */
   history: Array<Record<string, number>>;
+}
+
+/** What a queue knows about a trial besides its outcome. */
+export interface TrialCommitExtra {
+  /** times a worker started it (the queue's count: a retry after a worker died counts) */
+  attempts?: number;
+  /** the queue worker that ran it (`host/pid#slot`) */
+  host?: string;
 }
 
 export const STORE_FILE = 'sweep.db';
@@ -69,11 +79,14 @@ export class SweepStore {
         hash TEXT PRIMARY KEY, idx INTEGER NOT NULL, label TEXT NOT NULL, axes TEXT NOT NULL, seed INTEGER NOT NULL,
         config TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('pending','running','done','failed')),
         error TEXT, worker INTEGER, backend TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-        started_at TEXT, finished_at TEXT, seconds REAL, train_seconds REAL, steps INTEGER);
+        started_at TEXT, finished_at TEXT, seconds REAL, train_seconds REAL, steps INTEGER, host TEXT);
       CREATE TABLE IF NOT EXISTS metrics (
         hash TEXT NOT NULL REFERENCES trials(hash), scope TEXT NOT NULL CHECK (scope IN ('final','epoch')),
         epoch INTEGER NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (hash, scope, epoch, name));
     `);
+    // stores made before trials ran on queue workers have no host column
+    const columns = this.db.prepare('PRAGMA table_info(trials)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'host')) this.db.exec('ALTER TABLE trials ADD COLUMN host TEXT');
   }
 
   setMeta(values: Record<string, unknown>): void {
@@ -104,10 +117,11 @@ export class SweepStore {
     })();
   }
 
-  markRunning(hash: string, worker: number): void {
+  /** A worker started the trial: `worker` is a local slot, `host` a queue worker's `host/pid#slot`. */
+  markRunning(hash: string, worker: number | null, host: string | null = null): void {
     this.db
-      .prepare("UPDATE trials SET status = 'running', worker = ?, attempts = attempts + 1, started_at = ?, error = NULL WHERE hash = ?")
-      .run(worker, new Date().toISOString(), hash);
+      .prepare("UPDATE trials SET status = 'running', worker = ?, host = ?, attempts = attempts + 1, started_at = ?, error = NULL WHERE hash = ?")
+      .run(worker, host, new Date().toISOString(), hash);
   }
 
   /** Put a running trial back to pending (the runner was interrupted). */
@@ -115,8 +129,12 @@ export class SweepStore {
     this.db.prepare("UPDATE trials SET status = 'pending', worker = NULL WHERE hash = ? AND status = 'running'").run(hash);
   }
 
-  /** Commit a finished trial: its metrics and its status in one transaction. */
-  commitDone(hash: string, r: TrialOutcome): void {
+  /**
+   * Commit a finished trial: its metrics and its status in one transaction. Committing the same trial
+   * again (a queue delivers at least once) replaces it: still one row, one set of metrics. `extra`:
+   * the queue's count of attempts and the worker that ran it.
+   */
+  commitDone(hash: string, r: TrialOutcome, extra: TrialCommitExtra = {}): void {
     const put = this.db.prepare('INSERT INTO metrics (hash, scope, epoch, name, value) VALUES (?, ?, ?, ?, ?)');
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM metrics WHERE hash = ?').run(hash);
@@ -127,16 +145,23 @@ export class SweepStore {
       this.db
         .prepare("UPDATE trials SET status = 'done', error = NULL, backend = ?, steps = ?, seconds = ?, train_seconds = ?, finished_at = ? WHERE hash = ?")
         .run(r.backend, r.steps, r.seconds, r.trainSeconds, new Date().toISOString(), hash);
+      this.applyExtra(hash, extra);
     })();
   }
 
-  commitFailed(hash: string, error: string, seconds: number): void {
+  commitFailed(hash: string, error: string, seconds: number, extra: TrialCommitExtra = {}): void {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM metrics WHERE hash = ?').run(hash);
       this.db
         .prepare("UPDATE trials SET status = 'failed', error = ?, seconds = ?, finished_at = ? WHERE hash = ?")
         .run(error, seconds, new Date().toISOString(), hash);
+      this.applyExtra(hash, extra);
     })();
+  }
+
+  private applyExtra(hash: string, extra: TrialCommitExtra): void {
+    if (extra.attempts !== undefined) this.db.prepare('UPDATE trials SET attempts = ? WHERE hash = ?').run(extra.attempts, hash);
+    if (extra.host !== undefined) this.db.prepare('UPDATE trials SET host = ? WHERE hash = ?').run(extra.host, hash);
   }
 
   /** Hashes still to run among `hashes` (pending; also failed ones with `retryFailed`). */
@@ -161,6 +186,7 @@ export class SweepStore {
         status: r.status,
         error: r.error,
         worker: r.worker,
+        host: r.host ?? null,
         backend: r.backend,
         attempts: r.attempts,
         startedAt: r.started_at,

@@ -53,6 +53,14 @@ export class RunState {
     this.rng = Rng.fromState(meta.rng);
     for (const [key, state] of Object.entries(meta.rngs ?? {})) this.parts.rngs.get(key)?.restore(state);
     this.history = meta.history;
+    // the last epoch's loss and step means, which the final evaluation reports (z_std): a run resumed
+    // at its end (killed during the final evaluation) reports what the uninterrupted run did
+    const last = this.history[this.history.length - 1];
+    if (last && last.step === this.step) {
+      const { epoch: _e, step: _s, loss, ...means } = last;
+      this.lastEpochLoss = loss ?? NaN;
+      this.lastMeans = means;
+    }
     if (meta.partialEpoch) this.partial = EpochMeans.from(meta.partialEpoch);
     log(`resumed from ${dir}${previous ? ' (the checkpoint before the last)' : ''} at step ${this.step} (epoch ${meta.epoch})`);
   }

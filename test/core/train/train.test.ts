@@ -36,6 +36,17 @@ describe('training', () => {
     expect(first.losses).toEqual(full.losses.slice(0, 4));
   });
 
+  it('a run resumed at its end (killed during the final evaluation) reports what the finished run did: loss, evaluation and collapse monitor', async () => {
+    const dir = tmp();
+    const full = await runExperiment(tinySimclr(), { outDir: dir });
+    expect(full.eval.z_std).toBeGreaterThan(0);
+    const again = await runExperiment('', { resume: dir });
+    expect(again.steps).toBe(full.steps);
+    expect(again.loss).toBe(full.loss);
+    expect(again.eval).toEqual(full.eval);
+    expect(again.history).toEqual(full.history);
+  });
+
   it.each([
     [
       'MoCo (momentum target with Shuffle BN, queue)',
