@@ -30,6 +30,7 @@ export default defineConfig([
       'bench/memory-soak': 'bench/memory-soak.ts',
       'bench/export': 'bench/export.ts',
       'bench/stream-folder': 'bench/stream-folder.ts',
+      'bench/queue-sweep': 'bench/queue-sweep.ts',
     },
     format: ['esm'],
     shims: true,

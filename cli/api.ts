@@ -146,6 +146,8 @@ export interface RunOptions extends ResolveOptions {
   previous?: boolean;
   /** checkpoint and stop on SIGINT/SIGTERM (see TrainOptions.handleSignals) */
   handleSignals?: boolean;
+  /** with `resume`: a run at its budget is evaluated instead of refused (see TrainOptions.finishIfDone) */
+  finishIfDone?: boolean;
 }
 
 /** Resolve and train. With `resume`, the checkpoint's own config is the source. */
@@ -163,6 +165,7 @@ export async function runExperiment(source: string | Record<string, unknown>, op
     log: opts.log,
     force: opts.force,
     handleSignals: opts.handleSignals,
+    finishIfDone: opts.finishIfDone,
   }).catch((e) => {
     // the checkpoint is fine: the --set values made another model than the one it holds
     if (opts.resume && opts.sets?.length && e instanceof DataError && e.message.startsWith('checkpoint does not match this model')) {

@@ -16,7 +16,6 @@ import { reportCommand } from './commands/report.js';
 import { schemaCommand } from './commands/schema.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
-import { workerCommand } from './commands/worker.js';
 import { validateCommand } from './commands/validate.js';
 import { selfsupVersion } from './version.js';
 
@@ -161,7 +160,7 @@ program
   .addOption(new Option('--backend <name>', "train every trial on this backend instead of its config's (tensorflow, webgpu, native, wasm, cpu)"))
   .option('--artifacts <dir>', "where trials train (<dir>/<hash>/: checkpoint, train.log); on storage shared by the workers a retried trial resumes from its checkpoint on any machine", 'selfsup-trials')
   .option('--lock-seconds <s>', 'a worker silent this long is stalled and its trials are retried elsewhere', '30')
-  .action((o) => workerCommand(o));
+  .action(async (o) => (await import('./commands/worker.js')).workerCommand(o));
 program
   .command('bench')
   .description(

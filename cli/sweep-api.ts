@@ -9,3 +9,7 @@
  */
 export * from '../core/sweep/index.js';
 export { runSweep, type SweepOptions, type SweepEvent, type SweepSummary } from './sweep/runner.js';
+export { runQueuedSweep, type QueuedSweepOptions, type QueuedSweepSummary, type QueueOverhead } from './queue/coordinator.js';
+export { startQueueWorker, type QueueWorkerOptions, type QueueWorkerHandle } from './queue/worker.js';
+export { parseQueueUrl, QUEUE_NAME, type QueueTarget } from './queue/connection.js';
+export type { TrialJobData, TrialJobProgress, TrialJobResult } from './queue/job.js';

@@ -1,19 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { it } from 'vitest';
+import { REDIS_SERVER, ping, type TestRedis } from './redis-server.js';
+
+export { REDIS_SERVER, TestRedis, freePort } from './redis-server.js';
 
 /**
  * Redis for the queue tests: Debian's redis-server (apt-get install redis-server). The tests start
  * their own servers on free loopback ports (so one can be stopped and started mid-sweep); where
  * redis-server is missing they are skipped with the reason printed, unless SELFSUP_REQUIRE_REDIS=1
- * (.ci/run sets it after installing redis-server): then they fail.
+ * (.ci/run sets it after installing redis-server): then they fail. `it` where redis-server is there
+ * or required, else `it.skip` with `what` printed as skipped.
  */
-export const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? (spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim() || '/usr/bin/redis-server');
-
-/** `it` where redis-server is there or required, else `it.skip` with `what` printed as skipped. */
 export function redisTest(what: string): typeof it | typeof it.skip {
   if (fs.existsSync(REDIS_SERVER) || process.env.SELFSUP_REQUIRE_REDIS === '1') return it;
   if (what) console.warn(`${what} skipped: redis-server not found (apt-get install redis-server)`);
@@ -41,80 +38,3 @@ export async function sharedRedis(start: () => Promise<TestRedis>): Promise<Redi
   return start();
 }
 
-/** A free TCP port on `host`. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether something answers PING at host:port (with `password`). */
-export function ping(port: number, host = '127.0.0.1', password?: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, host);
-    let buf = '';
-    sock.setTimeout(1000, () => (sock.destroy(), resolve(false)));
-    sock.on('error', () => resolve(false));
-    sock.on('connect', () => sock.write(`${password ? `AUTH ${password}\r\n` : ''}PING\r\n`));
-    sock.on('data', (d) => {
-      buf += d.toString();
-      if (buf.includes('+PONG')) {
-        sock.destroy();
-        resolve(true);
-      } else if (buf.includes('-')) {
-        sock.destroy();
-        resolve(false);
-      }
-    });
-  });
-}
-
-/** A test's own redis-server: no persistence (as CI's), stoppable and restartable on the same port. */
-export class TestRedis {
-  private proc?: ChildProcess;
-  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-redis-'));
-
-  private constructor(
-    readonly port: number,
-    readonly bind: string,
-    readonly password?: string,
-  ) {}
-
-  static async start(opts: { bind?: string; password?: string } = {}): Promise<TestRedis> {
-    const r = new TestRedis(await freePort(), opts.bind ?? '127.0.0.1', opts.password);
-    await r.start();
-    return r;
-  }
-
-  /** redis://[:password@]127.0.0.1:port/db */
-  url(db = 0, host = '127.0.0.1'): string {
-    return `redis://${this.password ? `:${encodeURIComponent(this.password)}@` : ''}${host}:${this.port}/${db}`;
-  }
-
-  async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', this.bind, '--save', '', '--appendonly', 'no', '--dir', this.dir, '--protected-mode', 'no'];
-    if (this.password) args.push('--requirepass', this.password);
-    this.proc = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      if (await ping(this.port, this.bind === '0.0.0.0' ? '127.0.0.1' : this.bind, this.password)) return;
-      await sleep(50);
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
-  }
-
-  /** Stop the server at once (its data, all in memory, is gone). */
-  async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
-  }
-}

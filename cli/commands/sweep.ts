@@ -4,7 +4,6 @@ import { planSweep } from '../sweep-api.js';
 import { builtinSweeps } from './presets.js';
 import { SweepProgress } from '../sweep/progress.js';
 import { runSweep } from '../sweep/runner.js';
-import { runQueuedSweep } from '../queue/coordinator.js';
 
 export interface SweepFlags {
   workers: string;
@@ -40,8 +39,9 @@ export async function sweepCommand(spec: string, o: SweepFlags): Promise<void> {
   const attempts = Number(o.attempts ?? 2);
   if (!Number.isInteger(attempts) || attempts < 1) throw new SelfsupError(`--attempts must be a whole number, 1 or more (got '${o.attempts}')`, 2);
   const progress = new SweepProgress();
+  // BullMQ and ioredis load only for sweeps through a queue
   const summary = o.queue
-    ? await runQueuedSweep(plan, {
+    ? await (await import('../queue/coordinator.js')).runQueuedSweep(plan, {
         outDir,
         queue: o.queue,
         attempts,

@@ -53,7 +53,8 @@ export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env)
 
 /** `url` with any password replaced by `***`. */
 export function redact(url: string): string {
-  return url.replace(/^(\w+:\/\/)([^@/]*)@/, (_, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.split(':')[0]}:***` : auth}@`);
+  // user:password@ wherever it is (also in a string that is not a valid URL)
+  return url.replace(/([^\s/@:]*):([^\s/@]*)@/, '$1:***@');
 }
 
 /**

@@ -159,10 +159,14 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
     /** Look at one trial's job: collect it if finished, enqueue it (again) if the queue does not hold it. */
     const check = async (hash: string, first: boolean) => {
       const job = await queue.getJob(hash);
-      const state = job ? await job.getState() : 'unknown';
-      if (state === 'completed' || (state === 'failed' && !(first && failedBefore.has(hash)))) return collect(job!, state);
-      if (job && state !== 'unknown') return;
-      if (job) await job.remove().catch(() => {});
+      let state = job ? await job.getState() : 'unknown';
+      // --retry-failed: a failed trial's job still in Redis is replaced by a fresh one
+      if (job && state === 'failed' && first && failedBefore.has(hash)) {
+        await job.remove();
+        state = 'unknown';
+      }
+      if (state === 'completed' || state === 'failed') return collect(job!, state);
+      if (state !== 'unknown') return;
       const trial = byHash.get(hash)!;
       if (!first) {
         reenqueued++;

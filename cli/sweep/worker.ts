@@ -76,7 +76,8 @@ async function runTrial(m: RunTrialMessage): Promise<void> {
       backendReady: backend,
       callbacks: [progress],
       log,
-      ...(resumeAt ? { resume: m.outDir } : { force: true }),
+      // a trial killed during its final evaluation (its budget spent) is evaluated, not refused
+      ...(resumeAt ? { resume: m.outDir, finishIfDone: true } : { force: true }),
     });
     tf.dispose([...new Set(stateTensors(r.parts).values())]);
     send({

@@ -61,7 +61,13 @@ export class RunState {
       this.lastEpochLoss = loss ?? NaN;
       this.lastMeans = means;
     }
-    if (meta.partialEpoch) this.partial = EpochMeans.from(meta.partialEpoch);
+    if (meta.partialEpoch) {
+      this.partial = EpochMeans.from(meta.partialEpoch);
+      // stopped inside an epoch (a step or time budget): the final evaluation reports its means so far
+      const { loss, ...means } = this.partial.means();
+      this.lastEpochLoss = loss ?? NaN;
+      this.lastMeans = means;
+    }
     log(`resumed from ${dir}${previous ? ' (the checkpoint before the last)' : ''} at step ${this.step} (epoch ${meta.epoch})`);
   }
 

@@ -34,6 +34,11 @@ export interface TrainOptions {
   /** start a new run in `outDir` even though it is not empty (the run's own files are replaced, nothing else) */
   force?: boolean;
   /**
+   * with `resume`: a run already at its budget (`train.maxSteps`, `train.maxSeconds`) goes straight
+   * to its final evaluation instead of being refused (a sweep trial killed during that evaluation)
+   */
+  finishIfDone?: boolean;
+  /**
    * On SIGINT or SIGTERM, finish the step, write a checkpoint and end with an InterruptedError that
    * says where to resume (the CLI's `train`); a second signal exits at once. Off by default: a
    * library's caller owns its process's signals.
@@ -104,7 +109,8 @@ async function trainIn(
   const run = new RunState(parts, opts, backend.name);
   run.signals = signals;
   if (opts.resume) run.resumeFrom(opts.resume, log, opts.previous);
-  if (opts.resume && run.budgetSpent()) {
+  if (opts.resume && run.budgetSpent() && opts.finishIfDone) run.stopped = true;
+  else if (opts.resume && run.budgetSpent()) {
     const { maxSteps, maxSeconds } = config.train;
     throw new ConfigError([
       {

@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { builtinPresets, createRegistry } from '../../cli/api.js';
 import { planSweep } from '../../cli/sweep-api.js';
-import { afterAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../cli/queue/connection.js';
 import { TestRedis, freePort, redisTest, sharedRedis, type RedisEndpoint } from '../redis.js';
 
@@ -205,7 +205,7 @@ describe('selfsup sweep --queue (BullMQ on Redis)', () => {
       ),
     ].join('\n');
     fs.mkdirSync('bench/results', { recursive: true });
-    fs.writeFileSync('bench/results/queue-kills.md', `# The queue's kill matrix\n\n${new Date().toISOString()}, \`SELFSUP_QUEUE_KILLS=${ROUNDS} npx vitest run test/cli/queue.test.ts\`\n\n${table}\n`);
+    fs.writeFileSync('bench/results/queue-kills.md', `# The queue's kill matrix\n\n${new Date().toISOString()}, ${os.cpus()[0].model}, \`SELFSUP_QUEUE_KILLS=${ROUNDS} npx vitest run test/cli/queue.test.ts\`\n\n${table}\n`);
     console.log(table);
   });
 
@@ -369,6 +369,10 @@ describe('selfsup sweep --queue (BullMQ on Redis)', () => {
       ['failed', 1],
     ]);
     expect(s.trials[1].error).toMatch(/loss became NaN/);
+    // --retry-failed runs it again, from the start, and only it
+    const again = await sweep(spec, dir, url, '--retry-failed').done;
+    expect(again.code).toBe(3);
+    expect(summaryOf(again)).toMatchObject({ total: 2, done: 0, failed: 1, skipped: 1 });
 
     const port = await freePort();
     const down = await sweep(HEADS, tmp(), `redis://127.0.0.1:${port}/0`, '--connect-seconds', '2').done;
@@ -412,6 +416,34 @@ describe('selfsup sweep --queue (BullMQ on Redis)', () => {
     expect(wrong.code).toBe(5);
     expect(wrong.err).toContain(`cannot reach Redis at redis://127.0.0.1:${own.port}/0`);
     expect(wrong.err).not.toContain(secret);
+  });
+
+  it('local sweeps too: a trial killed with its runner (SIGKILL) resumes from its checkpoint when the sweep runs again', async () => {
+    const dir = tmp('local');
+    const runner = spawn(process.execPath, [BIN, 'sweep', KILL, '--workers', '2', '--out', dir], { env: ENV, detached: true, stdio: 'ignore' });
+    const trials = path.join(dir, 'trials');
+    let killedAt = 0;
+    await until('a trial 2 epochs in', () => {
+      for (const hash of fs.existsSync(trials) ? fs.readdirSync(trials) : []) {
+        try {
+          const step = JSON.parse(fs.readFileSync(path.join(trials, hash, 'checkpoint.json'), 'utf8')).step as number;
+          if (step >= 8 && step < 36) killedAt = step;
+        } catch {
+          // not started yet
+        }
+      }
+      return killedAt > 0;
+    });
+    const exited = new Promise((r) => runner.once('exit', r));
+    process.kill(-runner.pid!, 'SIGKILL');
+    await exited;
+    const r = spawnSync(process.execPath, [BIN, 'sweep', KILL, '--workers', '2', '--out', dir, '--json'], { encoding: 'utf8', env: ENV });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resumed from step \d+/);
+    const resumed = fs.readdirSync(trials).filter((h) => /resumed from .* at step \d+/.test(fs.readFileSync(path.join(trials, h, 'train.log'), 'utf8')));
+    expect(resumed.length).toBeGreaterThan(0);
+    // exact resume: the results of a sweep never killed
+    expect(readStore(dir).metrics).toEqual(localReference(KILL).metrics);
   });
 
   // workers on the project's own test hosts: network namespaces joined to the host by veth pairs

@@ -45,6 +45,17 @@ describe('training', () => {
     expect(again.loss).toBe(full.loss);
     expect(again.eval).toEqual(full.eval);
     expect(again.history).toEqual(full.history);
+
+    // stopped inside an epoch by its budget (maxSteps 6 of 4-step epochs): refused as a resume, and
+    // with finishIfDone evaluated as the finished run was, its partial epoch's loss included
+    const budget = tmp();
+    const stopped = await runExperiment(tinySimclr({ train: { epochs: 3, batchSize: 16, checkpointEvery: 1, maxSteps: 6 } }), { outDir: budget });
+    expect(stopped.steps).toBe(6);
+    await expect(runExperiment('', { resume: budget })).rejects.toThrow(/already at step 6, its budget \(train.maxSteps=6\)/);
+    const finished = await runExperiment('', { resume: budget, finishIfDone: true });
+    expect(finished.steps).toBe(6);
+    expect(finished.loss).toBe(stopped.loss);
+    expect(finished.eval).toEqual(stopped.eval);
   });
 
   it.each([
