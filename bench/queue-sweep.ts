@@ -82,12 +82,16 @@ try {
   const enqueuedBytes = ((await usedMemory(mem)) - before) / jobs.length;
   waiting.kill('SIGINT');
   await waiting.done.catch(() => {});
-  log(`${jobs.length} waiting jobs: MEMORY USAGE median ${median(perWaiting)} bytes; used_memory +${enqueuedBytes.toFixed(0)} bytes per job (with the queue's indexes)`);
+  log(
+    `${jobs.length} waiting jobs: MEMORY USAGE median ${median(perWaiting)} bytes; used_memory +${enqueuedBytes.toFixed(0)} bytes per job (with the queue's indexes)`,
+  );
 
   // 2. the sweep through the queue: workers first (ready), then the coordinator, timed
   const art = tmp('art');
   const url = redis.url(0);
-  const workers = Array.from({ length: nWorkers }, () => spawn(process.execPath, [BIN, 'worker', '--queue', url, '--artifacts', art], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const workers = Array.from({ length: nWorkers }, () =>
+    spawn(process.execPath, [BIN, 'worker', '--queue', url, '--artifacts', art], { env, stdio: ['ignore', 'ignore', 'pipe'] }),
+  );
   await Promise.all(
     workers.map(
       (w) =>
@@ -107,12 +111,31 @@ try {
   // 3. memory per completed job: a trial's job completed with its real result, as it waits for the coordinator
   const store = new SweepStore(queued.outDir);
   const [trial] = store.trials();
-  const outcome = { backend: trial.backend!, steps: trial.steps!, seconds: trial.seconds!, trainSeconds: trial.trainSeconds!, final: store.finalMetrics().get(trial.hash)!, history: store.epochMetrics().get(trial.hash)! };
+  const outcome = {
+    backend: trial.backend!,
+    steps: trial.steps!,
+    seconds: trial.seconds!,
+    trainSeconds: trial.trainSeconds!,
+    final: store.finalMetrics().get(trial.hash)!,
+    history: store.epochMetrics().get(trial.hash)!,
+  };
   store.close();
   const q2 = new Queue(QUEUE_NAME, { connection: mem });
   await q2.obliterate({ force: true });
-  await q2.add(trial.label, { sweep: 'bench', index: 0, label: trial.label, hash: trial.hash, config: trial.config as any }, { jobId: trial.hash, removeOnComplete: false });
-  const result: TrialJobResult = { outcome, worker: `${os.hostname()}/1#1`, host: os.hostname(), resumedFrom: 0, startedAt: Date.now(), endedAt: Date.now(), startLatencyMs: 0 };
+  await q2.add(
+    trial.label,
+    { sweep: 'bench', index: 0, label: trial.label, hash: trial.hash, config: trial.config as any },
+    { jobId: trial.hash, removeOnComplete: false },
+  );
+  const result: TrialJobResult = {
+    outcome,
+    worker: `${os.hostname()}/1#1`,
+    host: os.hostname(),
+    resumedFrom: 0,
+    startedAt: Date.now(),
+    endedAt: Date.now(),
+    startLatencyMs: 0,
+  };
   const fake = new Worker(QUEUE_NAME, async () => result, { connection: new Redis(memUrl, { maxRetriesPerRequest: null }) });
   for (let i = 0; i < 100 && (await (await q2.getJob(trial.hash))?.getState()) !== 'completed'; i++) await sleep(50);
   const completedBytes = (await mem.call('MEMORY', 'USAGE', `bull:${QUEUE_NAME}:${trial.hash}`)) as number;
@@ -122,7 +145,9 @@ try {
   mem.disconnect();
 
   // 4. the same sweep on the local runner
-  const local = a['skip-local'] ? undefined : (log(`the local runner, ${nWorkers} workers:`), await run(['sweep', a.spec!, '--workers', String(nWorkers), '--out', tmp('local'), '--json']).done);
+  const local = a['skip-local']
+    ? undefined
+    : (log(`the local runner, ${nWorkers} workers:`), await run(['sweep', a.spec!, '--workers', String(nWorkers), '--out', tmp('local'), '--json']).done);
 
   const row = (name: string, s: Record<string, any>) => [name, s.done + s.failed, s.failed, `${s.seconds.toFixed(1)} s`, s.trialsPerHour.toFixed(1)];
   const rows = [row(`queue (BullMQ, ${nWorkers} workers)`, queued), ...(local ? [row(`local (${nWorkers} workers)`, local)] : [])];

@@ -144,9 +144,20 @@ program
     'run an ablation sweep: every trial validated first, run in worker processes, results in <out>/sweep.db, report written at the end; rerun to resume',
   )
   .option('--workers <n>', 'worker processes (each with its own backend)', '1')
-  .option('--queue <url>', 'run the trials on `selfsup worker`s through Redis (redis://[user:password@]host:port/db, rediss:// for TLS) instead of local processes')
-  .option('--attempts <n>', 'with --queue: runs of a trial after errors that may pass (a dead trial process), with backoff; training errors are never retried', '2')
-  .option('--connect-seconds <s>', 'with --queue: give up when Redis cannot be reached at the start for this long (once started, the sweep waits out outages)', '30')
+  .option(
+    '--queue <url>',
+    'run the trials on `selfsup worker`s through Redis (redis://[user:password@]host:port/db, rediss:// for TLS) instead of local processes',
+  )
+  .option(
+    '--attempts <n>',
+    'with --queue: runs of a trial after errors that may pass (a dead trial process), with backoff; training errors are never retried',
+    '2',
+  )
+  .option(
+    '--connect-seconds <s>',
+    'with --queue: give up when Redis cannot be reached at the start for this long (once started, the sweep waits out outages)',
+    '30',
+  )
   .option('--out <dir>', 'sweep directory (default sweeps/<name>)')
   .option('--retry-failed', 'also rerun trials that failed before')
   .option('--dry-run', 'validate and list the trials, run nothing')
@@ -155,10 +166,17 @@ program
 program
   .command('worker')
   .description('train sweep trials taken from a Redis queue (the coordinator is `selfsup sweep SPEC --queue URL`), each in its own process; runs until stopped')
-  .requiredOption('--queue <url>', 'the Redis the coordinator enqueues on: redis://[user:password@]host:port/db, rediss:// for TLS (or the password in SELFSUP_REDIS_PASSWORD)')
+  .requiredOption(
+    '--queue <url>',
+    'the Redis the coordinator enqueues on: redis://[user:password@]host:port/db, rediss:// for TLS (or the password in SELFSUP_REDIS_PASSWORD)',
+  )
   .option('--concurrency <n>', 'trials trained at once, each in its own process; the cores are shared out', '1')
   .addOption(new Option('--backend <name>', "train every trial on this backend instead of its config's (tensorflow, webgpu, native, wasm, cpu)"))
-  .option('--artifacts <dir>', "where trials train (<dir>/<hash>/: checkpoint, train.log); on storage shared by the workers a retried trial resumes from its checkpoint on any machine", 'selfsup-trials')
+  .option(
+    '--artifacts <dir>',
+    'where trials train (<dir>/<hash>/: checkpoint, train.log); on storage shared by the workers a retried trial resumes from its checkpoint on any machine',
+    'selfsup-trials',
+  )
   .option('--lock-seconds <s>', 'a worker silent this long is stalled and its trials are retried elsewhere', '30')
   .action(async (o) => (await import('./commands/worker.js')).workerCommand(o));
 program

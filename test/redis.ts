@@ -37,4 +37,3 @@ export async function sharedRedis(start: () => Promise<TestRedis>): Promise<Redi
   }
   return start();
 }
-

@@ -41,7 +41,9 @@ export async function sweepCommand(spec: string, o: SweepFlags): Promise<void> {
   const progress = new SweepProgress();
   // BullMQ and ioredis load only for sweeps through a queue
   const summary = o.queue
-    ? await (await import('../queue/coordinator.js')).runQueuedSweep(plan, {
+    ? await (
+        await import('../queue/coordinator.js')
+      ).runQueuedSweep(plan, {
         outDir,
         queue: o.queue,
         attempts,

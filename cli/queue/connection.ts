@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { RedisOptions } from 'bullmq';
 import { SelfsupError } from '../../core/index.js';
 
@@ -14,8 +15,9 @@ export interface QueueTarget {
 }
 
 /**
- * Parse `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). The password may instead
- * come from `SELFSUP_REDIS_PASSWORD`, which keeps it out of the process list and shell history.
+ * Parse `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS; a server certificate from a
+ * private CA is trusted with NODE_EXTRA_CA_CERTS=ca.pem). The password may instead come from
+ * `SELFSUP_REDIS_PASSWORD`, which keeps it out of the process list and shell history.
  * Reconnection is with backoff (0.5 s doubling to 10 s), for ever: a sweep waits out an outage.
  */
 export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env): QueueTarget {
@@ -25,10 +27,10 @@ export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   } catch {
     throw new SelfsupError(`--queue must be a Redis URL such as redis://127.0.0.1:6379/0 or rediss://user@host:6380/1 (got '${redact(url)}')`, 2);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new SelfsupError(`--queue must be a redis:// or rediss:// URL (got '${u.protocol}//…')`, 2);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new SelfsupError(`--queue must be a redis:// or rediss:// URL (got '${u.protocol}//…')`, 2);
   const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new SelfsupError(`the Redis database in --queue must be a number, as in redis://host:6379/2 (got '${u.pathname}')`, 2);
+  if (!Number.isInteger(db) || db < 0)
+    throw new SelfsupError(`the Redis database in --queue must be a number, as in redis://host:6379/2 (got '${u.pathname}')`, 2);
   const port = u.port ? Number(u.port) : 6379;
   const username = u.username ? decodeURIComponent(u.username) : undefined;
   const password = u.password ? decodeURIComponent(u.password) : env.SELFSUP_REDIS_PASSWORD || undefined;
@@ -43,7 +45,8 @@ export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env)
       db,
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),
-      ...(u.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+      // an IP address is checked against the certificate's IP names (SNI takes host names only)
+      ...(u.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
       // BullMQ's blocking commands need this; a command waits out a reconnection instead of failing
       maxRetriesPerRequest: null,
       retryStrategy: (times: number) => Math.min(500 * 2 ** Math.min(times - 1, 5), 10_000),

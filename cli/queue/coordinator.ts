@@ -93,7 +93,12 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
       plan.trials.map((t) => t.hash),
       opts.retryFailed,
     );
-    const failedBefore = new Set(store.trials(unfinished).filter((t) => t.status === 'failed').map((t) => t.hash));
+    const failedBefore = new Set(
+      store
+        .trials(unfinished)
+        .filter((t) => t.status === 'failed')
+        .map((t) => t.hash),
+    );
     const byHash = new Map(plan.trials.filter((t) => unfinished.has(t.hash)).map((t) => [t.hash, t]));
     const outstanding = new Set(byHash.keys());
 
@@ -106,7 +111,14 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
       );
     watch.ok();
     const workerCount = async () => (await queue.getWorkers().catch(() => [])).length;
-    emit({ type: 'start', name: plan.name, total: plan.trials.length, todo: byHash.size, finished: plan.trials.length - byHash.size, workers: await workerCount() });
+    emit({
+      type: 'start',
+      name: plan.name,
+      total: plan.trials.length,
+      todo: byHash.size,
+      finished: plan.trials.length - byHash.size,
+      workers: await workerCount(),
+    });
 
     const jobOpts = (hash: string) => ({
       jobId: hash,
@@ -115,7 +127,14 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
       removeOnComplete: false,
       removeOnFail: false,
     });
-    const jobData = (t: PlannedTrial, fresh: boolean): TrialJobData => ({ sweep: plan.name, index: t.index, label: t.label, hash: t.hash, config: t.config, ...(fresh ? { fresh } : {}) });
+    const jobData = (t: PlannedTrial, fresh: boolean): TrialJobData => ({
+      sweep: plan.name,
+      index: t.index,
+      label: t.label,
+      hash: t.hash,
+      config: t.config,
+      ...(fresh ? { fresh } : {}),
+    });
 
     const overhead: QueueOverhead = { enqueueToStart: [], endToStored: [] };
     const running = new Map<string, string>();
@@ -140,7 +159,16 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
           overhead.endToStored.push((Date.now() - (job.finishedOn ?? r.endedAt)) / 1000);
           overhead.enqueueToStart.push(r.startLatencyMs / 1000);
           done++;
-          emit({ type: 'trial-end', worker, trial, status: 'done', seconds: (r.endedAt - r.startedAt) / 1000, outcome: r.outcome, resumedFrom: r.resumedFrom, attempts: job.attemptsStarted });
+          emit({
+            type: 'trial-end',
+            worker,
+            trial,
+            status: 'done',
+            seconds: (r.endedAt - r.startedAt) / 1000,
+            outcome: r.outcome,
+            resumedFrom: r.resumedFrom,
+            attempts: job.attemptsStarted,
+          });
         } else {
           const seconds = job.processedOn && job.finishedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
           store.commitFailed(hash, job.failedReason || 'failed in the queue', seconds, { attempts: job.attemptsStarted });
@@ -170,7 +198,9 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
       const trial = byHash.get(hash)!;
       if (!first) {
         reenqueued++;
-        say(`trial ${trial.index} ${trial.label} (${hash}) was not in the queue (Redis restarted or lost it): enqueued again; with shared artifacts it resumes from its checkpoint`);
+        say(
+          `trial ${trial.index} ${trial.label} (${hash}) was not in the queue (Redis restarted or lost it): enqueued again; with shared artifacts it resumes from its checkpoint`,
+        );
       }
       await queue.add(trial.label, jobData(trial, first && failedBefore.has(hash)), jobOpts(hash));
     };

@@ -121,7 +121,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
         say(`[${worker}] trial ${d.index} (${d.hash}): failed: ${r.error}${r.retryable ? ' (will be retried)' : ''}`);
         throw r.retryable ? new Error(r.error) : new UnrecoverableError(r.error);
       }
-      say(`[${worker}] trial ${d.index} (${d.hash}): done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s${r.resumedFrom ? `, resumed from step ${r.resumedFrom}` : ''}`);
+      say(
+        `[${worker}] trial ${d.index} (${d.hash}): done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s${r.resumedFrom ? `, resumed from step ${r.resumedFrom}` : ''}`,
+      );
       return { outcome: r.outcome, worker, host, resumedFrom: r.resumedFrom, startedAt, endedAt: Date.now(), startLatencyMs };
     } finally {
       idle.push({ slot, proc, freeSince: Date.now() });

@@ -57,10 +57,7 @@ export class SweepProgress {
                 .map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`)
                 .join(', ')
             : `FAILED: ${e.error}`;
-        const notes = [
-          e.resumedFrom ? `resumed from step ${e.resumedFrom}` : '',
-          e.attempts && e.attempts > 1 ? `attempt ${e.attempts}` : '',
-        ].filter(Boolean);
+        const notes = [e.resumedFrom ? `resumed from step ${e.resumedFrom}` : '', e.attempts && e.attempts > 1 ? `attempt ${e.attempts}` : ''].filter(Boolean);
         this.line(
           `[worker ${e.worker}] trial ${e.trial.index} ${e.trial.label}: ${e.status} in ${clock(e.seconds)}${what ? ` (${what})` : ''}${notes.length ? ` [${notes.join(', ')}]` : ''}`,
         );

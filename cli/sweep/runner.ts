@@ -108,7 +108,12 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
     );
     const queue = plan.trials.filter((t) => unfinished.has(t.hash));
     // a failed trial run again (--retry-failed) starts over; a stopped one resumes from its checkpoint
-    const failedBefore = new Set(store.trials(unfinished).filter((t) => t.status === 'failed').map((t) => t.hash));
+    const failedBefore = new Set(
+      store
+        .trials(unfinished)
+        .filter((t) => t.status === 'failed')
+        .map((t) => t.hash),
+    );
     const todo = queue.length;
     const nWorkers = Math.max(1, Math.min(opts.workers ?? 1, todo));
     let done = 0;
