@@ -176,7 +176,10 @@ describe('image-folder streaming (cache: "none")', () => {
     const px = await readPixels(none.d.train, none.d.info, [t]);
     expect(Buffer.from(px).equals(Buffer.from(await readPixels(none.d.train, none.d.info, [t + 1])))).toBe(true);
     expect((none.d.train.source as unknown as { replaced: number }).replaced).toBe(1);
-    expect(none.logs.join('\n')).toMatch(/cannot decode .*trunc\.jpg .*in its place/);
+    // one line per bad file, even where libvips reports the failure over several lines
+    const skipLine = none.logs.find((l) => l.includes('trunc.jpg'));
+    expect(skipLine).toMatch(/cannot decode .*trunc\.jpg .*in its place/);
+    expect(skipLine).not.toContain('\n');
     await expect(load({ root, size: 8, cache: 'none' })).rejects.toThrow(/cannot decode .*text\.jpg/);
     fs.rmSync(path.join(dir, 'text.jpg'));
     // a set this small is all in the mean/std sample: the truncated file is read (and refused) at load
