@@ -1,10 +1,8 @@
-import path from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import { EnvironmentError, asEnvironmentError } from '../../core/index.js';
-import { SweepStore, writeReport, type PlannedTrial, type SweepPlan } from '../../core/sweep/index.js';
-import { acquireLock } from '../../core/util/lock.js';
-import { makeDirs } from '../../core/util/make-dirs.js';
+import { EnvironmentError } from '../../core/index.js';
+import type { PlannedTrial, SweepPlan } from '../../core/sweep/index.js';
 import type { SweepEvent, SweepSummary } from '../sweep/runner.js';
+import { closeSweep, openSweep } from '../sweep/session.js';
 import { ConnectionWatch, QUEUE_NAME, parseQueueUrl } from './connection.js';
 import type { TrialJobData, TrialJobProgress, TrialJobResult } from './job.js';
 
@@ -62,13 +60,8 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
   const t0 = performance.now();
   const say = opts.say ?? ((l: string) => process.stderr.write(`${l}\n`));
   const target = parseQueueUrl(opts.queue);
-  try {
-    makeDirs(opts.outDir);
-  } catch (e) {
-    throw asEnvironmentError(e, 'make the sweep directory', path.resolve(opts.outDir));
-  }
-  const unlock = acquireLock(opts.outDir);
-  const store = new SweepStore(opts.outDir);
+  const session = openSweep(plan, opts.outDir, opts.retryFailed);
+  const { store, unlock, failedBefore } = session;
   const emit = (e: SweepEvent) => opts.onEvent?.(e);
   const watch = new ConnectionWatch(target, say, 'coordinator');
   const queue = new Queue<TrialJobData, TrialJobResult>(QUEUE_NAME, { connection: target.connection });
@@ -86,20 +79,7 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const axes = [...new Set(plan.trials.flatMap((t) => Object.keys(t.axes)))];
-    store.setMeta({ name: plan.name, spec: plan.spec, file: plan.file ?? null, axes, metrics: plan.spec.metrics, hashes: plan.trials.map((t) => t.hash) });
-    store.plan(plan.trials);
-    const unfinished = store.unfinished(
-      plan.trials.map((t) => t.hash),
-      opts.retryFailed,
-    );
-    const failedBefore = new Set(
-      store
-        .trials(unfinished)
-        .filter((t) => t.status === 'failed')
-        .map((t) => t.hash),
-    );
-    const byHash = new Map(plan.trials.filter((t) => unfinished.has(t.hash)).map((t) => [t.hash, t]));
+    const byHash = new Map(session.todo.map((t) => [t.hash, t]));
     const outstanding = new Set(byHash.keys());
 
     const connectMs = (opts.connectSeconds ?? 30) * 1000;
@@ -243,20 +223,8 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
       if (job && (state === 'completed' || state === 'failed')) await job.remove().catch(() => {});
     }
     await shut(events, queue);
-    store.close();
-    const report = await writeReport(opts.outDir);
-    const seconds = (performance.now() - t0) / 1000;
     const summary: QueuedSweepSummary = {
-      name: plan.name,
-      outDir: opts.outDir,
-      total: plan.trials.length,
-      skipped: plan.trials.length - unfinished.size,
-      done,
-      failed,
-      workers: slotsSeen.size,
-      seconds,
-      trialsPerHour: ((done + failed) * 3600) / seconds,
-      report: { files: report.files, markdown: report.markdown },
+      ...(await closeSweep(plan, opts.outDir, session, { started: t0, done, failed, workers: slotsSeen.size })),
       queue: { url: target.redacted, overhead, reenqueued },
     };
     emit({ type: 'end', summary });

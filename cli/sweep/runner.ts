@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { asEnvironmentError } from '../../core/index.js';
-import { SweepStore, writeReport, type PlannedTrial, type SweepPlan, type TrialOutcome } from '../../core/sweep/index.js';
-import { acquireLock } from '../../core/util/lock.js';
-import { makeDirs } from '../../core/util/make-dirs.js';
+import type { PlannedTrial, SweepPlan, TrialOutcome } from '../../core/sweep/index.js';
+import { closeSweep, openSweep } from './session.js';
 import { TrialProcess } from './trial-process.js';
 
 export interface SweepOptions {
@@ -77,13 +75,8 @@ export function trialProcessEnv(processes: number): NodeJS.ProcessEnv {
  */
 export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
-  try {
-    makeDirs(opts.outDir);
-  } catch (e) {
-    throw asEnvironmentError(e, 'make the sweep directory', path.resolve(opts.outDir));
-  }
-  const unlock = acquireLock(opts.outDir);
-  const store = new SweepStore(opts.outDir);
+  const session = openSweep(plan, opts.outDir, opts.retryFailed);
+  const { store, unlock, failedBefore } = session;
   const emit = (e: SweepEvent) => opts.onEvent?.(e);
   const procs: TrialProcess[] = [];
   const running = new Map<number, PlannedTrial>();
@@ -99,21 +92,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const axes = [...new Set(plan.trials.flatMap((t) => Object.keys(t.axes)))];
-    store.setMeta({ name: plan.name, spec: plan.spec, file: plan.file ?? null, axes, metrics: plan.spec.metrics, hashes: plan.trials.map((t) => t.hash) });
-    store.plan(plan.trials);
-    const unfinished = store.unfinished(
-      plan.trials.map((t) => t.hash),
-      opts.retryFailed,
-    );
-    const queue = plan.trials.filter((t) => unfinished.has(t.hash));
-    // a failed trial run again (--retry-failed) starts over; a stopped one resumes from its checkpoint
-    const failedBefore = new Set(
-      store
-        .trials(unfinished)
-        .filter((t) => t.status === 'failed')
-        .map((t) => t.hash),
-    );
+    const queue = [...session.todo];
     const todo = queue.length;
     const nWorkers = Math.max(1, Math.min(opts.workers ?? 1, todo));
     let done = 0;
@@ -161,21 +140,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
       proc.close();
     };
     if (todo) await Promise.all(Array.from({ length: nWorkers }, (_, i) => serve(i + 1)));
-    store.close();
-    const report = await writeReport(opts.outDir);
-    const seconds = (performance.now() - t0) / 1000;
-    const summary: SweepSummary = {
-      name: plan.name,
-      outDir: opts.outDir,
-      total: plan.trials.length,
-      skipped: plan.trials.length - unfinished.size,
-      done,
-      failed,
-      workers: todo ? nWorkers : 0,
-      seconds,
-      trialsPerHour: ((done + failed) * 3600) / seconds,
-      report: { files: report.files, markdown: report.markdown },
-    };
+    const summary = await closeSweep(plan, opts.outDir, session, { started: t0, done, failed, workers: todo ? nWorkers : 0 });
     emit({ type: 'end', summary });
     return summary;
   } finally {

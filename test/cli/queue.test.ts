@@ -2,7 +2,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { builtinPresets, createRegistry } from '../../cli/api.js';
@@ -10,6 +9,7 @@ import { planSweep } from '../../cli/sweep-api.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../cli/queue/connection.js';
 import { TestRedis, freePort, redisTest, sharedRedis, type RedisEndpoint } from '../redis.js';
+import { doneCount, readStore } from '../sweep-store.js';
 
 // Sweeps through BullMQ on a real Redis, as users run them: the built bin, a coordinator
 // (`selfsup sweep --queue`) and `selfsup worker` processes, killed and restarted as machines are.
@@ -54,30 +54,6 @@ afterAll(() => {
 const sweep = (spec: string, dir: string, url: string, ...extra: string[]) => bin(['sweep', spec, '--queue', url, '--out', dir, '--json', ...extra]);
 const summaryOf = (r: Run) => JSON.parse(r.out.trim().split('\n').pop()!);
 
-interface Row {
-  hash: string;
-  status: string;
-  attempts: number;
-  host: string | null;
-  error: string | null;
-}
-function readStore(dir: string) {
-  const db = new Database(path.join(dir, 'sweep.db'), { readonly: true });
-  const trials = db.prepare('SELECT hash, status, attempts, host, error FROM trials ORDER BY idx').all() as Row[];
-  const metrics = db.prepare('SELECT hash, scope, epoch, name, value FROM metrics ORDER BY hash, scope, epoch, name').all();
-  db.close();
-  return { trials, metrics };
-}
-const doneCount = (dir: string) => {
-  try {
-    const db = new Database(path.join(dir, 'sweep.db'), { readonly: true, fileMustExist: true });
-    const n = (db.prepare("SELECT count(*) AS n FROM trials WHERE status = 'done'").get() as { n: number }).n;
-    db.close();
-    return n;
-  } catch {
-    return 0;
-  }
-};
 async function until(what: string, cond: () => boolean, seconds = 120): Promise<void> {
   for (let i = 0; i < seconds * 10; i++) {
     if (cond()) return;

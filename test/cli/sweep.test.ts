@@ -2,9 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../cli/api.js';
+import Database from 'better-sqlite3';
+import { doneCount, readStore } from '../sweep-store.js';
 
 // The sweep runner as users run it: the built bin, worker processes and all (npm test builds first).
 const BIN = path.resolve('dist/cli/main.js');
@@ -14,30 +15,6 @@ const selfsup = (...args: string[]) => {
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-sweep-'));
-
-interface Row {
-  hash: string;
-  status: string;
-  attempts: number;
-}
-function readStore(dir: string) {
-  const db = new Database(path.join(dir, 'sweep.db'), { readonly: true });
-  const trials = db.prepare('SELECT hash, status, attempts FROM trials ORDER BY idx').all() as Row[];
-  const metrics = db.prepare('SELECT hash, scope, epoch, name, value FROM metrics ORDER BY hash, scope, epoch, name').all() as Array<Record<string, unknown>>;
-  db.close();
-  return { trials, metrics };
-}
-
-const doneCount = (dir: string) => {
-  try {
-    const db = new Database(path.join(dir, 'sweep.db'), { readonly: true, fileMustExist: true });
-    const n = (db.prepare("SELECT count(*) AS n FROM trials WHERE status = 'done'").get() as { n: number }).n;
-    db.close();
-    return n;
-  } catch {
-    return 0;
-  }
-};
 
 /**
  * Start the runner in its own process group and SIGKILL the whole group (runner and workers): after
