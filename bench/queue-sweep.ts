@@ -6,9 +6,10 @@
  * (waiting: its payload; completed: with its result), measured with MEMORY USAGE and INFO memory.
  * Starts its own redis-server (Debian's) on a free loopback port.
  *
- *   node dist/bench/queue-sweep.js [--spec projection-head] [--workers 3] [--skip-local] [--set k=v ...] [--json]
+ *   node dist/bench/queue-sweep.js [--spec projection-head] [--workers 3] [--skip-local] [--local-first] [--json]
  *
- * Each worker process trains with SELFSUP_THREADS = cores / workers, as the local runner's do.
+ * Each worker process trains with SELFSUP_THREADS = cores / workers, as the local runner's do. The
+ * queue runs first unless --local-first (run it both ways to see what the order does on a machine).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +30,7 @@ const { values: a } = parseArgs({
     spec: { type: 'string', default: 'projection-head' },
     workers: { type: 'string', default: '3' },
     'skip-local': { type: 'boolean', default: false },
+    'local-first': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -57,9 +59,17 @@ function run(args: string[]): { done: Promise<Record<string, any>>; kill: (sig: 
   return { done, kill: (sig) => child.kill(sig) };
 }
 
-async function usedMemory(r: Redis): Promise<number> {
-  const info = await r.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)![1]);
+/**
+ * A key's bytes, every field counted: MEMORY USAGE's default samples 5 fields of a hash and
+ * extrapolates, which is off by several times for a job (one big field, its data, beside ten small).
+ */
+const keyBytes = async (r: Redis, key: string) => (await r.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) as number;
+
+/** MEMORY USAGE summed over every key of the queue (its jobs, lists, sorted sets, events stream). */
+async function queueKeysBytes(r: Redis): Promise<number> {
+  let total = 0;
+  for (const key of await r.keys(`bull:${QUEUE_NAME}:*`)) total += await keyBytes(r, key);
+  return total;
 }
 
 const fmt = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
@@ -69,7 +79,6 @@ try {
   // 1. memory per waiting job: a coordinator with no worker enqueues every trial (database 1)
   const memUrl = redis.url(1);
   const mem = new Redis(memUrl, { maxRetriesPerRequest: null });
-  const before = await usedMemory(mem);
   const waiting = run(['sweep', a.spec!, '--queue', memUrl, '--out', tmp('mem'), '--json']);
   const q1 = new Queue(QUEUE_NAME, { connection: mem });
   let jobs: Awaited<ReturnType<typeof q1.getJobs>> = [];
@@ -78,13 +87,18 @@ try {
     if (jobs.length && jobs.length === (await q1.getJobCounts('waiting')).waiting && i > 20) break;
     await sleep(100);
   }
-  const perWaiting = await Promise.all(jobs.map((j) => mem.call('MEMORY', 'USAGE', `bull:${QUEUE_NAME}:${j.id}`) as Promise<number>));
-  const enqueuedBytes = ((await usedMemory(mem)) - before) / jobs.length;
+  const perWaiting = await Promise.all(jobs.map((j) => keyBytes(mem, `bull:${QUEUE_NAME}:${j.id}`)));
+  const enqueuedBytes = (await queueKeysBytes(mem)) / jobs.length;
   waiting.kill('SIGINT');
   await waiting.done.catch(() => {});
-  log(
-    `${jobs.length} waiting jobs: MEMORY USAGE median ${median(perWaiting)} bytes; used_memory +${enqueuedBytes.toFixed(0)} bytes per job (with the queue's indexes)`,
-  );
+  log(`${jobs.length} waiting jobs: MEMORY USAGE median ${median(perWaiting)} bytes; all the queue's keys ${enqueuedBytes.toFixed(0)} bytes per job`);
+
+  // the same sweep on the local runner (before or after the queue's)
+  const runLocal = async () =>
+    a['skip-local']
+      ? undefined
+      : (log(`the local runner, ${nWorkers} workers:`), await run(['sweep', a.spec!, '--workers', String(nWorkers), '--out', tmp('local'), '--json']).done);
+  const localFirst = a['local-first'] ? await runLocal() : undefined;
 
   // 2. the sweep through the queue: workers first (ready), then the coordinator, timed
   const art = tmp('art');
@@ -106,7 +120,7 @@ try {
   );
   log(`${nWorkers} workers ready (${threads} thread(s) each); the sweep through Redis:`);
   const queued = await run(['sweep', a.spec!, '--queue', url, '--out', tmp('queue'), '--json']).done;
-  for (const w of workers) w.kill('SIGTERM');
+  await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
 
   // 3. memory per completed job: a trial's job completed with its real result, as it waits for the coordinator
   const store = new SweepStore(queued.outDir);
@@ -136,24 +150,24 @@ try {
     endedAt: Date.now(),
     startLatencyMs: 0,
   };
-  const fake = new Worker(QUEUE_NAME, async () => result, { connection: new Redis(memUrl, { maxRetriesPerRequest: null }) });
+  const fakeConnection = new Redis(memUrl, { maxRetriesPerRequest: null });
+  const fake = new Worker(QUEUE_NAME, async () => result, { connection: fakeConnection });
   for (let i = 0; i < 100 && (await (await q2.getJob(trial.hash))?.getState()) !== 'completed'; i++) await sleep(50);
-  const completedBytes = (await mem.call('MEMORY', 'USAGE', `bull:${QUEUE_NAME}:${trial.hash}`)) as number;
+  const completedBytes = await keyBytes(mem, `bull:${QUEUE_NAME}:${trial.hash}`);
   await fake.close();
   await q1.close();
   await q2.close();
+  // connections passed in are the caller's to close (BullMQ closes only its own)
+  fakeConnection.disconnect();
   mem.disconnect();
 
-  // 4. the same sweep on the local runner
-  const local = a['skip-local']
-    ? undefined
-    : (log(`the local runner, ${nWorkers} workers:`), await run(['sweep', a.spec!, '--workers', String(nWorkers), '--out', tmp('local'), '--json']).done);
+  const local = a['local-first'] ? localFirst : await runLocal();
 
   const row = (name: string, s: Record<string, any>) => [name, s.done + s.failed, s.failed, `${s.seconds.toFixed(1)} s`, s.trialsPerHour.toFixed(1)];
   const rows = [row(`queue (BullMQ, ${nWorkers} workers)`, queued), ...(local ? [row(`local (${nWorkers} workers)`, local)] : [])];
   const o = queued.queue.overhead as { enqueueToStart: number[]; endToStored: number[] };
   const md = [
-    `sweep ${a.spec}, ${os.cpus()[0].model}, ${os.availableParallelism()} cores`,
+    `sweep ${a.spec}, ${os.cpus()[0].model}, ${os.availableParallelism()} cores, ${a['local-first'] ? 'local runner first' : 'queue first'}`,
     markdownTable(['runner', 'trials', 'failed', 'wall', 'trials/hour'], rows),
     markdownTable(
       ['queue overhead per trial', 'median', 'max'],
@@ -166,7 +180,7 @@ try {
       ['Redis memory per job', 'bytes'],
       [
         ['waiting (payload: the trial config), MEMORY USAGE median', median(perWaiting)],
-        ['waiting, with the queue indexes (INFO used_memory delta / jobs)', enqueuedBytes.toFixed(0)],
+        ["waiting, with the queue's lists, sets and events (all its keys / jobs)", enqueuedBytes.toFixed(0)],
         ['completed (with its result: final and per-epoch metrics), MEMORY USAGE', completedBytes],
       ],
     ),
