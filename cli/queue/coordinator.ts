@@ -2,7 +2,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { EnvironmentError } from '../../core/index.js';
 import type { PlannedTrial, SweepPlan } from '../../core/sweep/index.js';
 import type { SweepEvent, SweepSummary } from '../sweep/runner.js';
-import { closeSweep, openSweep } from '../sweep/session.js';
+import { closeSweep, exitOnSignal, openSweep } from '../sweep/session.js';
 import { ConnectionWatch, QUEUE_NAME, parseQueueUrl } from './connection.js';
 import type { TrialJobData, TrialJobProgress, TrialJobResult } from './job.js';
 
@@ -69,15 +69,10 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
   queue.on('error', watch.failed);
   events.on('error', watch.failed);
   let stopping = false;
-  const onSignal = (sig: NodeJS.Signals) => {
+  const keepSignals = exitOnSignal(session, (sig) => {
     stopping = true;
     say(`\nstopped following the sweep (${sig}); the workers go on, and results wait in Redis: run the same command again to collect them`);
-    store.close();
-    unlock();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  });
   try {
     const byHash = new Map(session.todo.map((t) => [t.hash, t]));
     const outstanding = new Set(byHash.keys());
@@ -234,8 +229,7 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
       );
     return summary;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    keepSignals();
     await shut(events, queue);
     if (store.db.open) store.close();
     unlock();

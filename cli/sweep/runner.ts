@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PlannedTrial, SweepPlan, TrialOutcome } from '../../core/sweep/index.js';
-import { closeSweep, openSweep } from './session.js';
+import { closeSweep, exitOnSignal, openSweep } from './session.js';
 import { TrialProcess } from './trial-process.js';
 
 export interface SweepOptions {
@@ -81,16 +81,11 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
   const procs: TrialProcess[] = [];
   const running = new Map<number, PlannedTrial>();
   let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals) => {
+  const keepSignals = exitOnSignal(session, () => {
     interrupted = true;
     for (const p of procs) p.kill();
     for (const t of running.values()) store.release(t.hash);
-    store.close();
-    unlock();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  });
   try {
     const queue = [...session.todo];
     const todo = queue.length;
@@ -144,8 +139,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
     emit({ type: 'end', summary });
     return summary;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    keepSignals();
     if (store.db.open) store.close();
     for (const p of procs) p.close();
     unlock();

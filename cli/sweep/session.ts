@@ -52,6 +52,25 @@ export function openSweep(plan: SweepPlan, outDir: string, retryFailed = false):
   }
 }
 
+/**
+ * While the sweep runs: on SIGINT or SIGTERM, `stop` does what this writer owes its trials, then the
+ * store is closed, the directory unlocked and the process exits 130 or 143. Returns the undo.
+ */
+export function exitOnSignal(s: SweepSession, stop: (sig: NodeJS.Signals) => void): () => void {
+  const onSignal = (sig: NodeJS.Signals) => {
+    stop(sig);
+    s.store.close();
+    s.unlock();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
 /** Close the store, write report.md and report.html, and sum up this run of the sweep. */
 export async function closeSweep(
   plan: SweepPlan,

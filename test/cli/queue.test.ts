@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../cli/queue/connection.js';
 import { TestRedis, freePort, redisTest, sharedRedis, type RedisEndpoint } from '../redis.js';
 import { doneCount, readStore } from '../sweep-store.js';
+import { isAlive } from '../../core/util/lock.js';
 
 // Sweeps through BullMQ on a real Redis, as users run them: the built bin, a coordinator
 // (`selfsup sweep --queue`) and `selfsup worker` processes, killed and restarted as machines are.
@@ -61,14 +62,6 @@ async function until(what: string, cond: () => boolean, seconds = 120): Promise<
   }
   throw new Error(`timed out waiting for ${what}`);
 }
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 interface KillStats {
   kill: string;
@@ -238,7 +231,7 @@ describe('selfsup sweep --queue (BullMQ on Redis)', () => {
     });
     process.kill(victim!.workerPid, 'SIGKILL');
     // its trial process does not train on as an orphan
-    await until('the trial process to exit', () => !alive(victim!.trialPid), 10);
+    await until('the trial process to exit', () => !isAlive(victim!.trialPid), 10);
     const r = await co.done;
     const survivor = victim!.workerPid === w1.child.pid ? w2 : w1;
     survivor.child.kill('SIGKILL');

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../cli/api.js';
 import Database from 'better-sqlite3';
 import { doneCount, readStore } from '../sweep-store.js';
+import { isAlive } from '../../core/util/lock.js';
 
 // The sweep runner as users run it: the built bin, worker processes and all (npm test builds first).
 const BIN = path.resolve('dist/cli/main.js');
@@ -47,15 +48,6 @@ function runAndKill(spec: string, dir: string, ms: number, whenDone?: number): P
     });
   });
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('selfsup sweep', () => {
   it('an invalid combination is reported with its trials and config path, and nothing runs', () => {
@@ -134,8 +126,8 @@ describe('selfsup sweep', () => {
     expect(workers).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 1500));
     child.kill('SIGKILL');
-    for (let i = 0; i < 50 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(workers.filter(alive)).toEqual([]);
+    for (let i = 0; i < 50 && workers.some(isAlive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(workers.filter(isAlive)).toEqual([]);
 
     const rng = Rng.fromSeed(11, 'kills');
     const doneAfterKill: number[] = [];
