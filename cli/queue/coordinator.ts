@@ -2,7 +2,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { EnvironmentError } from '../../core/index.js';
 import type { PlannedTrial, SweepPlan } from '../../core/sweep/index.js';
 import type { SweepEvent, SweepSummary } from '../sweep/runner.js';
-import { closeSweep, exitOnSignal, openSweep } from '../sweep/session.js';
+import { closeSweep, exitOnSignal, openSweep, releaseSweep } from '../sweep/session.js';
 import { ConnectionWatch, QUEUE_NAME, parseQueueUrl } from './connection.js';
 import type { TrialJobData, TrialJobProgress, TrialJobResult } from './job.js';
 
@@ -61,7 +61,7 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
   const say = opts.say ?? ((l: string) => process.stderr.write(`${l}\n`));
   const target = parseQueueUrl(opts.queue);
   const session = openSweep(plan, opts.outDir, opts.retryFailed);
-  const { store, unlock, failedBefore } = session;
+  const { store, failedBefore } = session;
   const emit = (e: SweepEvent) => opts.onEvent?.(e);
   const watch = new ConnectionWatch(target, say, 'coordinator');
   const queue = new Queue<TrialJobData, TrialJobResult>(QUEUE_NAME, { connection: target.connection });
@@ -231,7 +231,6 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
   } finally {
     keepSignals();
     await shut(events, queue);
-    if (store.db.open) store.close();
-    unlock();
+    releaseSweep(session);
   }
 }

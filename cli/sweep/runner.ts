@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PlannedTrial, SweepPlan, TrialOutcome } from '../../core/sweep/index.js';
-import { closeSweep, exitOnSignal, openSweep } from './session.js';
+import { closeSweep, exitOnSignal, openSweep, releaseSweep } from './session.js';
 import { TrialProcess } from './trial-process.js';
 
 export interface SweepOptions {
@@ -76,7 +76,7 @@ export function trialProcessEnv(processes: number): NodeJS.ProcessEnv {
 export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<SweepSummary> {
   const t0 = performance.now();
   const session = openSweep(plan, opts.outDir, opts.retryFailed);
-  const { store, unlock, failedBefore } = session;
+  const { store, failedBefore } = session;
   const emit = (e: SweepEvent) => opts.onEvent?.(e);
   const procs: TrialProcess[] = [];
   const running = new Map<number, PlannedTrial>();
@@ -140,8 +140,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
     return summary;
   } finally {
     keepSignals();
-    if (store.db.open) store.close();
     for (const p of procs) p.close();
-    unlock();
+    releaseSweep(session);
   }
 }

@@ -52,6 +52,12 @@ export function openSweep(plan: SweepPlan, outDir: string, retryFailed = false):
   }
 }
 
+/** The writer's last act, however it ends: close the store (if still open), release the directory's lock. */
+export function releaseSweep(s: SweepSession): void {
+  if (s.store.db.open) s.store.close();
+  s.unlock();
+}
+
 /**
  * While the sweep runs: on SIGINT or SIGTERM, `stop` does what this writer owes its trials, then the
  * store is closed, the directory unlocked and the process exits 130 or 143. Returns the undo.
@@ -59,8 +65,7 @@ export function openSweep(plan: SweepPlan, outDir: string, retryFailed = false):
 export function exitOnSignal(s: SweepSession, stop: (sig: NodeJS.Signals) => void): () => void {
   const onSignal = (sig: NodeJS.Signals) => {
     stop(sig);
-    s.store.close();
-    s.unlock();
+    releaseSweep(s);
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
