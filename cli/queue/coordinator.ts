@@ -5,6 +5,7 @@ import type { SweepEvent, SweepSummary } from '../sweep/runner.js';
 import { closeSweep, exitOnSignal, openSweep, releaseSweep } from '../sweep/session.js';
 import { ConnectionWatch, QUEUE_NAME, parseQueueUrl } from './connection.js';
 import type { TrialJobData, TrialJobProgress, TrialJobResult } from './job.js';
+import { trialCheck } from './trial-check.js';
 
 export interface QueuedSweepOptions {
   /** the sweep directory (sweep.db, report.md/html) on the coordinator's machine */
@@ -159,26 +160,22 @@ export async function runQueuedSweep(plan: SweepPlan, opts: QueuedSweepOptions):
       }
     };
 
-    /** Look at one trial's job: collect it if finished, enqueue it (again) if the queue does not hold it. */
-    const check = async (hash: string, first: boolean) => {
-      const job = await queue.getJob(hash);
-      let state = job ? await job.getState() : 'unknown';
-      // --retry-failed: a failed trial's job still in Redis is replaced by a fresh one
-      if (job && state === 'failed' && first && failedBefore.has(hash)) {
-        await job.remove();
-        state = 'unknown';
-      }
-      if (state === 'completed' || state === 'failed') return collect(job!, state);
-      if (state !== 'unknown') return;
-      const trial = byHash.get(hash)!;
-      if (!first) {
-        reenqueued++;
-        say(
-          `trial ${trial.index} ${trial.label} (${hash}) was not in the queue (Redis restarted or lost it): enqueued again; with shared artifacts it resumes from its checkpoint`,
-        );
-      }
-      await queue.add(trial.label, jobData(trial, first && failedBefore.has(hash)), jobOpts(hash));
-    };
+    const check = trialCheck({
+      queue,
+      outstanding,
+      failedBefore,
+      collect,
+      enqueue: async (hash, { again, fresh }) => {
+        const trial = byHash.get(hash)!;
+        if (again) {
+          reenqueued++;
+          say(
+            `trial ${trial.index} ${trial.label} (${hash}) was not in the queue (Redis restarted or lost it): enqueued again; with shared artifacts it resumes from its checkpoint`,
+          );
+        }
+        await queue.add(trial.label, jobData(trial, fresh), jobOpts(hash));
+      },
+    });
 
     events.on('progress', ({ jobId, data }) => {
       const trial = byHash.get(jobId);
