@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { browserBoundary } from './browser/twins.js';
 
 // Library: ESM + CJS + .d.ts. CLI and bench: ESM executables. Dependencies stay external, so a user's
 // @tensorflow/tfjs-core is the one instance every backend registers into. onnxruntime-node (a dev
@@ -31,6 +32,7 @@ export default defineConfig([
       'bench/export': 'bench/export.ts',
       'bench/stream-folder': 'bench/stream-folder.ts',
       'bench/queue-sweep': 'bench/queue-sweep.ts',
+      'bench/browser-step': 'bench/browser-step.ts',
     },
     format: ['esm'],
     shims: true,
@@ -39,4 +41,23 @@ export default defineConfig([
     banner: { js: '#!/usr/bin/env node' },
     external,
   },
+  // The playground: the page (ESM) and its training worker (a classic worker script: emscripten's
+  // threaded tfjs-backend-wasm starts its threads only where `importScripts` exists), for the
+  // browser, every dependency bundled. The boundary (browser/twins.ts) swaps Node-only modules for
+  // their twins and stops the build when a Node built-in reaches it.
+  ...(['page', 'worker'] as const).map((name) => ({
+    entry: { [`browser/${name}`]: `browser/${name}.ts` },
+    format: [name === 'page' ? ('esm' as const) : ('iife' as const)],
+    outExtension: () => ({ js: '.js' }),
+    platform: 'browser' as const,
+    splitting: false,
+    target: 'chrome110',
+    sourcemap: true,
+    minify: true,
+    noExternal: [/.*/],
+    esbuildPlugins: [browserBoundary(process.cwd())],
+    esbuildOptions(o: { define?: Record<string, string> }) {
+      o.define = { ...o.define, 'process.env': '{}' };
+    },
+  })),
 ]);

@@ -10,6 +10,7 @@ import { embedCommand } from './commands/embed.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { newPluginCommand } from './commands/new-plugin.js';
+import { playgroundCommand } from './commands/playground.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { presetsCommand } from './commands/presets.js';
 import { reportCommand } from './commands/report.js';
@@ -197,6 +198,12 @@ program
   .option('--json', 'print the results as one JSON line on stdout')
   .addOption(new Option('--one <case>').hideHelp())
   .action((o) => benchCommand(o));
+program
+  .command('playground')
+  .description('serve the browser playground (train any preset live in a tab, wasm with threads) and print its URL')
+  .option('--port <n>', 'port (0: any free one)', '8765')
+  .option('--host <h>', 'address to listen on', '127.0.0.1')
+  .action((o) => playgroundCommand(o));
 program
   .command('report <dir>')
   .description("rebuild a sweep's report.md and report.html (table and plots) from its sweep.db")

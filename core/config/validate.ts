@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { PluginKind } from '../plugin/definition.js';
@@ -7,6 +5,7 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import { TASK_KEYS, taskPath, type ExperimentConfig, type ResolvedConfig, type TaskConfig } from './experiment.js';
 import { composeSchema } from './schema.js';
 import { closest } from './did-you-mean.js';
+import { checkPath } from '../platform/path-exists.js';
 
 /**
  * Options keyword for paths that must exist: `Type.String({ 'x-exists': 'file' | 'dir' })`.
@@ -33,11 +32,10 @@ function compiled(registry: PluginRegistry): Compiled {
       schemaType: 'string',
       errors: true,
       validate: function existsCheck(kind: string, data: string) {
-        const p = path.resolve(data);
-        const ok = fs.existsSync(p) && (kind === 'dir' ? fs.statSync(p).isDirectory() : true);
+        const { ok, where } = checkPath(data, kind);
         if (!ok) {
           (existsCheck as unknown as { errors: Partial<ErrorObject>[] }).errors = [
-            { keyword: EXISTS_KEYWORD, message: `${kind} not found: ${p}`, params: { kind } },
+            { keyword: EXISTS_KEYWORD, message: `${kind} not found: ${where}`, params: { kind } },
           ];
         }
         return ok;
@@ -245,7 +243,7 @@ function normalise(c: ExperimentConfig, source?: string): ResolvedConfig {
   const tasks = c.tasks ? Object.fromEntries(Object.entries(c.tasks).map(([k, t]) => [k, fill(t)])) : { main: fill(c as Partial<TaskConfig>) };
   const rest: Record<string, unknown> = { ...c };
   for (const k of [...TASK_KEYS, 'tasks', 'extends']) delete rest[k];
-  const name = c.name ?? (source ? path.basename(source).replace(/\.json$/, '') : 'experiment');
+  const name = c.name ?? (source ? source.replace(/^.*[\\/]/, '').replace(/\.json$/, '') : 'experiment');
   return { ...(rest as Omit<ResolvedConfig, 'name' | 'tasks'>), name, tasks };
 }
 

@@ -2,40 +2,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf, type Variable } from '../engine/tf.js';
-import type { ResolvedConfig } from '../config/experiment.js';
 import { DataError, EnvironmentError, asEnvironmentError } from '../errors.js';
+import { unpackTar } from '../data/tar-entries.js';
+import { CHECKPOINT_FILE, checkpointRecord, type CheckpointMeta, type CheckpointState } from './checkpoint-record.js';
 
-export const CHECKPOINT_FILE = 'checkpoint.json';
+export { CHECKPOINT_FILE, type CheckpointMeta };
+
 /** the checkpoint before the last one (with its weight file), kept so that a damaged last one is not the end of a run */
 export const PREVIOUS_CHECKPOINT_FILE = 'checkpoint-previous.json';
-
-export interface CheckpointMeta {
-  format: 'selfsup-checkpoint';
-  version: 1;
-  /** optimizer steps done */
-  step: number;
-  /** epochs completed */
-  epoch: number;
-  /** state of the run's augmentation RNG */
-  rng: object;
-  /** states of the plugins' RNG streams (queue shuffles, bank sampling), by stream key */
-  rngs?: Record<string, object>;
-  /** the scheduled option values at this step (`schedules`), for inspection: a resumed run recomputes them from the step */
-  scheduled?: Record<string, number>;
-  /** the step sums of an epoch the run stopped inside, so that its record covers the whole epoch after a resume */
-  partialEpoch?: { count: number; sums: Record<string, number> };
-  config: ResolvedConfig;
-  backend: string;
-  createdAt: string;
-  /** file (next to checkpoint.json) that holds every tensor as float32, little-endian */
-  weights: string;
-  /** its size and SHA-256, checked when it is read */
-  weightsBytes?: number;
-  weightsSha256?: string;
-  tensors: Array<{ key: string; shape: number[]; offset: number }>;
-  /** metrics so far (per epoch), kept so a resumed run reports a full history */
-  history: Array<Record<string, number>>;
-}
 
 /**
  * Write `file` atomically: a temp file in the same directory, then rename. A failure (a full disk,
@@ -62,45 +36,15 @@ export function writeAtomic(file: string, data: string | Uint8Array): void {
  * complete checkpoint, never a mix. Without `keepPrevious` (a new run over an old one, `--force`)
  * an older previous checkpoint is removed, so a previous checkpoint is always this run's.
  */
-export function saveCheckpoint(
-  dir: string,
-  meta: Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'weightsBytes' | 'weightsSha256' | 'tensors' | 'createdAt'>,
-  tensors: Map<string, Variable>,
-  opts: { keepPrevious?: boolean } = {},
-): string {
+export function saveCheckpoint(dir: string, meta: CheckpointState, tensors: Map<string, Variable>, opts: { keepPrevious?: boolean } = {}): string {
   fs.mkdirSync(dir, { recursive: true });
-  const entries: CheckpointMeta['tensors'] = [];
-  let offset = 0;
-  const parts: Float32Array[] = [];
-  for (const [key, v] of tensors) {
-    const data = v.dataSync() as Float32Array;
-    entries.push({ key, shape: v.shape.slice(), offset });
-    parts.push(data);
-    offset += data.length;
-  }
-  const all = new Float32Array(offset);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  const weights = `weights-${meta.step}.bin`;
+  const { meta: record, bytes } = checkpointRecord(meta, tensors);
+  const weights = record.weights;
   const current = recordIn(dir, CHECKPOINT_FILE);
   const older = recordIn(dir, PREVIOUS_CHECKPOINT_FILE);
-  const bytes = new Uint8Array(all.buffer);
   ensureSpace(dir, bytes.byteLength + 64 * 1024, current?.weights);
   writeAtomic(path.join(dir, weights), bytes);
-  const weightsSha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-  const full: CheckpointMeta = {
-    format: 'selfsup-checkpoint',
-    version: 1,
-    ...meta,
-    weights,
-    weightsBytes: bytes.byteLength,
-    weightsSha256,
-    tensors: entries,
-    createdAt: new Date().toISOString(),
-  };
+  const full: CheckpointMeta = { ...record, weightsSha256: crypto.createHash('sha256').update(bytes).digest('hex') };
   const keep = new Set([weights]);
   if (opts.keepPrevious && current && current.weights !== weights) {
     writeAtomic(path.join(dir, PREVIOUS_CHECKPOINT_FILE), current.text);
@@ -158,32 +102,57 @@ export function readCheckpoint(dir: string, opts: { previous?: boolean } = {}): 
   }
 }
 
+/**
+ * The files of a checkpoint: a run directory, or a `.tar` of its `checkpoint.json` and weight file
+ * (what the browser playground downloads), read whole into memory.
+ */
+function checkpointFiles(loc: string): { where: (name: string) => string; read: (name: string) => Uint8Array | undefined } {
+  if (/\.tar$/i.test(loc) && fs.existsSync(loc) && fs.statSync(loc).isFile()) {
+    let entries: Map<string, Uint8Array>;
+    try {
+      entries = unpackTar(fs.readFileSync(loc), loc);
+    } catch (e) {
+      const env = asEnvironmentError(e, 'read the checkpoint', loc);
+      throw env instanceof EnvironmentError ? env : e;
+    }
+    return { where: (name) => `${loc}:${name}`, read: (name) => entries.get(name) };
+  }
+  return {
+    where: (name) => path.join(loc, name),
+    read: (name) => {
+      const file = path.join(loc, name);
+      if (!fs.existsSync(file)) return undefined;
+      try {
+        return fs.readFileSync(file);
+      } catch (e) {
+        const env = asEnvironmentError(e, 'read', file);
+        throw env instanceof EnvironmentError && (e as NodeJS.ErrnoException).code !== 'EISDIR'
+          ? env
+          : new DataError(`${file} cannot be read (${(e as Error).message}): the checkpoint cannot be used`);
+      }
+    },
+  };
+}
+
 function verifiedCheckpoint(dir: string, name: string): { meta: CheckpointMeta; values: Float32Array } {
-  const file = path.join(dir, name);
-  if (!fs.existsSync(file)) throw new DataError(`no checkpoint in ${dir} (expected ${name}): pass the --out directory of a run`);
+  const files = checkpointFiles(dir);
+  const file = files.where(name);
+  const text = files.read(name);
+  if (!text) throw new DataError(`no checkpoint in ${dir} (expected ${name}): pass the --out directory of a run, or a checkpoint .tar from the playground`);
   let meta: CheckpointMeta;
   try {
-    meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;
+    meta = JSON.parse(new TextDecoder().decode(text)) as CheckpointMeta;
   } catch (e) {
-    const env = asEnvironmentError(e, 'read the checkpoint', file);
-    throw env instanceof EnvironmentError ? env : new DataError(`${file} is damaged (${(e as Error).message}): the run cannot be resumed or evaluated from it`);
+    throw new DataError(`${file} is damaged (${(e as Error).message}): the run cannot be resumed or evaluated from it`);
   }
   if (meta?.format !== 'selfsup-checkpoint' || !Array.isArray(meta.tensors) || typeof meta.weights !== 'string')
     throw new DataError(`${file} is not a selfsup checkpoint`);
   // a hand-edited or damaged record: say which field, before anything is read or written from it
   const bad = !Number.isInteger(meta.step) || meta.step < 0 ? 'step' : !meta.config || typeof meta.config !== 'object' ? 'config' : undefined;
   if (bad) throw new DataError(`${file} is damaged: its '${bad}' is ${JSON.stringify(meta[bad]) ?? 'missing'}: the run cannot be resumed or evaluated from it`);
-  const wfile = path.join(dir, meta.weights);
-  if (!fs.existsSync(wfile)) throw new DataError(`the weight file ${wfile} that ${file} names is missing: the checkpoint cannot be used`);
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(wfile);
-  } catch (e) {
-    const env = asEnvironmentError(e, 'read the weight file', wfile);
-    throw env instanceof EnvironmentError && (e as NodeJS.ErrnoException).code !== 'EISDIR'
-      ? env
-      : new DataError(`the weight file ${wfile} cannot be read (${(e as Error).message}): the checkpoint cannot be used`);
-  }
+  const wfile = files.where(meta.weights);
+  const buf = files.read(meta.weights);
+  if (!buf) throw new DataError(`the weight file ${wfile} that ${file} names is missing: the checkpoint cannot be used`);
   const needed = 4 * meta.tensors.reduce((n, t) => Math.max(n, t.offset + t.shape.reduce((a, b) => a * b, 1)), 0);
   if (buf.byteLength !== (meta.weightsBytes ?? needed) || buf.byteLength < needed) {
     throw new DataError(`${wfile} is truncated or damaged: ${buf.byteLength} bytes where ${file} records ${meta.weightsBytes ?? needed}`);

@@ -48,7 +48,8 @@ export class SimdKernelModule {
       throw new Error("this tfjs-backend-wasm does not expose its memory, malloc or tensor offsets: selfsup's SIMD kernels cannot attach");
     }
     const shared = memory.buffer instanceof SharedArrayBuffer;
-    const bytes = Buffer.from(shared ? KERNELS_WASM_SHARED : KERNELS_WASM_PLAIN, 'base64');
+    // atob, not Buffer: the same code runs in a browser's worker
+    const bytes = Uint8Array.from(atob(shared ? KERNELS_WASM_SHARED : KERNELS_WASM_PLAIN), (c) => c.charCodeAt(0));
     const module = await wasmApi.compile(bytes);
     const pool = await WasmThreadPool.start(module, memory, KERNEL_EXPORTS, threads);
     return new SimdKernelModule(b as WasmBackendInternals, memory, pool);

@@ -1,36 +1,15 @@
-import { Worker } from 'node:worker_threads';
+import { startKernelWorker, type KernelWorker } from './kernel-workers.js';
 import { wasmApi, type WasmInstance, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 /**
  * Runs one exported function of a WebAssembly module on N threads at once: the calling thread
- * plus N-1 `worker_threads`, each with its own instance of the module on the same shared memory.
+ * plus N-1 workers (`kernel-workers.ts`: worker_threads in Node, Web Workers in a browser), each with its own instance of the module on the same shared memory.
  * Every call is `fn(tid, nth, ...args)` with i32 arguments and returns when all N shares are done,
- * so a tfjs kernel can use it synchronously. The workers sleep in `Atomics.wait` between calls and
- * are `unref`ed (they never keep the process alive).
+ * so a tfjs kernel can use it synchronously. The workers sleep in `Atomics.wait` between calls.
  *
  * Control block (Int32Array on a SharedArrayBuffer): [0] generation, [1] shares done by workers,
  * [2] function index (-1: exit), [3] nth, [4] argument count, [5] a worker's error flag, [8..] args.
  */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, control, tid, names } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory } });
-const fns = names.map((n) => instance.exports[n]);
-const c = new Int32Array(control);
-let gen = Atomics.load(c, 0);
-parentPort.postMessage('ready');
-for (;;) {
-  Atomics.wait(c, 0, gen);
-  gen = Atomics.load(c, 0);
-  const fn = c[2];
-  if (fn < 0) break;
-  const nth = c[3], argc = c[4], args = new Array(argc);
-  for (let i = 0; i < argc; i++) args[i] = c[8 + i];
-  try { if (tid < nth) fns[fn](tid, nth, ...args); } catch (e) { Atomics.store(c, 5, 1); }
-  Atomics.add(c, 1, 1);
-  Atomics.notify(c, 1);
-}
-`;
 
 const MAX_ARGS = 56;
 /** how long a call may wait for its workers before it is declared hung */
@@ -38,7 +17,7 @@ const CALL_DEADLINE_MS = 10 * 60 * 1000;
 
 export class WasmThreadPool {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * (8 + MAX_ARGS)));
-  private readonly workers: Worker[] = [];
+  private readonly workers: KernelWorker[] = [];
   private readonly fns: Array<(...a: number[]) => void>;
   private readonly index = new Map<string, number>();
 
@@ -61,18 +40,8 @@ export class WasmThreadPool {
     const n = shared ? Math.max(1, threads) : 1;
     const pool = new WasmThreadPool(new wasmApi.Instance(module, { env: { memory } }), names, n);
     await Promise.all(
-      Array.from({ length: n - 1 }, (_, i) => {
-        const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: pool.ctl.buffer, tid: i + 1, names } });
-        pool.workers.push(w);
-        return new Promise<void>((resolve, reject) => {
-          w.once('message', () => resolve());
-          w.once('error', reject);
-          w.once('exit', (code) => reject(new Error(`kernel worker exited with code ${code} before it was ready`)));
-        }).then(() => {
-          w.removeAllListeners('exit');
-          w.removeAllListeners('error');
-          w.unref();
-        });
+      Array.from({ length: n - 1 }, async (_, i) => {
+        pool.workers.push(await startKernelWorker({ module, memory, control: pool.ctl.buffer, tid: i + 1, names }));
       }),
     );
     return pool;

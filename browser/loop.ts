@@ -1,0 +1,162 @@
+import {
+  BatchQueue,
+  DEFAULT_PREFETCH,
+  Rng,
+  batchesOf,
+  buildRun,
+  evalViewOf,
+  progressAt,
+  randomWeightsBaseline,
+  runEvaluators,
+  checkpointRecord,
+  packTar,
+  stateTensors,
+  trainStep,
+  CHECKPOINT_FILE,
+  type LoadedDataset,
+  type PluginRegistry,
+  type ResolvedConfig,
+  type RunParts,
+} from '../core/portable.js';
+
+/** What a run in the tab reports, in order: its size, each step, each epoch's kNN, the random-weights line, the end. */
+export type PlaygroundEvent =
+  | { type: 'start'; stepsPerEpoch: number; epochs: number; parameters: number }
+  | { type: 'step'; step: number; epoch: number; loss: number; viewsPerSecond: number; ms: number }
+  | { type: 'epoch'; epoch: number; step: number; loss: number; knn: number; seconds: number }
+  | { type: 'baseline'; knn: number }
+  | { type: 'end'; steps: number; knn: number; randomKnn?: number };
+
+/**
+ * One training run in a browser tab: the CLI's step (`trainStep`, the same plugins and RNG streams)
+ * in a loop that yields to the worker's message queue between steps, so it can be paused; the
+ * kNN of `eval.final`'s kNN settings after every epoch, and the random-weights baseline once (when
+ * `eval.baseline`). Files, checkpoints and signals are the Node trainer's business, not this one's.
+ */
+export class PlaygroundRun {
+  private paused = false;
+  private wake?: () => void;
+  private stopped = false;
+  parts?: RunParts;
+  private step = 0;
+  private epochsDone = 0;
+  private rng: Rng;
+  private readonly history: Array<Record<string, number>> = [];
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly registry: PluginRegistry,
+    private readonly data: LoadedDataset,
+    private readonly emit: (e: PlaygroundEvent) => void,
+    private readonly log: (m: string) => void = () => {},
+  ) {
+    this.rng = Rng.fromSeed(config.seed, 'augment');
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+  stop(): void {
+    this.stopped = true;
+    this.resume();
+  }
+
+  async run(): Promise<void> {
+    const { config, registry, log } = this;
+    const parts = (this.parts = await buildRun(config, { registry, log, data: this.data }));
+    const tc = config.train;
+    const stepsPerEpoch = Math.floor(parts.data.train.count / tc.batchSize);
+    const total = stepsPerEpoch * tc.epochs;
+    // the kNN the page plots: eval.final's kNN settings (k, temperature), or the defaults
+    const knnConfig = config.eval.final.find((e) => e.type === 'knn') ?? { type: 'knn' };
+    const knn = [
+      await registry.create('evaluator', knnConfig, {
+        seed: config.seed,
+        rng: Rng.fromSeed(config.seed, '/eval/playground'),
+        path: '/eval/playground',
+        registry,
+        log,
+      }),
+    ];
+    const evalOpts = {
+      batchSize: config.eval.batchSize,
+      trainLimit: config.eval.trainLimit,
+      seed: config.seed,
+      log,
+      evalView: evalViewOf(parts),
+      newEncoder: parts.newEncoder,
+    };
+    this.emit({ type: 'start', stepsPerEpoch, epochs: tc.epochs, parameters: parts.params.reduce((n, p) => n + p.variable.size, 0) });
+    if (config.eval.baseline) {
+      const b = await randomWeightsBaseline({ ...parts, final: knn }, config, registry, log);
+      this.emit({ type: 'baseline', knn: b.random_knn_top1 });
+    }
+    const rng = this.rng;
+    let step = 0;
+    let lastKnn = NaN;
+    let trainSeconds = 0;
+    // the config's budget, as the Node trainer reads it
+    const spent = () => (tc.maxSteps !== undefined && step >= tc.maxSteps) || (tc.maxSeconds !== undefined && trainSeconds >= tc.maxSeconds);
+    for (let epoch = 0; epoch < tc.epochs && !this.stopped; epoch++) {
+      const t0 = performance.now();
+      const order = Rng.fromSeed(config.seed, `shuffle/${epoch}`).permutation(parts.data.train.count);
+      const queue = new BatchQueue(parts.data.train, parts.info, batchesOf(order, tc.batchSize, 0, stepsPerEpoch), tc.prefetch ?? DEFAULT_PREFETCH);
+      let sum = 0;
+      try {
+        for (let s = 0; s < stepsPerEpoch && !this.stopped && !spent(); s++) {
+          await this.yieldToMessages();
+          if (this.stopped) break;
+          const tStep = performance.now();
+          const progress = progressAt(step, total, stepsPerEpoch);
+          parts.scalars.apply(progress);
+          const batch = await queue.take();
+          const r = trainStep(parts, batch, rng, parts.schedule.value(progress), progress);
+          batch.x.dispose();
+          step++;
+          this.step = step;
+          sum += r.loss;
+          const ms = performance.now() - tStep;
+          trainSeconds += ms / 1000;
+          this.emit({ type: 'step', step, epoch, loss: r.loss, viewsPerSecond: (r.views * 1000) / ms, ms });
+        }
+      } finally {
+        queue.close();
+      }
+      if (this.stopped || step === epoch * stepsPerEpoch) break;
+      const m = await runEvaluators(knn, parts.tasks[0].branch, parts.data, evalOpts);
+      lastKnn = m.knn_top1;
+      this.epochsDone = epoch + 1;
+      this.history.push({ epoch: epoch + 1, step, loss: sum / (step - epoch * stepsPerEpoch), knn_top1: lastKnn });
+      this.emit({ type: 'epoch', epoch: epoch + 1, step, loss: sum / (step - epoch * stepsPerEpoch), knn: lastKnn, seconds: (performance.now() - t0) / 1000 });
+      if (spent()) break;
+    }
+    this.emit({ type: 'end', steps: step, knn: lastKnn });
+  }
+
+  /**
+   * The run as a checkpoint `selfsup eval --checkpoint FILE.tar` reads in Node: a tar of the same
+   * `checkpoint.json` and weight file a Node run writes into its directory.
+   */
+  async checkpointTar(): Promise<{ name: string; bytes: Uint8Array }> {
+    if (!this.parts) throw new Error('no run to save yet: start one first');
+    const state = { step: this.step, epoch: this.epochsDone, rng: this.rng.state(), config: this.config, backend: 'wasm', history: this.history };
+    const { meta, bytes } = checkpointRecord(state, stateTensors(this.parts));
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+    const full = { ...meta, weightsSha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };
+    const tar = packTar([
+      { name: CHECKPOINT_FILE, data: new TextEncoder().encode(JSON.stringify(full, null, 1)) },
+      { name: meta.weights, data: bytes },
+    ]);
+    return { name: `${this.config.name}-step${this.step}.tar`, bytes: tar };
+  }
+
+  /** Let the worker read its messages (pause, stop), and wait while paused. */
+  private async yieldToMessages(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 0));
+    while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
+  }
+}

@@ -1,0 +1,159 @@
+import { drawChart } from './chart.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+/**
+ * The playground page: a preset picker and a config editor, start/pause/reset, and the charts. All
+ * training happens in the worker (`/worker.js`); the page only draws what it reports. The state is
+ * also on `window.playground` (what the Chromium tests read, beside the text on the page).
+ */
+interface PresetEntry {
+  name: string;
+  description: string;
+  config: unknown;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const presetSelect = $<HTMLSelectElement>('preset');
+const editor = $<HTMLTextAreaElement>('config');
+const startButton = $<HTMLButtonElement>('start');
+const pauseButton = $<HTMLButtonElement>('pause');
+const problems = $('problems');
+const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '-');
+
+const state = {
+  backend: '',
+  status: 'idle' as 'idle' | 'running' | 'paused' | 'done' | 'failed',
+  steps: [] as Array<[number, number]>,
+  /** each step's wall time in the worker, ms (batch taken, augmented, trained) */
+  stepMs: [] as number[],
+  knn: [] as Array<[number, number]>,
+  randomKnn: NaN,
+  error: '',
+};
+(window as unknown as { playground: typeof state }).playground = state;
+
+let worker: Worker;
+function startWorker(): void {
+  worker = new Worker('/worker.js');
+  worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
+  worker.onerror = (e) => fail(`the training worker failed: ${e.message}`);
+}
+const send = (m: ToWorker) => worker.postMessage(m);
+
+function fail(message: string): void {
+  state.status = 'failed';
+  state.error = message;
+  problems.textContent = message;
+  startButton.disabled = false;
+  pauseButton.disabled = true;
+}
+
+function redraw(): void {
+  drawChart($<HTMLCanvasElement>('loss-chart'), [{ points: state.steps, color: '#1f77b4', label: 'loss' }], { yLabel: (y) => y.toFixed(3) });
+  drawChart($<HTMLCanvasElement>('knn-chart'), [{ points: state.knn, color: '#d62728', label: 'kNN' }], {
+    reference: Number.isFinite(state.randomKnn) ? { y: state.randomKnn, label: `random weights ${pct(state.randomKnn)}` } : undefined,
+    yLabel: pct,
+  });
+}
+
+function onMessage(m: FromWorker): void {
+  if (m.type === 'backend') {
+    state.backend = `${m.name} (${m.details})`;
+    $('backend').textContent = `backend: ${state.backend}`;
+  } else if (m.type === 'status') $('status').textContent = m.text;
+  else if (m.type === 'invalid') {
+    problems.textContent = m.problems.map((p) => `${p.path || '/'}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('\n');
+    state.status = 'idle';
+    startButton.disabled = false;
+  } else if (m.type === 'valid') problems.textContent = '';
+  else if (m.type === 'error') fail(m.message);
+  else if (m.type === 'checkpoint') {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([m.bytes as BlobPart], { type: 'application/x-tar' }));
+    a.download = m.name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  } else if (m.type === 'event') {
+    const ev = m.event;
+    if (ev.type === 'step') {
+      state.steps.push([ev.step, ev.loss]);
+      state.stepMs.push(ev.ms);
+      $('step').textContent = String(ev.step);
+      $('speed').textContent = `${Math.round(ev.viewsPerSecond)} views/s, ${Math.round(ev.ms)} ms/step`;
+      if (ev.step % 2 === 0) redraw();
+    } else if (ev.type === 'epoch') {
+      state.knn.push([ev.epoch, ev.knn]);
+      $('knn').textContent = pct(ev.knn);
+      $('status').textContent = `epoch ${ev.epoch}: loss ${ev.loss.toFixed(4)}, kNN ${pct(ev.knn)} (${ev.seconds.toFixed(1)} s)`;
+      redraw();
+    } else if (ev.type === 'baseline') {
+      state.randomKnn = ev.knn;
+      $('random-knn').textContent = pct(ev.knn);
+      redraw();
+    } else if (ev.type === 'start')
+      $('status').textContent = `training: ${ev.epochs} epochs x ${ev.stepsPerEpoch} steps, ${ev.parameters.toLocaleString()} parameters`;
+    else if (ev.type === 'end') {
+      state.status = 'done';
+      pauseButton.disabled = true;
+      $('status').textContent = `done: ${ev.steps} steps, kNN ${pct(ev.knn)}`;
+    }
+  }
+}
+
+/** The editor's JSON, or undefined with the syntax error shown at the top level. */
+function editorConfig(): unknown {
+  try {
+    return JSON.parse(editor.value);
+  } catch (e) {
+    problems.textContent = `/: the config is not valid JSON (${(e as Error).message})`;
+    return undefined;
+  }
+}
+
+startButton.onclick = () => {
+  const config = editorConfig();
+  if (config === undefined) return;
+  startButton.disabled = true;
+  pauseButton.disabled = false;
+  state.status = 'running';
+  send({ type: 'start', config, name: presetSelect.value });
+};
+pauseButton.onclick = () => {
+  const paused = state.status === 'paused';
+  send({ type: paused ? 'resume' : 'pause' });
+  state.status = paused ? 'running' : 'paused';
+  pauseButton.textContent = paused ? 'Pause' : 'Resume';
+};
+$('download').onclick = () => send({ type: 'checkpoint' });
+$('reset').onclick = () => {
+  worker.terminate();
+  Object.assign(state, { status: 'idle', steps: [], stepMs: [], knn: [], randomKnn: NaN, error: '' });
+  for (const id of ['knn', 'random-knn']) $(id).textContent = '-';
+  $('step').textContent = '0';
+  problems.textContent = '';
+  startButton.disabled = false;
+  pauseButton.disabled = true;
+  pauseButton.textContent = 'Pause';
+  redraw();
+  startWorker();
+};
+let timer: ReturnType<typeof setTimeout> | undefined;
+editor.oninput = () => {
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    const config = editorConfig();
+    if (config !== undefined) send({ type: 'validate', config, name: presetSelect.value });
+  }, 300);
+};
+
+const presets = (await (await fetch('/presets.json')).json()) as PresetEntry[];
+for (const p of presets) presetSelect.add(new Option(`${p.name}: ${p.description}`, p.name));
+presetSelect.onchange = () => {
+  const p = presets.find((x) => x.name === presetSelect.value)!;
+  editor.value = JSON.stringify(p.config, null, 2);
+  problems.textContent = '';
+};
+presetSelect.value = new URLSearchParams(location.search).get('preset') ?? 'simclr';
+presetSelect.onchange(new Event('change'));
+startWorker();
+redraw();

@@ -1,0 +1,20 @@
+import type { ConfigProblem } from '../core/portable.js';
+import type { PlaygroundEvent } from './loop.js';
+
+/** What the page asks of the training worker (`name`: the run's name where the config gives none, the preset it came from). */
+export type ToWorker =
+  | { type: 'validate'; config: unknown; name: string }
+  | { type: 'start'; config: unknown; name: string }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'checkpoint' };
+
+/** What the training worker tells the page. */
+export type FromWorker =
+  | { type: 'backend'; name: string; details: string }
+  | { type: 'valid' }
+  | { type: 'invalid'; problems: ConfigProblem[] }
+  | { type: 'status'; text: string }
+  | { type: 'event'; event: PlaygroundEvent }
+  | { type: 'checkpoint'; name: string; bytes: Uint8Array }
+  | { type: 'error'; message: string };

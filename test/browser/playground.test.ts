@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserBoundary } from '../../browser/twins.js';
+import { evaluateCheckpoint } from '../../cli/api.js';
+import { ISOLATION_HEADERS, startPlayground, type Playground } from '../../cli/playground.js';
+import { browserTest, launchChromium } from '../browser.js';
+
+const ROOT = path.resolve('.');
+const build = (entry: string) =>
+  esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    define: { 'process.env': '{}' },
+    plugins: [browserBoundary(ROOT)],
+  });
+
+describe('the browser build', () => {
+  it('stops when a Node built-in reaches the bundle, naming the module that imported it', async () => {
+    const err = await build('test/fixtures/browser/entry.ts').catch((e: esbuild.BuildFailure) => e);
+    expect(err).toBeInstanceOf(Error);
+    const texts = (err as esbuild.BuildFailure).errors.map((e) => e.text).join('\n');
+    expect(texts).toContain("Node built-in 'node:fs' reached the browser bundle from test/fixtures/browser/uses-fs.ts");
+  });
+
+  it('the training worker bundles the portable core and the twins, and nothing of Node', async () => {
+    const r = await build('browser/worker.ts');
+    const inputs = Object.keys(r.metafile.inputs).filter((f) => !f.includes('node_modules'));
+    expect(inputs).toContain('core/portable.ts');
+    expect(inputs).toContain('core/engine/simd/kernel-workers.browser.ts');
+    expect(inputs).toContain('core/platform/path-exists.browser.ts');
+    for (const nodeOnly of ['core/index.ts', 'core/train/trainer.ts', 'core/train/checkpoint.ts', 'core/engine/simd/kernel-workers.ts', 'plugins/index.ts'])
+      expect(inputs).not.toContain(nodeOnly);
+    const imports = Object.values(r.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+    expect(imports.filter((p) => p.startsWith('node:'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('selfsup playground', () => {
+  let pg: Playground;
+  beforeAll(async () => {
+    pg = await startPlayground({ port: 0 });
+  });
+  afterAll(() => pg?.close());
+
+  it('serves the page, the presets with extends resolved, and nothing outside its folders, with the isolation headers', async () => {
+    const page = await fetch(pg.url);
+    expect(page.status).toBe(200);
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) expect(page.headers.get(k)).toBe(v);
+    const presets = (await (await fetch(new URL('/presets.json', pg.url))).json()) as Array<{ name: string; config: Record<string, unknown> }>;
+    const byName = new Map(presets.map((p) => [p.name, p.config]));
+    expect(byName.get('simclr')).toMatchObject({ data: { type: 'fashion-mnist' }, train: { batchSize: 256 } });
+    // simclr-rotation extends simclr: served merged
+    expect(byName.get('simclr-rotation')?.extends).toBeUndefined();
+    const wasm = await fetch(new URL('/tfjs-wasm/tfjs-backend-wasm-threaded-simd.wasm', pg.url));
+    expect([wasm.status, wasm.headers.get('content-type'), wasm.headers.get('cross-origin-embedder-policy')]).toEqual([
+      200,
+      'application/wasm',
+      'require-corp',
+    ]);
+    for (const bad of ['/data/fashion-mnist/..%2F..%2Fpackage.json', '/data/../package.json', '/package.json', '/tfjs-wasm/x.js'])
+      expect((await fetch(new URL(bad, pg.url))).status, bad).toBe(404);
+  });
+
+  browserTest('the playground in Chromium')(
+    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR beats the random-weights kNN it shows, and its checkpoint evaluates in Node to the same kNN',
+    async () => {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        const requests: string[] = [];
+        page.on('request', (r) => requests.push(r.url()));
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(pg.url);
+        expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+        await page.waitForFunction(() => (window as unknown as { playground: { backend: string } }).playground.backend !== '', null, { timeout: 60_000 });
+        const backend = (await page.textContent('#backend'))!;
+        const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+        const threads = Math.max(1, cores);
+        expect(backend).toContain(`backend: wasm (SIMD on, ${threads} thread${threads > 1 ? 's' : ''}, selfsup SIMD kernels on ${threads} thread`);
+
+        // a bad value: refused at its JSON path, nothing starts
+        const config = JSON.parse(await page.inputValue('#config'));
+        await page.fill('#config', JSON.stringify({ ...config, train: { ...config.train, batchSize: -5 } }, null, 2));
+        await page.click('#start');
+        await page.waitForFunction(() => document.getElementById('problems')!.textContent !== '', null, { timeout: 30_000 });
+        expect(await page.textContent('#problems')).toMatch(/^\/train\/batchSize: /);
+        expect(await page.textContent('#step')).toBe('0');
+        expect(await page.isEnabled('#start')).toBe(true);
+
+        // one epoch of the simclr preset on the embedded Fashion-MNIST subset
+        await page.fill('#config', JSON.stringify({ ...config, train: { ...config.train, epochs: 1 } }, null, 2));
+        await page.click('#start');
+        await page.waitForFunction(() => ['done', 'failed'].includes((window as unknown as { playground: { status: string } }).playground.status), null, {
+          timeout: 240_000,
+        });
+        const state = await page.evaluate(() => (window as unknown as { playground: { status: string; error: string; steps: unknown[] } }).playground);
+        expect(state.error).toBe('');
+        expect(state.status).toBe('done');
+        expect(state.steps).toHaveLength(23); // 6,000 images / 256
+        const shown = async (id: string) => Number((await page.textContent(id))!.replace('%', ''));
+        const knn = await shown('#knn');
+        const random = await shown('#random-knn');
+        expect(random).toBeGreaterThan(10);
+        expect(knn).toBeGreaterThan(random);
+        expect(errors).toEqual([]);
+
+        // the checkpoint the page downloads evaluates in Node (selfsup eval --checkpoint) to the kNN the page showed
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+        expect(download.suggestedFilename()).toBe('simclr-step23.tar');
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-pg-')), download.suggestedFilename());
+        await download.saveAs(file);
+        const r = await evaluateCheckpoint(file, { sets: ['eval.final=[{"type":"knn"}]'] });
+        expect(r.steps).toBe(23);
+        expect(Math.abs(100 * r.eval.knn_top1 - knn)).toBeLessThanOrEqual(0.1);
+        // every request went to the local server (or to the page's own blobs)
+        const origin = new URL(pg.url).origin;
+        expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    300_000,
+  );
+});
