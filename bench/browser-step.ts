@@ -59,7 +59,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PAT
 type State = { status: string; error: string; stepMs: number[]; backend: string };
 const state = (page: Page) => page.evaluate(() => (window as unknown as { playground: State }).playground);
 async function runInPage(preset: string, edit: (c: Record<string, any>) => void, shot?: string): Promise<State> {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1800, height: 1150 } });
   await page.goto(`${pg.url}?preset=${preset}`);
   await page.waitForFunction(() => (window as unknown as { playground: State }).playground.backend !== '', null, { timeout: 60_000 });
   const c = JSON.parse(await page.inputValue('#config'));
@@ -72,7 +72,7 @@ async function runInPage(preset: string, edit: (c: Record<string, any>) => void,
     for (; seen < s.stepMs.length; seen++) log(`browser ${preset} step ${seen + 1}: ${s.stepMs[seen].toFixed(0)} ms`);
     if (s.status === 'done' || s.status === 'failed') {
       if (s.error) throw new Error(`${preset} in the page: ${s.error}`);
-      if (shot) await page.screenshot({ path: shot });
+      if (shot) await page.screenshot({ path: shot, fullPage: true });
       await page.close();
       return s;
     }

@@ -56,3 +56,34 @@ export function drawChart(
     g.lineWidth = 1;
   }
 }
+
+/** Ten colours that stay apart (Tableau 10), for classes. */
+export const CLASS_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+/** A scatter of 2-D points coloured by label, with a legend of the class names. */
+export function drawScatter(canvas: HTMLCanvasElement, points: Array<[number, number]>, labels: number[], classNames: string[] = []): void {
+  const g = canvas.getContext('2d')!;
+  const { width: w, height: h } = canvas;
+  g.clearRect(0, 0, w, h);
+  if (!points.length) return;
+  const legend = 150;
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const px = (x: number) => 8 + ((x - x0) / (x1 - x0 || 1)) * (w - legend - 16);
+  const py = (y: number) => 8 + ((y - y0) / (y1 - y0 || 1)) * (h - 16);
+  points.forEach(([x, y], i) => {
+    g.fillStyle = CLASS_COLOURS[labels[i] % CLASS_COLOURS.length];
+    g.beginPath();
+    g.arc(px(x), py(y), 2.5, 0, 2 * Math.PI);
+    g.fill();
+  });
+  g.font = '12px sans-serif';
+  const classes = [...new Set(labels)].sort((a, b) => a - b);
+  classes.forEach((c, i) => {
+    g.fillStyle = CLASS_COLOURS[c % CLASS_COLOURS.length];
+    g.fillRect(w - legend + 4, 10 + i * 18, 10, 10);
+    g.fillStyle = '#333';
+    g.fillText(classNames[c] ?? String(c), w - legend + 20, 19 + i * 18);
+  });
+}

@@ -5,6 +5,9 @@ import {
   batchesOf,
   buildRun,
   evalViewOf,
+  extractFeatures,
+  limitSet,
+  umap2d,
   progressAt,
   randomWeightsBaseline,
   runEvaluators,
@@ -25,6 +28,7 @@ export type PlaygroundEvent =
   | { type: 'step'; step: number; epoch: number; loss: number; viewsPerSecond: number; ms: number }
   | { type: 'epoch'; epoch: number; step: number; loss: number; knn: number; seconds: number }
   | { type: 'baseline'; knn: number }
+  | { type: 'embedding'; epoch: number; points: Array<[number, number]>; labels: number[]; classNames?: string[] }
   | { type: 'end'; steps: number; knn: number; randomKnn?: number };
 
 /**
@@ -49,6 +53,8 @@ export class PlaygroundRun {
     private readonly data: LoadedDataset,
     private readonly emit: (e: PlaygroundEvent) => void,
     private readonly log: (m: string) => void = () => {},
+    /** test images in the per-epoch embedding (0: none) */
+    private readonly embeddingImages = 1000,
   ) {
     this.rng = Rng.fromSeed(config.seed, 'augment');
   }
@@ -132,6 +138,7 @@ export class PlaygroundRun {
       this.epochsDone = epoch + 1;
       this.history.push({ epoch: epoch + 1, step, loss: sum / (step - epoch * stepsPerEpoch), knn_top1: lastKnn });
       this.emit({ type: 'epoch', epoch: epoch + 1, step, loss: sum / (step - epoch * stepsPerEpoch), knn: lastKnn, seconds: (performance.now() - t0) / 1000 });
+      await this.embed(epoch + 1);
       if (spent()) break;
     }
     this.emit({ type: 'end', steps: step, knn: lastKnn });
@@ -152,6 +159,16 @@ export class PlaygroundRun {
       { name: meta.weights, data: bytes },
     ]);
     return { name: `${this.config.name}-step${this.step}.tar`, bytes: tar };
+  }
+
+  /** A 2-D UMAP of the encoder's `h` for the first `embeddingImages` test images, coloured by class on the page. */
+  private async embed(epoch: number): Promise<void> {
+    const { parts } = this;
+    if (!parts?.data.test || this.embeddingImages <= 0) return;
+    const test = limitSet(parts.data.test, parts.info, this.embeddingImages);
+    const f = extractFeatures(parts.tasks[0].branch, test, parts.info, 'h', this.config.eval.batchSize, evalViewOf(parts));
+    const { points } = await umap2d(f, { seed: this.config.seed, epochs: 200 });
+    this.emit({ type: 'embedding', epoch, points, labels: Array.from(test.labels), classNames: parts.info.classNames });
   }
 
   /** Let the worker read its messages (pause, stop), and wait while paused. */

@@ -1,4 +1,4 @@
-import { drawChart } from './chart.js';
+import { drawChart, drawScatter } from './chart.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 /**
@@ -28,6 +28,8 @@ const state = {
   stepMs: [] as number[],
   knn: [] as Array<[number, number]>,
   randomKnn: NaN,
+  /** the epoch of the embedding shown (0: none yet) */
+  embeddings: 0,
   error: '',
 };
 (window as unknown as { playground: typeof state }).playground = state;
@@ -86,6 +88,10 @@ function onMessage(m: FromWorker): void {
       $('knn').textContent = pct(ev.knn);
       $('status').textContent = `epoch ${ev.epoch}: loss ${ev.loss.toFixed(4)}, kNN ${pct(ev.knn)} (${ev.seconds.toFixed(1)} s)`;
       redraw();
+    } else if (ev.type === 'embedding') {
+      state.embeddings = ev.epoch;
+      $('embedding-caption').textContent = `UMAP of h for ${ev.points.length} test images after epoch ${ev.epoch}, coloured by class`;
+      drawScatter($<HTMLCanvasElement>('embedding-chart'), ev.points, ev.labels, ev.classNames);
     } else if (ev.type === 'baseline') {
       state.randomKnn = ev.knn;
       $('random-knn').textContent = pct(ev.knn);
@@ -127,7 +133,8 @@ pauseButton.onclick = () => {
 $('download').onclick = () => send({ type: 'checkpoint' });
 $('reset').onclick = () => {
   worker.terminate();
-  Object.assign(state, { status: 'idle', steps: [], stepMs: [], knn: [], randomKnn: NaN, error: '' });
+  Object.assign(state, { status: 'idle', steps: [], stepMs: [], knn: [], randomKnn: NaN, embeddings: 0, error: '' });
+  drawScatter($<HTMLCanvasElement>('embedding-chart'), [], []);
   for (const id of ['knn', 'random-knn']) $(id).textContent = '-';
   $('step').textContent = '0';
   problems.textContent = '';

@@ -68,6 +68,8 @@ export { packTar, unpackTar } from './data/tar-entries.js';
 export type { StepResult } from './train/step.js';
 export { extractFeatures, readFeatures } from './eval/features.js';
 export { runEvaluators } from './eval/evaluate.js';
+export { umap2d, unitRows } from './eval/umap.js';
+export type { UmapOptions } from './eval/umap.js';
 export { randomWeightsBaseline } from './eval/baseline.js';
 export { rgbToLab, labToRgb } from './color/lab.js';
 export { etaText, markdownTable, median, pct } from './util/text.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataError, SelfsupError, evalViewOf, limitSet, pct, readFeatures, writeAtomic, type FeatureSet, type ImageSet } from '../../core/index.js';
+import { DataError, SelfsupError, evalViewOf, limitSet, pct, readFeatures, umap2d, writeAtomic, type FeatureSet, type ImageSet } from '../../core/index.js';
 import { knnTop1 } from '../../plugins/evaluators/knn.js';
 import { loadCheckpointRun, type ResolveOptions } from '../api.js';
 import { indexCsv } from './index-csv.js';
@@ -9,7 +9,6 @@ import { encodeNpy } from './npy.js';
 import { StagedDir } from './out-dir.js';
 import { embedPage } from './page.js';
 import { trainerKnn } from './trainer-knn.js';
-import { umap2d } from './umap.js';
 
 /** The kNN that judges the embedded features: cosine, k = 20, votes weighted exp(sim / 0.1) (the knn evaluator's weighting). */
 export const EMBED_KNN = { k: 20, temperature: 0.1 } as const;

@@ -1,22 +1,10 @@
-import { readImages, tf, type DatasetInfo, type FeatureSet, type ImageSet, type Tensor4D } from '../../core/index.js';
+import { readImages, tf, unitRows, type DatasetInfo, type FeatureSet, type ImageSet, type Tensor4D } from '../../core/index.js';
 import { spreadIndices, writeGrid } from '../../plugins/callbacks/png-grid.js';
 
 /** The picture's layout: magnification, and the frame (in image pixels) each image gets. */
 export const NEIGHBOURS_LAYOUT = { queries: 8, neighbours: 8, scale: 3, frame: 1 } as const;
 
 const FRAME = { query: [0.3, 0.3, 0.3], same: [0.1, 0.7, 0.2], other: [0.85, 0.1, 0.1] } as const;
-
-/** Unit-length rows of a feature set (a zero row stays zero): cosine similarity as a dot product, Euclidean distance as the cosine's. */
-export function unitRows(f: FeatureSet): Float32Array {
-  const out = new Float32Array(f.x.length);
-  for (let i = 0; i < f.count; i++) {
-    let s = 0;
-    for (let j = 0; j < f.dim; j++) s += f.x[i * f.dim + j] ** 2;
-    const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
-    for (let j = 0; j < f.dim; j++) out[i * f.dim + j] = f.x[i * f.dim + j] * inv;
-  }
-  return out;
-}
 
 /**
  * The `k` nearest rows of `f` to each query row by cosine similarity, the query itself excluded,

@@ -112,6 +112,21 @@ describe('selfsup playground', () => {
         expect(random).toBeGreaterThan(10);
         expect(knn).toBeGreaterThan(random);
         expect(errors).toEqual([]);
+        // the epoch's UMAP of 1,000 test images is drawn, in several class colours
+        const drawn = await page.evaluate(() => {
+          const c = document.getElementById('embedding-chart') as HTMLCanvasElement;
+          const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          const colours = new Set<string>();
+          for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255) colours.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+          return {
+            epoch: (window as unknown as { playground: { embeddings: number } }).playground.embeddings,
+            caption: document.getElementById('embedding-caption')!.textContent,
+            colours: colours.size,
+          };
+        });
+        expect(drawn.epoch).toBe(1);
+        expect(drawn.caption).toBe('UMAP of h for 1000 test images after epoch 1, coloured by class');
+        expect(drawn.colours).toBeGreaterThanOrEqual(10);
 
         // the checkpoint the page downloads evaluates in Node (selfsup eval --checkpoint) to the kNN the page showed
         const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);

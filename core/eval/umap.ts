@@ -1,5 +1,17 @@
-import { Rng, type FeatureSet } from '../../core/index.js';
-import { unitRows } from './neighbours.js';
+import type { FeatureSet } from '../contracts/evaluator.js';
+import { Rng } from '../rng.js';
+
+/** Unit-length rows of a feature set (a zero row stays zero): cosine similarity as a dot product, Euclidean distance as the cosine's. */
+export function unitRows(f: FeatureSet): Float32Array {
+  const out = new Float32Array(f.x.length);
+  for (let i = 0; i < f.count; i++) {
+    let s = 0;
+    for (let j = 0; j < f.dim; j++) s += f.x[i * f.dim + j] ** 2;
+    const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
+    for (let j = 0; j < f.dim; j++) out[i * f.dim + j] = f.x[i * f.dim + j] * inv;
+  }
+  return out;
+}
 
 export interface UmapOptions {
   seed: number;
@@ -24,18 +36,22 @@ export async function umap2d(f: FeatureSet, opts: UmapOptions): Promise<{ points
   if (f.count < 3) return { points: rows.map((_, i) => [i, 0]), params: { ...params, epochs: 0 } };
   const total = umap.initializeFit(rows);
   const embedding = await new Promise<number[][]>((resolve, reject) => {
-    // fitAsync would run initializeFit again; this is its loop, one epoch per macrotask, with the epoch count known up front
+    // fitAsync would run initializeFit again; this is its loop, ten epochs per macrotask (setTimeout:
+    // Node and a browser's worker alike), with the epoch count known up front
     const step = () => {
       try {
-        const epoch = umap.step();
-        opts.onEpoch?.(epoch, total);
-        if (epoch < total) setImmediate(step);
+        let epoch = 0;
+        for (let i = 0; i < 10 && epoch < total; i++) {
+          epoch = umap.step();
+          opts.onEpoch?.(epoch, total);
+        }
+        if (epoch < total) setTimeout(step, 0);
         else resolve(umap.getEmbedding());
       } catch (e) {
         reject(e);
       }
     };
-    setImmediate(step);
+    setTimeout(step, 0);
   });
   return { points: embedding.map(([x, y]) => [x, y]), params: { ...params, epochs: total } };
 }
