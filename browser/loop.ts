@@ -21,6 +21,8 @@ import {
   type ResolvedConfig,
   type RunParts,
 } from '../core/portable.js';
+import { gridPixels, spreadIndices } from '../plugins/callbacks/grid-pixels.js';
+import { pictureRows } from '../plugins/callbacks/picture-rows.js';
 
 /** What a run in the tab reports, in order: its size, each step, each epoch's kNN, the random-weights line, the end. */
 export type PlaygroundEvent =
@@ -28,6 +30,7 @@ export type PlaygroundEvent =
   | { type: 'step'; step: number; epoch: number; loss: number; viewsPerSecond: number; ms: number }
   | { type: 'epoch'; epoch: number; step: number; loss: number; knn: number; seconds: number }
   | { type: 'baseline'; knn: number }
+  | { type: 'picture'; task: string; epoch: number; width: number; height: number; rgb: Uint8Array }
   | { type: 'embedding'; epoch: number; points: Array<[number, number]>; labels: number[]; classNames?: string[] }
   | { type: 'end'; steps: number; knn: number; randomKnn?: number };
 
@@ -138,6 +141,7 @@ export class PlaygroundRun {
       this.epochsDone = epoch + 1;
       this.history.push({ epoch: epoch + 1, step, loss: sum / (step - epoch * stepsPerEpoch), knn_top1: lastKnn });
       this.emit({ type: 'epoch', epoch: epoch + 1, step, loss: sum / (step - epoch * stepsPerEpoch), knn: lastKnn, seconds: (performance.now() - t0) / 1000 });
+      await this.pictures(epoch + 1);
       await this.embed(epoch + 1);
       if (spent()) break;
     }
@@ -159,6 +163,21 @@ export class PlaygroundRun {
       { name: meta.weights, data: bytes },
     ]);
     return { name: `${this.config.name}-step${this.step}.tar`, bytes: tar };
+  }
+
+  /** The pictures of the tasks with an image target (inpainting, colorization, MAE), as the image-grid callback draws them in Node. */
+  private async pictures(epoch: number): Promise<void> {
+    const { parts } = this;
+    if (!parts) return;
+    const set = parts.data.test ?? parts.data.train;
+    const idx = spreadIndices(set.count, 8);
+    for (const task of parts.tasks) {
+      const rows = await pictureRows(task, set, parts.info, idx);
+      if (!rows) continue;
+      const { width, height, rgb } = gridPixels(rows, 3);
+      for (const r of rows) r.dispose();
+      this.emit({ type: 'picture', task: task.name, epoch, width, height, rgb });
+    }
   }
 
   /** A 2-D UMAP of the encoder's `h` for the first `embeddingImages` test images, coloured by class on the page. */

@@ -28,6 +28,8 @@ const state = {
   stepMs: [] as number[],
   knn: [] as Array<[number, number]>,
   randomKnn: NaN,
+  /** the epoch of the task pictures shown (0: none yet) */
+  pictures: 0,
   /** the epoch of the embedding shown (0: none yet) */
   embeddings: 0,
   error: '',
@@ -88,6 +90,9 @@ function onMessage(m: FromWorker): void {
       $('knn').textContent = pct(ev.knn);
       $('status').textContent = `epoch ${ev.epoch}: loss ${ev.loss.toFixed(4)}, kNN ${pct(ev.knn)} (${ev.seconds.toFixed(1)} s)`;
       redraw();
+    } else if (ev.type === 'picture') {
+      state.pictures = ev.epoch;
+      drawPicture(ev.task, ev.epoch, ev.width, ev.height, ev.rgb);
     } else if (ev.type === 'embedding') {
       state.embeddings = ev.epoch;
       $('embedding-caption').textContent = `UMAP of h for ${ev.points.length} test images after epoch ${ev.epoch}, coloured by class`;
@@ -104,6 +109,27 @@ function onMessage(m: FromWorker): void {
       $('status').textContent = `done: ${ev.steps} steps, kNN ${pct(ev.knn)}`;
     }
   }
+}
+
+/** A task's picture (rows input / prediction / target), drawn from the worker's RGB pixels, replacing the epoch before. */
+function drawPicture(task: string, epoch: number, width: number, height: number, rgb: Uint8Array): void {
+  let fig = document.getElementById(`picture-${task}`);
+  if (!fig) {
+    fig = document.createElement('figure');
+    fig.id = `picture-${task}`;
+    fig.append(document.createElement('figcaption'), document.createElement('canvas'));
+    $('pictures').append(fig);
+  }
+  fig.querySelector('figcaption')!.textContent = `${task}, epoch ${epoch}: input, prediction, target`;
+  const canvas = fig.querySelector('canvas')!;
+  canvas.width = width;
+  canvas.height = height;
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    rgba.set(rgb.subarray(3 * i, 3 * i + 3), 4 * i);
+    rgba[4 * i + 3] = 255;
+  }
+  canvas.getContext('2d')!.putImageData(new ImageData(rgba, width, height), 0, 0);
 }
 
 /** The editor's JSON, or undefined with the syntax error shown at the top level. */
@@ -133,7 +159,8 @@ pauseButton.onclick = () => {
 $('download').onclick = () => send({ type: 'checkpoint' });
 $('reset').onclick = () => {
   worker.terminate();
-  Object.assign(state, { status: 'idle', steps: [], stepMs: [], knn: [], randomKnn: NaN, embeddings: 0, error: '' });
+  Object.assign(state, { status: 'idle', steps: [], stepMs: [], knn: [], randomKnn: NaN, pictures: 0, embeddings: 0, error: '' });
+  $('pictures').replaceChildren();
   drawScatter($<HTMLCanvasElement>('embedding-chart'), [], []);
   for (const id of ['knn', 'random-knn']) $(id).textContent = '-';
   $('step').textContent = '0';

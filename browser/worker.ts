@@ -28,6 +28,10 @@ const backendReady = selectBackend(registry, 'auto', log).then((b) => {
 function validate(config: unknown, name: string): ResolvedConfig | undefined {
   try {
     const c = structuredClone(config) as Record<string, unknown>;
+    if (Array.isArray(c.callbacks) && c.callbacks.length)
+      log(
+        `the config's callbacks (${c.callbacks.map((x) => (x as { type?: string }).type).join(', ')}) are for Node: the page draws its own pictures and charts`,
+      );
     delete c.callbacks;
     c.name ??= name;
     return validateConfig(c, registry, 'the editor');
