@@ -12,10 +12,12 @@ import {
   randomWeightsBaseline,
   runEvaluators,
   checkpointRecord,
+  restoreTensors,
   packTar,
   stateTensors,
   trainStep,
   CHECKPOINT_FILE,
+  type CheckpointMeta,
   type LoadedDataset,
   type PluginRegistry,
   type ResolvedConfig,
@@ -80,25 +82,8 @@ export class PlaygroundRun {
     const tc = config.train;
     const stepsPerEpoch = Math.floor(parts.data.train.count / tc.batchSize);
     const total = stepsPerEpoch * tc.epochs;
-    // the kNN the page plots: eval.final's kNN settings (k, temperature), or the defaults
-    const knnConfig = config.eval.final.find((e) => e.type === 'knn') ?? { type: 'knn' };
-    const knn = [
-      await registry.create('evaluator', knnConfig, {
-        seed: config.seed,
-        rng: Rng.fromSeed(config.seed, '/eval/playground'),
-        path: '/eval/playground',
-        registry,
-        log,
-      }),
-    ];
-    const evalOpts = {
-      batchSize: config.eval.batchSize,
-      trainLimit: config.eval.trainLimit,
-      seed: config.seed,
-      log,
-      evalView: evalViewOf(parts),
-      newEncoder: parts.newEncoder,
-    };
+    const knn = await this.knnEvaluator();
+    const evalOpts = this.evalOptions();
     this.emit({ type: 'start', stepsPerEpoch, epochs: tc.epochs, parameters: parts.params.reduce((n, p) => n + p.variable.size, 0) });
     if (config.eval.baseline) {
       const b = await randomWeightsBaseline({ ...parts, final: knn }, config, registry, log);
@@ -146,6 +131,53 @@ export class PlaygroundRun {
       if (spent()) break;
     }
     this.emit({ type: 'end', steps: step, knn: lastKnn });
+  }
+
+  /** The kNN the page plots: eval.final's kNN settings (k, temperature), or the defaults. */
+  private async knnEvaluator() {
+    const { config, registry, log } = this;
+    const knnConfig = config.eval.final.find((e) => e.type === 'knn') ?? { type: 'knn' };
+    const ctx = { seed: config.seed, rng: Rng.fromSeed(config.seed, '/eval/playground'), path: '/eval/playground', registry, log };
+    return [await registry.create('evaluator', knnConfig, ctx)];
+  }
+
+  private evalOptions() {
+    const { config, parts, log } = this;
+    return {
+      batchSize: config.eval.batchSize,
+      trainLimit: config.eval.trainLimit,
+      seed: config.seed,
+      log,
+      evalView: evalViewOf(parts!),
+      newEncoder: parts!.newEncoder,
+    };
+  }
+
+  /**
+   * A checkpoint loaded into the tab (one made by `selfsup train` in Node, or downloaded from here):
+   * its weights restored into this run's model, then scored and drawn as after an epoch: kNN beside
+   * the random-weights line, pictures, embedding.
+   */
+  async evaluateCheckpoint(meta: CheckpointMeta, values: Float32Array): Promise<void> {
+    const { config, registry, log } = this;
+    const t0 = performance.now();
+    const parts = (this.parts = await buildRun(config, { registry, log, data: this.data }));
+    restoreTensors(meta, values, stateTensors(parts));
+    this.step = meta.step;
+    this.epochsDone = meta.epoch;
+    this.rng = Rng.fromState(meta.rng);
+    this.history.push(...(meta.history ?? []));
+    const stepsPerEpoch = Math.floor(parts.data.train.count / config.train.batchSize);
+    this.emit({ type: 'start', stepsPerEpoch, epochs: config.train.epochs, parameters: parts.params.reduce((n, p) => n + p.variable.size, 0) });
+    if (config.eval.baseline) {
+      const b = await randomWeightsBaseline({ ...parts, final: await this.knnEvaluator() }, config, registry, log);
+      this.emit({ type: 'baseline', knn: b.random_knn_top1 });
+    }
+    const m = await runEvaluators(await this.knnEvaluator(), parts.tasks[0].branch, parts.data, this.evalOptions());
+    this.emit({ type: 'epoch', epoch: meta.epoch, step: meta.step, loss: NaN, knn: m.knn_top1, seconds: (performance.now() - t0) / 1000 });
+    await this.pictures(meta.epoch);
+    await this.embed(meta.epoch);
+    this.emit({ type: 'end', steps: meta.step, knn: m.knn_top1 });
   }
 
   /**

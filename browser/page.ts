@@ -71,7 +71,12 @@ function onMessage(m: FromWorker): void {
     startButton.disabled = false;
   } else if (m.type === 'valid') problems.textContent = '';
   else if (m.type === 'error') fail(m.message);
-  else if (m.type === 'checkpoint') {
+  else if (m.type === 'loaded') {
+    editor.value = JSON.stringify(m.config, null, 2);
+    state.status = 'running';
+    startButton.disabled = true;
+    $('status').textContent = `loaded a checkpoint at step ${m.step}: evaluating ...`;
+  } else if (m.type === 'checkpoint') {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([m.bytes as BlobPart], { type: 'application/x-tar' }));
     a.download = m.name;
@@ -88,7 +93,8 @@ function onMessage(m: FromWorker): void {
     } else if (ev.type === 'epoch') {
       state.knn.push([ev.epoch, ev.knn]);
       $('knn').textContent = pct(ev.knn);
-      $('status').textContent = `epoch ${ev.epoch}: loss ${ev.loss.toFixed(4)}, kNN ${pct(ev.knn)} (${ev.seconds.toFixed(1)} s)`;
+      const loss = Number.isFinite(ev.loss) ? `loss ${ev.loss.toFixed(4)}` : `step ${ev.step} (loaded)`;
+      $('status').textContent = `epoch ${ev.epoch}: ${loss}, kNN ${pct(ev.knn)} (${ev.seconds.toFixed(1)} s)`;
       redraw();
     } else if (ev.type === 'picture') {
       state.pictures = ev.epoch;
@@ -157,6 +163,13 @@ pauseButton.onclick = () => {
   pauseButton.textContent = paused ? 'Pause' : 'Resume';
 };
 $('download').onclick = () => send({ type: 'checkpoint' });
+const upload = $<HTMLInputElement>('load');
+upload.onchange = async () => {
+  const file = upload.files?.[0];
+  if (!file) return;
+  send({ type: 'load', bytes: new Uint8Array(await file.arrayBuffer()), file: file.name });
+  upload.value = '';
+};
 $('reset').onclick = () => {
   worker.terminate();
   Object.assign(state, { status: 'idle', steps: [], stepMs: [], knn: [], randomKnn: NaN, pictures: 0, embeddings: 0, error: '' });

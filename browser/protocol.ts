@@ -7,7 +7,8 @@ export type ToWorker =
   | { type: 'start'; config: unknown; name: string }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'checkpoint' };
+  | { type: 'checkpoint' }
+  | { type: 'load'; bytes: Uint8Array; file: string };
 
 /** What the training worker tells the page. */
 export type FromWorker =
@@ -17,4 +18,5 @@ export type FromWorker =
   | { type: 'status'; text: string }
   | { type: 'event'; event: PlaygroundEvent }
   | { type: 'checkpoint'; name: string; bytes: Uint8Array }
+  | { type: 'loaded'; config: unknown; step: number }
   | { type: 'error'; message: string };

@@ -1,4 +1,15 @@
-import { ConfigError, PluginRegistry, loadDataset, selectBackend, validateConfig, type ResolvedConfig } from '../core/portable.js';
+import {
+  CHECKPOINT_FILE,
+  ConfigError,
+  DataError,
+  PluginRegistry,
+  loadDataset,
+  selectBackend,
+  unpackTar,
+  validateConfig,
+  type CheckpointMeta,
+  type ResolvedConfig,
+} from '../core/portable.js';
 import { registerPortable } from '../plugins/portable.js';
 import { PlaygroundRun } from './loop.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -56,6 +67,29 @@ async function start(config: unknown, name: string): Promise<void> {
   await run.run();
 }
 
+/** A checkpoint .tar (downloaded from a tab, or `tar cf run.tar -C RUN checkpoint.json weights-N.bin` in Node), verified, then scored in the tab. */
+async function load(bytes: Uint8Array, file: string): Promise<void> {
+  const files = unpackTar(bytes, file);
+  const text = files.get(CHECKPOINT_FILE);
+  if (!text) throw new DataError(`${file} holds no ${CHECKPOINT_FILE}: make it with tar cf run.tar -C RUN_DIR ${CHECKPOINT_FILE} weights-N.bin`);
+  const meta = JSON.parse(new TextDecoder().decode(text)) as CheckpointMeta;
+  if (meta?.format !== 'selfsup-checkpoint') throw new DataError(`${file}: ${CHECKPOINT_FILE} is not a selfsup checkpoint`);
+  const weights = files.get(meta.weights);
+  if (!weights) throw new DataError(`${file} lacks the weight file ${meta.weights} that its ${CHECKPOINT_FILE} names`);
+  if (meta.weightsSha256) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', weights.slice()));
+    if (Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') !== meta.weightsSha256)
+      throw new DataError(`${file}: ${meta.weights} is damaged: its SHA-256 differs from the one ${CHECKPOINT_FILE} records`);
+  }
+  post({ type: 'loaded', config: meta.config, step: meta.step });
+  const resolved = validate(meta.config, meta.config?.name ?? 'checkpoint');
+  if (!resolved) return;
+  await backendReady;
+  const data = await loadDataset(resolved, registry, log);
+  run = new PlaygroundRun(resolved, registry, data, (event) => post({ type: 'event', event }), log);
+  await run.evaluateCheckpoint(meta, new Float32Array(weights.slice().buffer));
+}
+
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   const fail = (err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
@@ -67,7 +101,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       start(m.config, m.name).catch(fail);
     } else if (m.type === 'pause') run?.pause();
     else if (m.type === 'resume') run?.resume();
-    else if (m.type === 'checkpoint') {
+    else if (m.type === 'load') {
+      if (run) return fail(new Error('a run is already going: reset first'));
+      load(m.bytes, m.file).catch(fail);
+    } else if (m.type === 'checkpoint') {
       if (!run) return fail(new Error('no run to save yet: start one first'));
       run
         .checkpointTar()

@@ -17,5 +17,5 @@ export type { RemoteArchive, FetchOptions } from './data/download.js';
 export { extractTar } from './data/tar.js';
 export { train } from './train/trainer.js';
 export type { TrainOptions, TrainResult } from './train/trainer.js';
-export { saveCheckpoint, readCheckpoint, restoreTensors, writeAtomic, PREVIOUS_CHECKPOINT_FILE } from './train/checkpoint.js';
+export { saveCheckpoint, readCheckpoint, writeAtomic, PREVIOUS_CHECKPOINT_FILE } from './train/checkpoint.js';
 export { packageRoot } from './package-root.js';

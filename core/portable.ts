@@ -62,7 +62,7 @@ export { ScalarSchedules } from './train/scalar-schedules.js';
 export { buildRun, loadDataset, stateTensors, evalViewOf } from './train/build.js';
 export type { RunParts, TaskRuntime, KeyedParam } from './train/build.js';
 export { trainStep } from './train/step.js';
-export { checkpointRecord, CHECKPOINT_FILE } from './train/checkpoint-record.js';
+export { checkpointRecord, restoreTensors, CHECKPOINT_FILE } from './train/checkpoint-record.js';
 export type { CheckpointMeta, CheckpointState } from './train/checkpoint-record.js';
 export { packTar, unpackTar } from './data/tar-entries.js';
 export type { StepResult } from './train/step.js';

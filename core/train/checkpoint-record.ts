@@ -1,4 +1,5 @@
-import type { Variable } from '../engine/tf.js';
+import { tf, type Variable } from '../engine/tf.js';
+import { DataError } from '../errors.js';
 import type { ResolvedConfig } from '../config/experiment.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
@@ -68,4 +69,20 @@ export function checkpointRecord(state: CheckpointState, tensors: Map<string, Va
     createdAt: new Date().toISOString(),
   };
   return { meta, bytes };
+}
+
+/** Assign a checkpoint's tensors into the run's variables; every variable must be present with its shape. */
+export function restoreTensors(meta: CheckpointMeta, values: Float32Array, into: Map<string, Variable>): void {
+  const byKey = new Map(meta.tensors.map((t) => [t.key, t]));
+  const missing: string[] = [];
+  for (const [key, v] of into) {
+    const t = byKey.get(key);
+    if (!t || t.shape.join() !== v.shape.join()) {
+      missing.push(t ? `${key} (shape ${t.shape} vs ${v.shape})` : key);
+      continue;
+    }
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    tf.tidy(() => v.assign(tf.tensor(values.subarray(t.offset, t.offset + size), t.shape, 'float32')));
+  }
+  if (missing.length) throw new DataError(`checkpoint does not match this model: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
 }

@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf, type Variable } from '../engine/tf.js';
+import type { Variable } from '../engine/tf.js';
 import { DataError, EnvironmentError, asEnvironmentError } from '../errors.js';
 import { unpackTar } from '../data/tar-entries.js';
 import { CHECKPOINT_FILE, checkpointRecord, type CheckpointMeta, type CheckpointState } from './checkpoint-record.js';
 
-export { CHECKPOINT_FILE, type CheckpointMeta };
+export { CHECKPOINT_FILE, restoreTensors, type CheckpointMeta } from './checkpoint-record.js';
 
 /** the checkpoint before the last one (with its weight file), kept so that a damaged last one is not the end of a run */
 export const PREVIOUS_CHECKPOINT_FILE = 'checkpoint-previous.json';
@@ -181,18 +181,3 @@ function ensureSpace(dir: string, bytes: number, previous: string | undefined): 
   }
 }
 
-/** Assign a checkpoint's tensors into the run's variables; every variable must be present with its shape. */
-export function restoreTensors(meta: CheckpointMeta, values: Float32Array, into: Map<string, Variable>): void {
-  const byKey = new Map(meta.tensors.map((t) => [t.key, t]));
-  const missing: string[] = [];
-  for (const [key, v] of into) {
-    const t = byKey.get(key);
-    if (!t || t.shape.join() !== v.shape.join()) {
-      missing.push(t ? `${key} (shape ${t.shape} vs ${v.shape})` : key);
-      continue;
-    }
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    tf.tidy(() => v.assign(tf.tensor(values.subarray(t.offset, t.offset + size), t.shape, 'float32')));
-  }
-  if (missing.length) throw new DataError(`checkpoint does not match this model: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
-}

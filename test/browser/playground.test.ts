@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserBoundary } from '../../browser/twins.js';
-import { evaluateCheckpoint } from '../../cli/api.js';
+import { evaluateCheckpoint, packTar, readCheckpoint, runExperiment } from '../../cli/api.js';
 import { ISOLATION_HEADERS, startPlayground, type Playground } from '../../cli/playground.js';
 import { browserTest, launchChromium } from '../browser.js';
 
@@ -70,7 +70,7 @@ describe('selfsup playground', () => {
   });
 
   browserTest('the playground in Chromium')(
-    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR beats the random-weights kNN it shows, and its checkpoint evaluates in Node to the same kNN',
+    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR beats the random-weights kNN it shows, and checkpoints cross to Node and back at the same kNN',
     async () => {
       const browser = await launchChromium();
       try {
@@ -136,6 +136,21 @@ describe('selfsup playground', () => {
         const r = await evaluateCheckpoint(file, { sets: ['eval.final=[{"type":"knn"}]'] });
         expect(r.steps).toBe(23);
         expect(Math.abs(100 * r.eval.knn_top1 - knn)).toBeLessThanOrEqual(0.1);
+
+        // the reverse: a checkpoint trained in Node, as a tar of its two files, loaded into the page, shows Node's kNN
+        const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-pg-run-'));
+        await runExperiment('simclr', { sets: ['train.maxSteps=3', 'eval.final=[{"type":"knn"}]', 'eval.baseline=false'], outDir: runDir });
+        const nodeKnn = (await evaluateCheckpoint(runDir, { sets: ['eval.final=[{"type":"knn"}]'] })).eval.knn_top1;
+        const weights = readCheckpoint(runDir).meta.weights;
+        const tar = packTar(['checkpoint.json', weights].map((name) => ({ name, data: fs.readFileSync(path.join(runDir, name)) })));
+        await page.click('#reset');
+        await page.setInputFiles('#load', { name: 'node-run.tar', mimeType: 'application/x-tar', buffer: Buffer.from(tar) });
+        await page.waitForFunction(() => ['done', 'failed'].includes((window as unknown as { playground: { status: string } }).playground.status), null, {
+          timeout: 120_000,
+        });
+        expect(await page.textContent('#status')).toContain('done: 3 steps');
+        expect(Math.abs(100 * nodeKnn - (await shown('#knn')))).toBeLessThanOrEqual(0.1);
+        expect(JSON.parse(await page.inputValue('#config'))).toMatchObject({ name: 'simclr', train: { maxSteps: 3 } });
         // every request went to the local server (or to the page's own blobs)
         const origin = new URL(pg.url).origin;
         expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
