@@ -10,7 +10,7 @@ import {
   type CheckpointMeta,
   type ResolvedConfig,
 } from '../core/portable.js';
-import { registerPortable } from '../plugins/portable.js';
+import { registerPlugins } from '../plugins/portable.js';
 import { PlaygroundRun } from './loop.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import fashionMnist from './plugins/fashion-mnist.js';
@@ -22,7 +22,7 @@ import wasm from './plugins/wasm.js';
  * browser's backend and datasets), validates configs with the same composed JSON Schema as the CLI,
  * and runs one PlaygroundRun at a time; the page resets by ending this worker and starting another.
  */
-const registry = registerPortable(new PluginRegistry());
+const registry = registerPlugins(new PluginRegistry());
 registry.register(wasm);
 registry.register(fashionMnist);
 

@@ -3,7 +3,7 @@
  * the programmatic API do that before loading any external plugin.
  */
 import type { PluginDefinition, PluginRegistry } from '../core/index.js';
-import { portablePlugins } from './portable.js';
+import { portablePlugins, registerPlugins } from './portable.js';
 import cpuBackend from './backends/cpu.js';
 import nativeBackend from './backends/native.js';
 import tensorflowBackend from './backends/tensorflow.js';
@@ -37,10 +37,7 @@ export const builtinPlugins: PluginDefinition<any, any>[] = [
   attentionMaps,
 ];
 
-export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
-  for (const p of builtinPlugins) registry.register(p);
-  return registry;
-}
+export const registerBuiltins = (registry: PluginRegistry): PluginRegistry => registerPlugins(registry, builtinPlugins);
 
 export { knnTop1 } from './evaluators/knn.js';
 export { linearProbeTop1 } from './evaluators/linear-probe.js';

@@ -117,7 +117,8 @@ export const portablePlugins: PluginDefinition<any, any>[] = [
   cpuBackend,
 ];
 
-export function registerPortable(registry: PluginRegistry): PluginRegistry {
-  for (const p of portablePlugins) registry.register(p);
+/** Register `plugins` (default: the portable built-ins) into `registry`. */
+export function registerPlugins(registry: PluginRegistry, plugins: PluginDefinition<any, any>[] = portablePlugins): PluginRegistry {
+  for (const p of plugins) registry.register(p);
   return registry;
 }

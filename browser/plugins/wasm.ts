@@ -1,10 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin, tf } from '../../core/portable.js';
-import { registerConv2DBackpropFilter } from '../../core/engine/kernels/conv2d-backprop-filter.js';
-import { registerConv2DBackpropInput } from '../../core/engine/kernels/conv2d-backprop-input.js';
-import { registerSharedIdentity } from '../../core/engine/kernels/identity.js';
-import { registerUntransposedBatchMatMul } from '../../core/engine/kernels/batch-mat-mul.js';
-import { registerSimdKernels } from '../../core/engine/simd/index.js';
+import { registerWasmTrainingKernels } from '../../core/engine/wasm-kernels.js';
 
 /** Where the page serves tfjs-backend-wasm's .wasm files (`selfsup playground` does). */
 export const WASM_FILES_PATH = '/tfjs-wasm/';
@@ -41,21 +37,8 @@ export default definePlugin({
         if (cores) Object.defineProperty(navigator, 'hardwareConcurrency', cores);
         else delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
       }
-      registerConv2DBackpropFilter('wasm');
-      registerConv2DBackpropInput('wasm');
-      registerSharedIdentity('wasm');
-      registerUntransposedBatchMatMul('wasm');
-      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       const threads = wasm.getThreadsCount();
-      let kernels = ', SIMD kernels off (no wasm SIMD)';
-      if (simd) {
-        try {
-          const k = await registerSimdKernels('wasm', threads);
-          kernels = `, selfsup SIMD kernels on ${k.module.threads} thread${k.module.threads === 1 ? '' : 's'}`;
-        } catch (e) {
-          kernels = `, SIMD kernels off (${(e as Error).message})`;
-        }
-      }
+      const { simd, kernels } = await registerWasmTrainingKernels(threads);
       const why = isolated ? '' : ' (the page is not cross-origin isolated: no SharedArrayBuffer, one thread)';
       return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${kernels}${why}` };
     },

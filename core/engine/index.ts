@@ -10,6 +10,7 @@ export { batchMatMulUntransposed, registerUntransposedBatchMatMul } from './kern
 export { conv2dBackpropFilterSplit, conv2dBackpropFilterSplitWhenLong, registerWebGpuKernels } from './kernels/conv2d-backprop-filter-split.js';
 export { registerSharedIdentity, sharedIdentity } from './kernels/identity.js';
 export { registerSimdKernels, SimdKernelModule, KERNELS_SOURCE_SHA256 } from './simd/index.js';
+export { registerWasmTrainingKernels } from './wasm-kernels.js';
 export { installLeanGradients, withStockGradients } from './lean-gradients.js';
 export {
   NATIVE_BACKEND,

@@ -2,17 +2,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
 import { definePlugin, tf } from '../../core/index.js';
-import {
-  guardWasmMalloc,
-  patchForWasmThreads,
-  registerConv2DBackpropFilter,
-  registerConv2DBackpropInput,
-  registerSharedIdentity,
-  registerSimdKernels,
-  registerUntransposedBatchMatMul,
-  unrefWasmThreads,
-  cpuThreads,
-} from '../../core/engine/index.js';
+import { guardWasmMalloc, patchForWasmThreads, registerWasmTrainingKernels, unrefWasmThreads, cpuThreads } from '../../core/engine/index.js';
 
 /** Threads for the wasm backend: SELFSUP_WASM_THREADS, else SELFSUP_THREADS, else every core this process may use. */
 export function wasmThreads(): number {
@@ -76,23 +66,8 @@ export default definePlugin({
         }
       }
       if (!started && !(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
-      registerConv2DBackpropFilter('wasm');
-      registerConv2DBackpropInput('wasm');
-      registerSharedIdentity('wasm');
-      registerUntransposedBatchMatMul('wasm');
-      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       const threads = wasm.getThreadsCount();
-      let kernels = '';
-      if (process.env.SELFSUP_SIMD_KERNELS === '0') kernels = ', SIMD kernels off (SELFSUP_SIMD_KERNELS=0)';
-      else if (!simd) kernels = ', SIMD kernels off (no wasm SIMD)';
-      else {
-        try {
-          const k = await registerSimdKernels('wasm', threads);
-          kernels = `, selfsup SIMD kernels on ${k.module.threads} thread${k.module.threads === 1 ? '' : 's'}`;
-        } catch (e) {
-          kernels = `, SIMD kernels off (${(e as Error).message})`;
-        }
-      }
+      const { simd, kernels } = await registerWasmTrainingKernels(threads, process.env.SELFSUP_SIMD_KERNELS === '0' ? 'SELFSUP_SIMD_KERNELS=0' : undefined);
       unrefWasmThreads(tf.findBackend('wasm') as object);
       guardWasmMalloc(tf.findBackend('wasm') as object);
       return { name: 'wasm', details: `SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}${kernels}${note}` };
