@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { DataError, channelStats, definePlugin, parseIdx, type ImageSet } from '../../core/portable.js';
-
-const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+import { DataError, definePlugin, parseIdx } from '../../core/portable.js';
+import { loadFashionMnist } from '../../plugins/datasets/fashion-mnist-idx.js';
 
 /** Where the page serves the package's `data/` folder (`selfsup playground` does). */
 export const DATA_PATH = '/data/';
@@ -30,18 +29,6 @@ export default definePlugin({
     testLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N test images' })),
   }),
   create: (o) => ({
-    async load() {
-      const split = async (images: string, labels: string, limit?: number): Promise<ImageSet> => {
-        const [im, lb] = await Promise.all([fetchIdx(images), fetchIdx(labels)]);
-        const count = Math.min(im.dims[0], lb.dims[0], limit ?? Infinity);
-        return { images: im.data.subarray(0, count * 784), labels: Int32Array.from(lb.data.subarray(0, count)), count };
-      };
-      const [train, test] = await Promise.all([
-        split('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', o.trainLimit),
-        split('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', o.testLimit),
-      ]);
-      const { mean, std } = channelStats(train.images, 1);
-      return { info: { name: 'fashion-mnist', height: 28, width: 28, channels: 1, numClasses: 10, classNames: CLASSES, mean, std }, train, test };
-    },
+    load: () => loadFashionMnist(fetchIdx, `the page's server (${DATA_PATH}fashion-mnist/)`, o),
   }),
 });

@@ -106,7 +106,7 @@ export function readCheckpoint(dir: string, opts: { previous?: boolean } = {}): 
  * The files of a checkpoint: a run directory, or a `.tar` of its `checkpoint.json` and weight file
  * (what the browser playground downloads), read whole into memory.
  */
-function checkpointFiles(loc: string): { where: (name: string) => string; read: (name: string) => Uint8Array | undefined } {
+function checkpointFiles(loc: string): { where: (name: string) => string; read: (name: string, label: string) => Uint8Array | undefined } {
   if (/\.tar$/i.test(loc) && fs.existsSync(loc) && fs.statSync(loc).isFile()) {
     let entries: Map<string, Uint8Array>;
     try {
@@ -119,7 +119,7 @@ function checkpointFiles(loc: string): { where: (name: string) => string; read: 
   }
   return {
     where: (name) => path.join(loc, name),
-    read: (name) => {
+    read: (name, label) => {
       const file = path.join(loc, name);
       if (!fs.existsSync(file)) return undefined;
       try {
@@ -128,7 +128,7 @@ function checkpointFiles(loc: string): { where: (name: string) => string; read: 
         const env = asEnvironmentError(e, 'read', file);
         throw env instanceof EnvironmentError && (e as NodeJS.ErrnoException).code !== 'EISDIR'
           ? env
-          : new DataError(`${file} cannot be read (${(e as Error).message}): the checkpoint cannot be used`);
+          : new DataError(`${label} ${file} cannot be read (${(e as Error).message}): the checkpoint cannot be used`);
       }
     },
   };
@@ -137,7 +137,7 @@ function checkpointFiles(loc: string): { where: (name: string) => string; read: 
 function verifiedCheckpoint(dir: string, name: string): { meta: CheckpointMeta; values: Float32Array } {
   const files = checkpointFiles(dir);
   const file = files.where(name);
-  const text = files.read(name);
+  const text = files.read(name, 'the checkpoint record');
   if (!text) throw new DataError(`no checkpoint in ${dir} (expected ${name}): pass the --out directory of a run, or a checkpoint .tar from the playground`);
   let meta: CheckpointMeta;
   try {
@@ -151,7 +151,7 @@ function verifiedCheckpoint(dir: string, name: string): { meta: CheckpointMeta; 
   const bad = !Number.isInteger(meta.step) || meta.step < 0 ? 'step' : !meta.config || typeof meta.config !== 'object' ? 'config' : undefined;
   if (bad) throw new DataError(`${file} is damaged: its '${bad}' is ${JSON.stringify(meta[bad]) ?? 'missing'}: the run cannot be resumed or evaluated from it`);
   const wfile = files.where(meta.weights);
-  const buf = files.read(meta.weights);
+  const buf = files.read(meta.weights, 'the weight file');
   if (!buf) throw new DataError(`the weight file ${wfile} that ${file} names is missing: the checkpoint cannot be used`);
   const needed = 4 * meta.tensors.reduce((n, t) => Math.max(n, t.offset + t.shape.reduce((a, b) => a * b, 1)), 0);
   if (buf.byteLength !== (meta.weightsBytes ?? needed) || buf.byteLength < needed) {
@@ -180,4 +180,3 @@ function ensureSpace(dir: string, bytes: number, previous: string | undefined): 
     );
   }
 }
-
