@@ -93,7 +93,18 @@ await pg.close();
 const node = timed(nodeMs);
 const tab = timed(inPage.stepMs);
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const result = { cpu, threads, batch: config.train.batchSize, steps, warmup, nodeMs: node, browserMs: tab, ratio: tab / node, nodeBackend: backend.details, browserBackend: inPage.backend };
+const result = {
+  cpu,
+  threads,
+  batch: config.train.batchSize,
+  steps,
+  warmup,
+  nodeMs: node,
+  browserMs: tab,
+  ratio: tab / node,
+  nodeBackend: backend.details,
+  browserBackend: inPage.backend,
+};
 if (a.json) process.stdout.write(JSON.stringify(result) + '\n');
 else
   process.stdout.write(

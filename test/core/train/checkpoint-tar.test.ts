@@ -45,7 +45,13 @@ describe('a checkpoint in a tar', () => {
     expect(Array.from(fromTar.values)).toEqual([1, 2, 3, 4.5]);
     const weights = Buffer.from(fs.readFileSync(path.join(dir, fromDir.meta.weights)));
     weights[0] ^= 1;
-    fs.writeFileSync(tar, packTar([{ name: names[0], data: fs.readFileSync(path.join(dir, names[0])) }, { name: names[1], data: weights }]));
+    fs.writeFileSync(
+      tar,
+      packTar([
+        { name: names[0], data: fs.readFileSync(path.join(dir, names[0])) },
+        { name: names[1], data: weights },
+      ]),
+    );
     expect(() => readCheckpoint(tar)).toThrow(DataError);
     expect(() => readCheckpoint(tar)).toThrow(`${tar}:${names[1]} is damaged: its SHA-256 differs`);
     v.dispose();
