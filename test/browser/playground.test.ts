@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,6 +68,23 @@ describe('selfsup playground', () => {
     ]);
     for (const bad of ['/data/fashion-mnist/..%2F..%2Fpackage.json', '/data/../package.json', '/package.json', '/tfjs-wasm/x.js'])
       expect((await fetch(new URL(bad, pg.url))).status, bad).toBe(404);
+  });
+
+  it('`selfsup playground --port 0` prints its URL, serves the page, and stops on SIGINT with exit 0', async () => {
+    const child = spawn(process.execPath, [path.resolve('dist/cli/main.js'), 'playground', '--port', '0']);
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/selfsup playground: (http:\/\/127\.0\.0\.1:\d+\/)/);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    expect((await fetch(url)).headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exit).toBe(0);
   });
 
   browserTest('the playground in Chromium')(
