@@ -3,8 +3,9 @@ import { browserBoundary } from './browser/twins.js';
 
 // Library: ESM + CJS + .d.ts. CLI and bench: ESM executables. Dependencies stay external, so a user's
 // @tensorflow/tfjs-core is the one instance every backend registers into. onnxruntime-node (a dev
-// dependency, optional for users: `selfsup export` checks its ONNX files with it when installed) too.
-const external = ['onnxruntime-node'];
+// dependency, optional for users: `selfsup export` checks its ONNX files with it when installed) too, and
+// playwright-core (a dev dependency: bench/browser-step drives Chromium with it).
+const external = ['onnxruntime-node', 'playwright-core'];
 export default defineConfig([
   {
     entry: { index: 'cli/api.ts', sweep: 'cli/sweep-api.ts', engine: 'core/engine/index.ts' },

@@ -1,12 +1,15 @@
 /**
  * The SimCLR step in headless Chromium (the playground) beside the same step in Node on the wasm
  * backend: the simclr preset (small CNN, batch 256 = 512 views, embedded Fashion-MNIST), the same
- * threads (SELFSUP_WASM_THREADS in Node; the browser's cores in the tab), median step time after
- * warm-up. With --screenshots DIR it also saves the page after two epochs of SimCLR and one of
+ * threads (SELFSUP_WASM_THREADS in Node; the browser's cores in the tab), median after warm-up, two
+ * ways: `trainStep` alone, beside `selfsup bench --cases simclr-smallcnn` (which times that), and the
+ * whole step of the training loop (the batch taken from the prefetch queue too) beside Node's
+ * trainer. With --screenshots DIR it also saves the page after two epochs of SimCLR and one of
  * inpainting.
  *
  *   node dist/bench/browser-step.js [--steps 23] [--warmup 3] [--threads 2] [--screenshots DIR] [--json]
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,8 +33,35 @@ const threads = Number(a.threads);
 const timed = (ms: number[]) => median(ms.slice(warmup));
 const sets = [`train.maxSteps=${steps}`, 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', 'callbacks=[]'];
 
-// Node: the simclr preset on wasm with `threads` threads
+// Node: `selfsup bench`'s simclr-smallcnn case (the simclr preset, trainStep alone), in its own process
 process.env.SELFSUP_WASM_THREADS = String(threads);
+const benchLine = execFileSync(
+  process.execPath,
+  [
+    path.resolve('dist/cli/main.js'),
+    'bench',
+    '--cases',
+    'simclr-smallcnn',
+    '--backend',
+    'wasm',
+    '--steps',
+    String(steps - warmup),
+    '--warmup',
+    String(warmup),
+    '--json',
+  ],
+  {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+)
+  .trim()
+  .split('\n')
+  .pop()!;
+const benchMs = (JSON.parse(benchLine) as { results: Array<{ medianMs: number }> }).results[0].medianMs;
+log(`selfsup bench simclr-smallcnn: ${benchMs} ms`);
+
+// Node: the simclr preset on wasm with `threads` threads, through the trainer
 const registry = createRegistry();
 const backend = await selectBackend(registry, 'wasm', log);
 log(`node: ${backend.name} (${backend.details})`);
@@ -56,7 +86,7 @@ await train(config, {
 // the browser: the playground's page, the same config
 const pg = await startPlayground({ port: 0 });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
-type State = { status: string; error: string; stepMs: number[]; backend: string };
+type State = { status: string; error: string; stepMs: number[]; trainMs: number[]; backend: string };
 const state = (page: Page) => page.evaluate(() => (window as unknown as { playground: State }).playground);
 async function runInPage(preset: string, edit: (c: Record<string, any>) => void, shot?: string): Promise<State> {
   const page = await browser.newPage({ viewport: { width: 1800, height: 1150 } });
@@ -92,6 +122,7 @@ await pg.close();
 
 const node = timed(nodeMs);
 const tab = timed(inPage.stepMs);
+const tabTrain = timed(inPage.trainMs);
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const result = {
   cpu,
@@ -110,12 +141,22 @@ else
   process.stdout.write(
     `\nSimCLR step, simclr preset (small CNN, batch ${config.train.batchSize}), ${threads} threads, median of steps ${warmup + 1}-${steps}, ${cpu}\n\n` +
       markdownTable(
-        ['where', 'backend', 'median step', 'ratio'],
+        ['what is timed', 'Node (wasm)', 'headless Chromium (playground)', 'ratio'],
         [
-          ['Node (selfsup, wasm)', backend.details ?? '', `${node.toFixed(0)} ms`, '1.00x'],
-          ['headless Chromium (playground)', inPage.backend, `${tab.toFixed(0)} ms`, `${(tab / node).toFixed(2)}x`],
+          [
+            'trainStep alone (`selfsup bench --cases simclr-smallcnn`)',
+            `${benchMs.toFixed(0)} ms`,
+            `${tabTrain.toFixed(0)} ms`,
+            `${(tabTrain / benchMs).toFixed(2)}x`,
+          ],
+          [
+            "the training loop's step (batch taken from the prefetch queue too)",
+            `${node.toFixed(0)} ms`,
+            `${tab.toFixed(0)} ms`,
+            `${(tab / node).toFixed(2)}x`,
+          ],
         ],
       ) +
-      '\n',
+      `\nNode: ${backend.details}\nChromium: ${inPage.backend}\n`,
   );
 process.exit(0);

@@ -26,6 +26,8 @@ const state = {
   steps: [] as Array<[number, number]>,
   /** each step's wall time in the worker, ms (batch taken, augmented, trained) */
   stepMs: [] as number[],
+  /** the same, trainStep alone (what `selfsup bench` times) */
+  trainMs: [] as number[],
   knn: [] as Array<[number, number]>,
   randomKnn: NaN,
   /** the epoch of the task pictures shown (0: none yet) */
@@ -87,6 +89,7 @@ function onMessage(m: FromWorker): void {
     if (ev.type === 'step') {
       state.steps.push([ev.step, ev.loss]);
       state.stepMs.push(ev.ms);
+      state.trainMs.push(ev.trainMs);
       $('step').textContent = String(ev.step);
       $('speed').textContent = `${Math.round(ev.viewsPerSecond)} views/s, ${Math.round(ev.ms)} ms/step`;
       if (ev.step % 2 === 0) redraw();
@@ -172,7 +175,7 @@ upload.onchange = async () => {
 };
 $('reset').onclick = () => {
   worker.terminate();
-  Object.assign(state, { status: 'idle', steps: [], stepMs: [], knn: [], randomKnn: NaN, pictures: 0, embeddings: 0, error: '' });
+  Object.assign(state, { status: 'idle', steps: [], stepMs: [], trainMs: [], knn: [], randomKnn: NaN, pictures: 0, embeddings: 0, error: '' });
   $('pictures').replaceChildren();
   drawScatter($<HTMLCanvasElement>('embedding-chart'), [], []);
   for (const id of ['knn', 'random-knn']) $(id).textContent = '-';
