@@ -5,9 +5,11 @@
  * ways: `trainStep` alone, beside `selfsup bench --cases simclr-smallcnn` (which times that), and the
  * whole step of the training loop (the batch taken from the prefetch queue too) beside Node's
  * trainer. With --screenshots DIR it also saves the page after two epochs of SimCLR and one of
- * inpainting.
+ * inpainting. `--rounds N` repeats the three measurements, alternating which side goes first, so
+ * that a machine whose speed drifts from minute to minute (a VM) skews both sides alike; the ratios
+ * are per round, and their median is the result.
  *
- *   node dist/bench/browser-step.js [--steps 23] [--warmup 3] [--threads 2] [--screenshots DIR] [--json]
+ *   node dist/bench/browser-step.js [--rounds 3] [--steps 23] [--warmup 3] [--threads 2] [--screenshots DIR] [--json]
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -23,6 +25,7 @@ const { values: a } = parseArgs({
     steps: { type: 'string', default: '23' },
     warmup: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     screenshots: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -30,60 +33,32 @@ const { values: a } = parseArgs({
 const steps = Number(a.steps);
 const warmup = Number(a.warmup);
 const threads = Number(a.threads);
+const rounds = Number(a.rounds);
 const timed = (ms: number[]) => median(ms.slice(warmup));
+const gaps = (at: number[]) => at.slice(1).map((t, i) => t - at[i]);
 const sets = [`train.maxSteps=${steps}`, 'train.checkpointEvery=0', 'eval.every=0', 'eval.final=[]', 'eval.baseline=false', 'callbacks=[]'];
-
-// Node: `selfsup bench`'s simclr-smallcnn case (the simclr preset, trainStep alone), in its own process
 process.env.SELFSUP_WASM_THREADS = String(threads);
-const benchLine = execFileSync(
-  process.execPath,
-  [
-    path.resolve('dist/cli/main.js'),
-    'bench',
-    '--cases',
-    'simclr-smallcnn',
-    '--backend',
-    'wasm',
-    '--steps',
-    String(steps - warmup),
-    '--warmup',
-    String(warmup),
-    '--json',
-  ],
-  {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-)
-  .trim()
-  .split('\n')
-  .pop()!;
-const benchMs = (JSON.parse(benchLine) as { results: Array<{ medianMs: number }> }).results[0].medianMs;
-log(`selfsup bench simclr-smallcnn: ${benchMs} ms`);
 
-// Node: the simclr preset on wasm with `threads` threads, through the trainer
+/** `selfsup bench`'s simclr-smallcnn case (the simclr preset, trainStep alone) in its own process: its median, ms. */
+function benchCase(): number {
+  const args = ['bench', '--cases', 'simclr-smallcnn', '--backend', 'wasm', '--steps', String(steps - warmup), '--warmup', String(warmup), '--json'];
+  const out = execFileSync(process.execPath, [path.resolve('dist/cli/main.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const ms = (JSON.parse(out.trim().split('\n').pop()!) as { results: Array<{ medianMs: number }> }).results[0].medianMs;
+  log(`selfsup bench simclr-smallcnn: ${ms} ms`);
+  return ms;
+}
+
+// Node: the simclr preset on wasm with `threads` threads, through the trainer: when each step ended
 const registry = createRegistry();
 const backend = await selectBackend(registry, 'wasm', log);
 log(`node: ${backend.name} (${backend.details})`);
 const { config } = await resolveExperiment('simclr', { registry, sets });
-const nodeMs: number[] = [];
-const nodeAt: number[] = [];
-let last = 0;
-await train(config, {
-  registry,
-  backendReady: backend,
-  log,
-  callbacks: [
-    {
-      onStepEnd: (r) => {
-        nodeMs.push((r.elapsedSeconds - last) * 1000);
-        nodeAt.push(performance.now());
-        last = r.elapsedSeconds;
-        log(`node step ${r.step}: ${nodeMs.at(-1)!.toFixed(0)} ms`);
-      },
-    },
-  ],
-});
+async function nodeLoop(): Promise<number[]> {
+  const at: number[] = [];
+  await train(config, { registry, backendReady: backend, log, callbacks: [{ onStepEnd: () => void at.push(performance.now()) }] });
+  log(`node loop: ${median(gaps(at).slice(warmup)).toFixed(0)} ms per step`);
+  return at;
+}
 
 // the browser: the playground's page, the same config
 const pg = await startPlayground({ port: 0 });
@@ -91,7 +66,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PAT
 type State = { status: string; error: string; stepMs: number[]; trainMs: number[]; stepAt: number[]; backend: string };
 const state = (page: Page) => page.evaluate(() => (window as unknown as { playground: State }).playground);
 async function runInPage(preset: string, edit: (c: Record<string, any>) => void, shot?: string): Promise<State> {
-  const page = await browser.newPage({ viewport: { width: 1800, height: 1150 } });
+  const page = await browser.newPage({ viewport: { width: 1800, height: 1400 } });
   await page.goto(`${pg.url}?preset=${preset}`);
   await page.waitForFunction(() => (window as unknown as { playground: State }).playground.backend !== '', null, { timeout: 60_000 });
   const c = JSON.parse(await page.inputValue('#config'));
@@ -111,10 +86,42 @@ async function runInPage(preset: string, edit: (c: Record<string, any>) => void,
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
-const inPage = await runInPage('simclr', (c) => {
-  c.train.maxSteps = steps;
-  c.eval.baseline = false;
-});
+const pageRun = () =>
+  runInPage('simclr', (c) => {
+    c.train.maxSteps = steps;
+    c.eval.baseline = false;
+  });
+
+interface Round {
+  benchMs: number;
+  browserTrainStepMs: number;
+  nodeWallMs: number;
+  browserWallMs: number;
+}
+const results: Round[] = [];
+let browserBackend = '';
+for (let r = 0; r < rounds; r++) {
+  log(`\n== round ${r + 1} of ${rounds} (${r % 2 ? 'browser' : 'Node'} first) ==`);
+  let benchMs = 0;
+  let nodeAt: number[] = [];
+  let inPage: State | undefined;
+  const node = async () => {
+    benchMs = benchCase();
+    nodeAt = await nodeLoop();
+  };
+  const tab = async () => {
+    inPage = await pageRun();
+  };
+  if (r % 2) await tab().then(node);
+  else await node().then(tab);
+  browserBackend = inPage!.backend;
+  results.push({
+    benchMs,
+    browserTrainStepMs: timed(inPage!.trainMs),
+    nodeWallMs: median(gaps(nodeAt).slice(warmup)),
+    browserWallMs: median(gaps(inPage!.stepAt).slice(warmup)),
+  });
+}
 if (a.screenshots) {
   await runInPage('simclr', (c) => (c.train.epochs = 2), path.join(a.screenshots, 'playground-simclr-2-epochs.png'));
   await runInPage('inpainting', (c) => (c.train.epochs = 1), path.join(a.screenshots, 'playground-inpainting-1-epoch.png'));
@@ -122,11 +129,8 @@ if (a.screenshots) {
 await browser.close();
 await pg.close();
 
-const tabTrain = timed(inPage.trainMs);
-const gaps = (at: number[]) => at.slice(1).map((t, i) => t - at[i]);
-// wall time from one step's end to the next's: everything the loop does per step (the next batch, yields, callbacks)
-const nodeWall = median(gaps(nodeAt).slice(warmup));
-const tabWall = median(gaps(inPage.stepAt).slice(warmup));
+const trainStepRatio = median(results.map((x) => x.browserTrainStepMs / x.benchMs));
+const wallRatio = median(results.map((x) => x.browserWallMs / x.nodeWallMs));
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const result = {
   cpu,
@@ -134,36 +138,34 @@ const result = {
   batch: config.train.batchSize,
   steps,
   warmup,
-  benchMs,
-  browserTrainStepMs: tabTrain,
-  trainStepRatio: tabTrain / benchMs,
-  nodeWallMs: nodeWall,
-  browserWallMs: tabWall,
-  wallRatio: tabWall / nodeWall,
+  rounds: results,
+  trainStepRatio,
+  wallRatio,
   nodeBackend: backend.details,
-  browserBackend: inPage.backend,
+  browserBackend,
 };
+const ms = (v: number) => `${v.toFixed(0)} ms`;
 if (a.json) process.stdout.write(JSON.stringify(result) + '\n');
 else
   process.stdout.write(
-    `\nSimCLR step, simclr preset (small CNN, batch ${config.train.batchSize}), ${threads} threads, median of steps ${warmup + 1}-${steps}, ${cpu}\n\n` +
+    `\nSimCLR step, simclr preset (small CNN, batch ${config.train.batchSize}), ${threads} threads, median of steps ${warmup + 1}-${steps}, ${cpu}\n` +
+      "trainStep: `selfsup bench --cases simclr-smallcnn` in Node beside trainStep timed in the tab; loop: wall time from one step's end to the next (next batch, yields, callbacks)\n\n" +
       markdownTable(
-        ['what is timed', 'Node (wasm)', 'headless Chromium (playground)', 'ratio'],
+        ['round', 'first', 'trainStep, Node', 'Chromium', 'ratio', 'loop, Node', 'Chromium', 'ratio'],
         [
-          [
-            'trainStep alone (`selfsup bench --cases simclr-smallcnn`)',
-            `${benchMs.toFixed(0)} ms`,
-            `${tabTrain.toFixed(0)} ms`,
-            `${(tabTrain / benchMs).toFixed(2)}x`,
-          ],
-          [
-            'wall time per step of the training loop (end to end: next batch, yields, callbacks)',
-            `${nodeWall.toFixed(0)} ms`,
-            `${tabWall.toFixed(0)} ms`,
-            `${(tabWall / nodeWall).toFixed(2)}x`,
-          ],
+          ...results.map((x, i) => [
+            i + 1,
+            i % 2 ? 'browser' : 'Node',
+            ms(x.benchMs),
+            ms(x.browserTrainStepMs),
+            `${(x.browserTrainStepMs / x.benchMs).toFixed(2)}x`,
+            ms(x.nodeWallMs),
+            ms(x.browserWallMs),
+            `${(x.browserWallMs / x.nodeWallMs).toFixed(2)}x`,
+          ]),
+          ['median', '', '', '', `${trainStepRatio.toFixed(2)}x`, '', '', `${wallRatio.toFixed(2)}x`],
         ],
       ) +
-      `\nNode: ${backend.details}\nChromium: ${inPage.backend}\n`,
+      `\nNode: ${backend.details}\nChromium: ${browserBackend}\n`,
   );
 process.exit(0);
