@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { DataError, definePlugin, parseIdx } from '../../core/portable.js';
-import { loadFashionMnist } from '../../plugins/datasets/fashion-mnist-idx.js';
+import { FASHION_MNIST_LIMITS, loadFashionMnist } from '../../plugins/datasets/fashion-mnist-idx.js';
 
 /** Where the page serves the package's `data/` folder (`selfsup playground` does). */
 export const DATA_PATH = '/data/';
@@ -25,8 +25,7 @@ export default definePlugin({
   description: 'Fashion-MNIST, the embedded 6k/1k subset, fetched from the page’s server',
   reference: 'Xiao, Rasul & Vollgraf 2017',
   options: Type.Object({
-    trainLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N training images' })),
-    testLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N test images' })),
+    ...FASHION_MNIST_LIMITS,
   }),
   create: (o) => ({
     load: () => loadFashionMnist(fetchIdx, `the page's server (${DATA_PATH}fashion-mnist/)`, o),

@@ -1,6 +1,12 @@
-import { DataError, channelStats, type ImageSet, type LoadedDataset } from '../../core/index.js';
+import { DataError, Type, channelStats, type ImageSet, type LoadedDataset } from '../../core/index.js';
 
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+/** The options both `fashion-mnist` plugins (Node's and the browser's) take to use part of a split. */
+export const FASHION_MNIST_LIMITS = {
+  trainLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N training images' })),
+  testLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N test images' })),
+};
 
 /** An IDX file's dimensions and bytes, read from wherever the dataset lives (Node: a folder; a browser: the page's server). */
 export type IdxReader = (file: string) => Promise<{ dims: number[]; data: Uint8Array }>;

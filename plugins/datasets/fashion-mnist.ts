@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { definePlugin, packageRoot, readIdxFile } from '../../core/index.js';
-import { loadFashionMnist } from './fashion-mnist-idx.js';
+import { FASHION_MNIST_LIMITS, loadFashionMnist } from './fashion-mnist-idx.js';
 
 /**
  * Fashion-MNIST (Xiao et al. 2017, MIT licence): 28x28 grey images of 10 clothing classes, read from
@@ -19,8 +19,7 @@ export default definePlugin({
   reference: 'Xiao, Rasul & Vollgraf 2017',
   options: Type.Object({
     dir: Type.Optional(Type.String({ 'x-exists': 'dir', description: 'folder with the four IDX .gz files (default: embedded subset)' })),
-    trainLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N training images' })),
-    testLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'use only the first N test images' })),
+    ...FASHION_MNIST_LIMITS,
   }),
   create: (o) => ({
     async load() {
