@@ -17,7 +17,7 @@ import {
   Type,
   applyOverrides,
   buildRun,
-  evalViewOf,
+  evalOptionsOf,
   loadConfig,
   loadExternalPlugins,
   packageRoot,
@@ -201,13 +201,6 @@ export async function loadCheckpointRun(dir: string, opts: ResolveOptions & { ba
 /** Evaluate a checkpoint's encoder with its config's final evaluators (or `sets` overriding `eval.final`). */
 export async function evaluateCheckpoint(dir: string, opts: ResolveOptions & { backend?: string; log?: (m: string) => void } = {}) {
   const { meta, config, backend, parts } = await loadCheckpointRun(dir, opts);
-  const evalResult = await runEvaluators(parts.final, parts.tasks[0].branch, parts.data, {
-    batchSize: config.eval.batchSize,
-    trainLimit: config.eval.trainLimit,
-    seed: config.seed,
-    log: opts.log,
-    evalView: evalViewOf(parts),
-    newEncoder: parts.newEncoder,
-  });
+  const evalResult = await runEvaluators(parts.final, parts.tasks[0].branch, parts.data, evalOptionsOf(parts, opts.log));
   return { name: config.name, backend: backend.name, steps: meta.step, epoch: meta.epoch, eval: evalResult };
 }

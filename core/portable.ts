@@ -59,7 +59,7 @@ export { BatchQueue, DEFAULT_PREFETCH, batchesOf } from './data/prefetch.js';
 export { encodeViews, runBranch, addHeadOutputs, lazyOutputs } from './train/branch.js';
 export { ParamGroups, globToRegExp } from './train/param-groups.js';
 export { ScalarSchedules } from './train/scalar-schedules.js';
-export { buildRun, loadDataset, stateTensors, evalViewOf } from './train/build.js';
+export { buildRun, loadDataset, stateTensors, evalViewOf, evalOptionsOf } from './train/build.js';
 export type { RunParts, TaskRuntime, KeyedParam } from './train/build.js';
 export { trainStep } from './train/step.js';
 export { checkpointRecord, restoreTensors, CHECKPOINT_FILE } from './train/checkpoint-record.js';

@@ -2,6 +2,7 @@ import { tf, type Tensor4D, type Variable } from '../engine/tf.js';
 import type { Augmenter } from '../contracts/augmenter.js';
 import type { DatasetInfo, LoadedDataset } from '../contracts/data.js';
 import type { Evaluator } from '../contracts/evaluator.js';
+import type { EvalOptions } from '../eval/evaluate.js';
 import type { Branch, Encoder, Head } from '../contracts/modules.js';
 export type { KeyedParam } from './param-groups.js';
 import type { Loss, NegativeSource, TargetBranch } from '../contracts/objective.js';
@@ -71,6 +72,19 @@ export interface BuildOptions {
 export function evalViewOf(parts: Pick<RunParts, 'tasks'>): ((x: Tensor4D) => Tensor4D) | undefined {
   const aug = parts.tasks[0].augmenter;
   return aug.evalView ? (x) => aug.evalView!(x) : undefined;
+}
+
+/** The evaluators' options for a run: the config's eval settings, its eval view and encoder factory. */
+export function evalOptionsOf(parts: RunParts, log?: (m: string) => void): EvalOptions {
+  const { config } = parts;
+  return {
+    batchSize: config.eval.batchSize,
+    trainLimit: config.eval.trainLimit,
+    seed: config.seed,
+    log,
+    evalView: evalViewOf(parts),
+    newEncoder: parts.newEncoder,
+  };
 }
 
 export { taskPath };

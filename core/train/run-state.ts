@@ -4,7 +4,7 @@ import type { Callback } from '../contracts/runtime.js';
 import { progressAt, type Progress } from '../contracts/schedule.js';
 import { asEnvironmentError } from '../errors.js';
 import { Rng } from '../rng.js';
-import { evalViewOf, stateTensors, type RunParts } from './build.js';
+import { evalOptionsOf, stateTensors, type RunParts } from './build.js';
 import { promotePreviousCheckpoint, readCheckpoint, restoreTensors, saveCheckpoint, writeAtomic } from './checkpoint.js';
 import type { TrainOptions } from './trainer.js';
 
@@ -131,15 +131,7 @@ export class RunState {
   }
 
   evalOptions(log: (m: string) => void) {
-    const { config } = this.parts;
-    return {
-      batchSize: config.eval.batchSize,
-      trainLimit: config.eval.trainLimit,
-      seed: config.seed,
-      log,
-      evalView: evalViewOf(this.parts),
-      newEncoder: this.parts.newEncoder,
-    };
+    return evalOptionsOf(this.parts, log);
   }
 }
 
