@@ -4,6 +4,7 @@ import {
   Rng,
   batchesOf,
   buildRun,
+  evalOptionsOf,
   evalViewOf,
   extractFeatures,
   limitSet,
@@ -83,18 +84,17 @@ export class PlaygroundRun {
     const stepsPerEpoch = Math.floor(parts.data.train.count / tc.batchSize);
     const total = stepsPerEpoch * tc.epochs;
     const knn = await this.knnEvaluator();
-    const evalOpts = this.evalOptions();
+    const evalOpts = evalOptionsOf(parts, log);
     this.emit({ type: 'start', stepsPerEpoch, epochs: tc.epochs, parameters: parts.params.reduce((n, p) => n + p.variable.size, 0) });
     if (config.eval.baseline) {
       const b = await randomWeightsBaseline({ ...parts, final: knn }, config, registry, log);
       this.emit({ type: 'baseline', knn: b.random_knn_top1 });
     }
     const rng = this.rng;
-    let step = 0;
     let lastKnn = NaN;
     let trainSeconds = 0;
     // the config's budget, as the Node trainer reads it
-    const spent = () => (tc.maxSteps !== undefined && step >= tc.maxSteps) || (tc.maxSeconds !== undefined && trainSeconds >= tc.maxSeconds);
+    const spent = () => (tc.maxSteps !== undefined && this.step >= tc.maxSteps) || (tc.maxSeconds !== undefined && trainSeconds >= tc.maxSeconds);
     for (let epoch = 0; epoch < tc.epochs && !this.stopped; epoch++) {
       const t0 = performance.now();
       const order = Rng.fromSeed(config.seed, `shuffle/${epoch}`).permutation(parts.data.train.count);
@@ -105,34 +105,35 @@ export class PlaygroundRun {
           await this.yieldToMessages();
           if (this.stopped) break;
           const tStep = performance.now();
-          const progress = progressAt(step, total, stepsPerEpoch);
+          const progress = progressAt(this.step, total, stepsPerEpoch);
           parts.scalars.apply(progress);
           const batch = await queue.take();
           const tTrain = performance.now();
           const r = trainStep(parts, batch, rng, parts.schedule.value(progress), progress);
           const trainMs = performance.now() - tTrain;
           batch.x.dispose();
-          step++;
-          this.step = step;
+          this.step++;
           sum += r.loss;
           const ms = performance.now() - tStep;
           trainSeconds += ms / 1000;
-          this.emit({ type: 'step', step, epoch, loss: r.loss, viewsPerSecond: (r.views * 1000) / ms, ms, trainMs, at: performance.now() });
+          this.emit({ type: 'step', step: this.step, epoch, loss: r.loss, viewsPerSecond: (r.views * 1000) / ms, ms, trainMs, at: performance.now() });
         }
       } finally {
         queue.close();
       }
-      if (this.stopped || step === epoch * stepsPerEpoch) break;
+      const stepsThisEpoch = this.step - epoch * stepsPerEpoch;
+      if (this.stopped || stepsThisEpoch === 0) break;
       const m = await runEvaluators(knn, parts.tasks[0].branch, parts.data, evalOpts);
       lastKnn = m.knn_top1;
       this.epochsDone = epoch + 1;
-      this.history.push({ epoch: epoch + 1, step, loss: sum / (step - epoch * stepsPerEpoch), knn_top1: lastKnn });
-      this.emit({ type: 'epoch', epoch: epoch + 1, step, loss: sum / (step - epoch * stepsPerEpoch), knn: lastKnn, seconds: (performance.now() - t0) / 1000 });
+      const loss = sum / stepsThisEpoch;
+      this.history.push({ epoch: epoch + 1, step: this.step, loss, knn_top1: lastKnn });
+      this.emit({ type: 'epoch', epoch: epoch + 1, step: this.step, loss, knn: lastKnn, seconds: (performance.now() - t0) / 1000 });
       await this.pictures(epoch + 1);
       await this.embed(epoch + 1);
       if (spent()) break;
     }
-    this.emit({ type: 'end', steps: step, knn: lastKnn });
+    this.emit({ type: 'end', steps: this.step, knn: lastKnn });
   }
 
   /** The kNN the page plots: eval.final's kNN settings (k, temperature), or the defaults. */
@@ -141,18 +142,6 @@ export class PlaygroundRun {
     const knnConfig = config.eval.final.find((e) => e.type === 'knn') ?? { type: 'knn' };
     const ctx = { seed: config.seed, rng: Rng.fromSeed(config.seed, '/eval/playground'), path: '/eval/playground', registry, log };
     return [await registry.create('evaluator', knnConfig, ctx)];
-  }
-
-  private evalOptions() {
-    const { config, parts, log } = this;
-    return {
-      batchSize: config.eval.batchSize,
-      trainLimit: config.eval.trainLimit,
-      seed: config.seed,
-      log,
-      evalView: evalViewOf(parts!),
-      newEncoder: parts!.newEncoder,
-    };
   }
 
   /**
@@ -171,11 +160,12 @@ export class PlaygroundRun {
     this.history.push(...(meta.history ?? []));
     const stepsPerEpoch = Math.floor(parts.data.train.count / config.train.batchSize);
     this.emit({ type: 'start', stepsPerEpoch, epochs: config.train.epochs, parameters: parts.params.reduce((n, p) => n + p.variable.size, 0) });
+    const knn = await this.knnEvaluator();
     if (config.eval.baseline) {
-      const b = await randomWeightsBaseline({ ...parts, final: await this.knnEvaluator() }, config, registry, log);
+      const b = await randomWeightsBaseline({ ...parts, final: knn }, config, registry, log);
       this.emit({ type: 'baseline', knn: b.random_knn_top1 });
     }
-    const m = await runEvaluators(await this.knnEvaluator(), parts.tasks[0].branch, parts.data, this.evalOptions());
+    const m = await runEvaluators(knn, parts.tasks[0].branch, parts.data, evalOptionsOf(parts, log));
     this.emit({ type: 'epoch', epoch: meta.epoch, step: meta.step, loss: NaN, knn: m.knn_top1, seconds: (performance.now() - t0) / 1000 });
     await this.pictures(meta.epoch);
     await this.embed(meta.epoch);
