@@ -2,7 +2,9 @@
  * Streaming image-folder (issue 15): the SimCLR preset (small CNN, 32 px RGB) on the CIFAR-10 JPEG
  * folder (`../shared/datasets/cifar10-jpeg.tar.gz`, extracted once into .bench/), `--steps` steps with
  * `cache: "memory"` (everything decoded at load) and with `cache: "none"` (decoded as read, with
- * `--workers` threads and `--prefetch` batches ahead), each in its own child process: peak RSS
+ * `--workers` threads and `--prefetch` batches ahead) and with `cache: "disk"` (decoded once into a
+ * pixel file under .bench/pixel-cache, emptied first; then a second run that reuses it), each in its
+ * own child process: peak RSS
  * (`process.resourceUsage().maxRSS`), load seconds and training views/s. Then a damaged copy of a
  * small folder (`--bad-per-class` images per class, 10 corrupt files: truncated JPEGs and text
  * files named .jpg) trained with `onBadImage: "skip"` and `cache: "none"`: the count skipped at load,
@@ -37,7 +39,7 @@ const { values: a } = parseArgs({
 interface Case {
   name: string;
   root: string;
-  cache: 'memory' | 'none';
+  cache: 'memory' | 'none' | 'disk';
   perClass?: number;
   onBadImage?: 'error' | 'skip';
 }
@@ -58,6 +60,7 @@ interface Measured {
 }
 
 const steps = Number(a.steps);
+const PIXEL_CACHE = path.resolve('.bench/pixel-cache');
 const batch = Number(a.batch);
 
 /** One case, in this (child) process: a JSON line on stdout. */
@@ -89,6 +92,7 @@ async function child(c: Case): Promise<void> {
           size: 32,
           channels: 3,
           cache: c.cache,
+          ...(c.cache === 'disk' ? { cacheDir: PIXEL_CACHE } : {}),
           onBadImage: c.onBadImage ?? 'error',
           test: '',
           ...(c.perClass ? { limit: c.perClass } : {}),
@@ -169,6 +173,9 @@ if (a.child) {
   const rows: Measured[] = [];
   rows.push(inChild({ name: 'memory', root, cache: 'memory', perClass }));
   rows.push(inChild({ name: 'none', root, cache: 'none', perClass }));
+  fs.rmSync(PIXEL_CACHE, { recursive: true, force: true });
+  rows.push(inChild({ name: 'disk (built)', root, cache: 'disk', perClass }));
+  rows.push(inChild({ name: 'disk (reused)', root, cache: 'disk', perClass }));
   const badPer = Math.max(Number(a['bad-per-class']), Math.ceil((2 * batch) / 10));
   rows.push(inChild({ name: 'bad-files-skip', root: damagedCopy(root, badPer), cache: 'none', onBadImage: 'skip' }));
   if (a.json)

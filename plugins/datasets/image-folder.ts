@@ -1,8 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { ChannelStats, DataError, channelStats, definePlugin, streamingImageSet, type ImageSet, type ImageSource } from '../../core/index.js';
+import {
+  ChannelStats,
+  DataError,
+  channelStats,
+  defaultCacheDir,
+  definePlugin,
+  etaText,
+  streamingImageSet,
+  type ImageSet,
+  type ImageSource,
+} from '../../core/index.js';
 import { DecodePool, defaultWorkers, listImages, type DecodeOptions } from './image-decode.js';
+import { openPixelCache, pixelCacheKey } from './pixel-cache.js';
 
 const IMAGE_RE = /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i;
 
@@ -29,6 +40,11 @@ export const STATS_SAMPLE = 1000;
  *   read: with `onBadImage: "skip"` the next readable image of the split (by index, wrapping) takes
  *   its place for the rest of the run, and a line is logged; with "error" the read fails with a
  *   DataError naming the file.
+ * `cache: "disk"` decodes each split once into a file of raw pixels under `cacheDir`
+ * (`<cacheDir>/image-folder/<key>/`, see pixel-cache.ts) and reads batches from it: bounded memory
+ * as with "none", and later runs over the same files (same paths, sizes and modification times)
+ * decode nothing. The mean/std are those of every image, as with "memory"; files found bad while
+ * building are remembered, so a later run with `onBadImage: "error"` still refuses them.
  * Not-image names, broken links and symbolic links back into a folder already walked (a loop) are
  * skipped; the load's log line counts them, and the bad images skipped.
  *
@@ -46,10 +62,16 @@ export default definePlugin({
     channels: Type.Union([Type.Literal(1), Type.Literal(3)], { default: 3, description: '3 (RGB) or 1 (grey)' }),
     limit: Type.Optional(Type.Integer({ minimum: 1, description: 'at most N images per class and split' })),
     concurrency: Type.Integer({ default: 16, minimum: 1, description: 'images decoded in parallel per thread' }),
-    cache: Type.Union([Type.Literal('memory'), Type.Literal('none')], {
+    cache: Type.Union([Type.Literal('memory'), Type.Literal('none'), Type.Literal('disk')], {
       default: 'memory',
-      description: 'memory: decode everything at load; none: decode each batch as it is read (bounded memory, any folder size)',
+      description:
+        'memory: decode everything at load; none: decode each batch as it is read (bounded memory, any folder size); disk: decode once into a pixel file under cacheDir, reused by later runs, read a batch at a time (bounded memory, no decoding after the first run)',
     }),
+    cacheDir: Type.Optional(
+      Type.String({
+        description: 'with cache "disk": where the pixel files go (default: $SELFSUP_CACHE, else $XDG_CACHE_HOME/selfsup, else ~/.cache/selfsup)',
+      }),
+    ),
     workers: Type.Optional(Type.Integer({ minimum: 0, description: 'decoding threads (worker_threads); default min(4, CPUs); 0: the main thread' })),
     onBadImage: Type.Union([Type.Literal('error'), Type.Literal('skip')], {
       default: 'error',
@@ -81,7 +103,7 @@ export default definePlugin({
       try {
         const train = await readSplit(trainDir, classes, opts, pool, counts);
         const test = testDir && fs.existsSync(testDir) ? await readSplit(testDir, classes, opts, pool, counts, train) : undefined;
-        const { mean, std } = o.cache === 'none' ? await sampleStats(train.set, o.channels) : channelStats(train.set.images, o.channels);
+        const { mean, std } = train.stats ?? (o.cache === 'none' ? await sampleStats(train.set, o.channels) : channelStats(train.set.images, o.channels));
         const notes = [
           counts.bad && `skipped ${plural(counts.bad, 'bad image')}`,
           counts.nonImage && `ignored ${plural(counts.nonImage, 'non-image file')}`,
@@ -92,7 +114,9 @@ export default definePlugin({
           `data: ${train.set.count.toLocaleString('en-US')} images${test ? ` (+ ${test.set.count.toLocaleString('en-US')} test)` : ''}, ${plural(classes.length, 'class', 'classes')}, ${train.w}x${train.h}x${o.channels}, cache ${o.cache}` +
             (o.cache === 'none'
               ? ` (${pool.threads ? plural(pool.threads, 'decoding thread') : 'decoding in the main thread'}; mean/std of ${Math.min(STATS_SAMPLE, train.set.count)} images)`
-              : '') +
+              : o.cache === 'disk'
+                ? ` (${[train, test].flatMap((t) => (t?.cache ? [`${t.cache.built ? 'built' : 'reused'} ${t.cache.folder}`] : [])).join(', ')})`
+                : '') +
             (notes.length ? `; ${notes.join(', ')}` : ''),
         );
         return {
@@ -127,7 +151,8 @@ interface SplitOptions {
   size?: number;
   channels: 1 | 3;
   limit?: number;
-  cache: 'memory' | 'none';
+  cache: 'memory' | 'none' | 'disk';
+  cacheDir?: string;
   onBadImage: 'error' | 'skip';
   log: (m: string) => void;
 }
@@ -136,6 +161,10 @@ interface Split {
   set: ImageSet;
   h: number;
   w: number;
+  /** the split's channel mean/std where the load computed them over every image (cache "disk") */
+  stats?: { mean: number[]; std: number[] };
+  /** cache "disk": the pixel cache's folder, and whether this load built it */
+  cache?: { folder: string; built: boolean };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -168,6 +197,7 @@ function listSplit(dir: string, classes: string[], o: SplitOptions, counts: Coun
 
 async function readSplit(dir: string, classes: string[], o: SplitOptions, pool: DecodePool, counts: Counts, like?: Split): Promise<Split> {
   const listed = listSplit(dir, classes, o, counts);
+  if (o.cache === 'disk') return diskSplit(listed, o, pool, counts, like);
   return o.cache === 'none' ? streamSplit(listed, o, pool, counts, like) : decodeSplit(listed, o, pool, counts, like);
 }
 
@@ -177,7 +207,7 @@ const sizeError = (file: string, w: number, h: number, c: string, ow: number, oh
 /**
  * The split's files through `call` (the pool's decode or probe) a chunk at a time; `use` gets each
  * file that succeeded, with its label. A failure is a DataError naming the file (onBadImage
- * "error") or counted and left out ("skip").
+ * "error") or counted, passed to `onBad` and left out ("skip"). `onChunk` hears the files done so far.
  */
 async function eachReadable<R extends { ok: true }>(
   listed: { files: string[]; labels: number[] },
@@ -185,6 +215,7 @@ async function eachReadable<R extends { ok: true }>(
   o: SplitOptions,
   counts: Counts,
   use: (file: string, label: number, r: R) => void,
+  hooks: { onBad?: (file: string, error: string) => void; onChunk?: (done: number) => void } = {},
 ): Promise<void> {
   for (let start = 0; start < listed.files.length; start += CHUNK) {
     const chunk = listed.files.slice(start, start + CHUNK);
@@ -193,8 +224,12 @@ async function eachReadable<R extends { ok: true }>(
       const r = out[i];
       if (r.ok) use(chunk[i], listed.labels[start + i], r);
       else if (o.onBadImage === 'error') throw badImage(chunk[i], r.error);
-      else counts.bad++;
+      else {
+        counts.bad++;
+        hooks.onBad?.(chunk[i], r.error);
+      }
     }
+    hooks.onChunk?.(start + chunk.length);
   }
 }
 
@@ -231,6 +266,64 @@ async function decodeSplit(listed: { files: string[]; labels: number[] }, o: Spl
   if (kept === 0) throw new DataError(`no image under ${path.dirname(path.dirname(files[0]))} could be decoded`);
   const set: ImageSet = { images: kept < files.length ? images.slice(0, kept * px) : images, labels: labels.slice(0, kept), count: kept, paths };
   return { set, h, w };
+}
+
+/** Log lines every ~10% of a long decode (at least 10,000 images apart), with an ETA. */
+function decodeProgress(total: number, what: string, log: (m: string) => void): (done: number) => void {
+  const t0 = performance.now();
+  const every = Math.max(10_000, Math.ceil(total / 10));
+  let next = every;
+  return (done) => {
+    if (done < next || done >= total) return;
+    next += every;
+    const s = (performance.now() - t0) / 1000;
+    log(`image-folder: ${what} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} images, ETA ${etaText((s * (total - done)) / done)}`);
+  };
+}
+
+/** cache "disk": every image decoded once into the pixel cache (or nothing, when it is there), read as needed. */
+async function diskSplit(listed: { files: string[]; labels: number[] }, o: SplitOptions, pool: DecodePool, counts: Counts, like?: Split): Promise<Split> {
+  const dopts: DecodeOptions = { size: o.size, channels: o.channels };
+  const key = pixelCacheKey(listed.files, listed.labels, dopts);
+  const n = listed.files.length;
+  const { index, source, folder, built } = await openPixelCache(
+    o.cacheDir ?? defaultCacheDir(),
+    key,
+    o.channels,
+    async (writer) => {
+      o.log(
+        `image-folder: decoding ${n.toLocaleString('en-US')} images once into the pixel cache (${o.channels} channels${o.size ? `, ${o.size}x${o.size}` : ''})`,
+      );
+      let h = o.size ?? like?.h ?? 0;
+      let w = o.size ?? like?.w ?? 0;
+      let kept = 0;
+      await eachReadable(
+        listed,
+        (chunk) => pool.decode(chunk, dopts),
+        o,
+        counts,
+        (file, label, r) => {
+          if (!h) [h, w] = [r.height, r.width];
+          if (r.width !== w || r.height !== h) throw sizeError(file, r.width, r.height, `x${o.channels}`, w, h);
+          writer.add(file, label, r.data, r.width, r.height);
+          kept++;
+        },
+        { onBad: (file, error) => writer.bad(file, error), onChunk: decodeProgress(n, 'decoded', o.log) },
+      );
+      if (kept === 0) throw new DataError(`no image under ${path.dirname(path.dirname(listed.files[0]))} could be decoded`);
+    },
+    o.log,
+  );
+  if (!built) {
+    // what the build found bad counts (and refuses) as if it were found now
+    if (index.bad.length && o.onBadImage === 'error')
+      throw badImage(index.bad[0].file, `${index.bad[0].error} (found when the pixel cache ${folder} was built)`);
+    counts.bad += index.bad.length;
+  }
+  if (like && (index.width !== like.w || index.height !== like.h)) throw sizeError(index.files[0], index.width, index.height, `x${o.channels}`, like.w, like.h);
+  const set = streamingImageSet(source, Int32Array.from(index.labels));
+  set.paths = index.files;
+  return { set, h: index.height, w: index.width, stats: { mean: index.mean, std: index.std }, cache: { folder, built } };
 }
 
 /** cache "none": headers checked now, pixels decoded when read. */

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,60 +7,23 @@ import {
   DataError,
   Rng,
   batchesOf,
-  createRegistry,
   makeBatch,
   readPixels,
   resolveExperiment,
   runExperiment,
   streamingImageSet,
   train,
-  type Dataset,
   type ImageSet,
   type LoadedDataset,
 } from '../../../cli/api.js';
 import { tinySimclr } from '../../helpers.js';
+import { FolderFixtures } from './image-folder-fixtures.js';
 
-const registry = createRegistry();
-const roots: string[] = [];
-const sources: ImageSet[] = [];
-afterAll(async () => {
-  for (const s of sources) await s.source?.close?.();
-  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
-});
-
-/** Load an image-folder dataset; its log lines are returned with it. */
-async function load(options: Record<string, unknown>): Promise<{ d: LoadedDataset; logs: string[] }> {
-  const logs: string[] = [];
-  const ds = (await registry.create(
-    'dataset',
-    { type: 'image-folder', ...options },
-    { seed: 0, rng: Rng.fromSeed(0), path: '/data', registry, log: (m) => logs.push(m) },
-  )) as Dataset;
-  const d = await ds.load();
-  for (const s of [d.train, d.test]) if (s?.source) sources.push(s);
-  return { d, logs };
-}
-
-/** root/{train,test}/{a,b,c}/NN.png|jpg: seeded noise, `perClass` images per class in train (half that in test). */
-async function makeFolder(perClass: number, side = 12): Promise<string> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'imgstream-'));
-  roots.push(root);
-  const rng = Rng.fromSeed(7, 'folder');
-  for (const [split, n] of [
-    ['train', perClass],
-    ['test', Math.ceil(perClass / 2)],
-  ] as const)
-    for (const [k, cls] of ['a', 'b', 'c'].entries()) {
-      fs.mkdirSync(path.join(root, split, cls), { recursive: true });
-      for (let i = 0; i < n; i++) {
-        const px = Buffer.from(Array.from({ length: side * side * 3 }, (_, j) => Math.floor(rng.uniform() * 128 + 60 * k + (j % 3) * 10)));
-        const img = sharp(px, { raw: { width: side, height: side, channels: 3 } });
-        const name = path.join(root, split, cls, `${String(i).padStart(2, '0')}.${i % 3 === 0 ? 'jpg' : 'png'}`);
-        await (i % 3 === 0 ? img.jpeg() : img.png()).toFile(name);
-      }
-    }
-  return root;
-}
+const fx = new FolderFixtures();
+const { registry } = fx;
+afterAll(() => fx.cleanup());
+const load = (options: Record<string, unknown>) => fx.load(options);
+const makeFolder = (perClass: number, side?: number) => fx.makeFolder(perClass, side);
 
 const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
@@ -104,8 +66,7 @@ describe('image-folder streaming (cache: "none")', () => {
   });
 
   it('converts grey and RGBA files to the declared channels and resizes mixed sizes', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'imgmixed-'));
-    roots.push(root);
+    const root = fx.tempDir('imgmixed-');
     const dir = path.join(root, 'train', 'x');
     fs.mkdirSync(dir, { recursive: true });
     await sharp(Buffer.alloc(6 * 6, 77), { raw: { width: 6, height: 6, channels: 1 } })
