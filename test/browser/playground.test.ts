@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserBoundary } from '../../browser/twins.js';
-import { evaluateCheckpoint, packTar, readCheckpoint, runExperiment } from '../../cli/api.js';
+import { Rng, createRegistry, evaluateCheckpoint, packTar, readCheckpoint, runExperiment, type Dataset } from '../../cli/api.js';
 import { ISOLATION_HEADERS, startPlayground, type Playground } from '../../cli/playground.js';
 import { browserTest, launchChromium } from '../browser.js';
 
@@ -88,7 +89,38 @@ describe('selfsup playground', () => {
   });
 
   browserTest('the playground in Chromium')(
-    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR beats the random-weights kNN it shows, and checkpoints cross to Node and back at the same kNN',
+    "the browser's photo-patches decodes the PNG sheets it fetches to Node's pixels, labels and statistics (so the colorization preset runs in a tab)",
+    async () => {
+      const bundle = await build('test/fixtures/browser/photo-patches-entry.ts');
+      const node = await (
+        (await createRegistry().create(
+          'dataset',
+          { type: 'photo-patches', testLimit: 100 },
+          { seed: 0, rng: Rng.fromSeed(0), path: '/data', registry: createRegistry(), log: () => {} },
+        )) as Dataset
+      ).load();
+      const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(pg.url);
+        await page.addScriptTag({ content: bundle.outputFiles[0].text });
+        const tab = await page.evaluate(() => (globalThis as unknown as { loadPhotoPatches: () => Promise<unknown> }).loadPhotoPatches());
+        expect(tab).toEqual({
+          info: node.info,
+          counts: [3000, 100],
+          labels: [Array.from(node.train.labels), Array.from(node.test!.labels)],
+          sha256: [sha(node.train.images), sha(node.test!.images)],
+        });
+      } finally {
+        await browser.close();
+      }
+    },
+    120_000,
+  );
+
+  browserTest('the playground in Chromium')(
+    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR (paused and resumed on the way) beats the random-weights kNN it shows, and checkpoints cross to Node and back at the same kNN',
     async () => {
       const browser = await launchChromium();
       try {
@@ -117,6 +149,19 @@ describe('selfsup playground', () => {
         // one epoch of the simclr preset on the embedded Fashion-MNIST subset
         await page.fill('#config', JSON.stringify({ ...config, train: { ...config.train, epochs: 1 } }, null, 2));
         await page.click('#start');
+        // paused after a few steps: at most the step in flight ends, then nothing until resumed
+        const stepsDone = () => page.evaluate(() => (window as unknown as { playground: { steps: unknown[] } }).playground.steps.length);
+        await page.waitForFunction(() => (window as unknown as { playground: { steps: unknown[] } }).playground.steps.length >= 3, null, { timeout: 120_000 });
+        await page.click('#pause');
+        const atPause = await stepsDone();
+        expect(await page.textContent('#pause')).toBe('Resume');
+        await new Promise((r) => setTimeout(r, 3000));
+        const settled = await stepsDone();
+        expect(settled - atPause).toBeLessThanOrEqual(1);
+        await new Promise((r) => setTimeout(r, 3000));
+        expect(await stepsDone()).toBe(settled);
+        await page.click('#pause');
+        expect(await page.textContent('#pause')).toBe('Pause');
         await page.waitForFunction(() => ['done', 'failed'].includes((window as unknown as { playground: { status: string } }).playground.status), null, {
           timeout: 240_000,
         });
