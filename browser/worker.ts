@@ -14,6 +14,7 @@ import { registerPlugins } from '../plugins/portable.js';
 import { PlaygroundRun } from './loop.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import fashionMnist from './plugins/fashion-mnist.js';
+import photoPatches from './plugins/photo-patches.js';
 import wasm from './plugins/wasm.js';
 
 /**
@@ -25,6 +26,7 @@ import wasm from './plugins/wasm.js';
 const registry = registerPlugins(new PluginRegistry());
 registry.register(wasm);
 registry.register(fashionMnist);
+registry.register(photoPatches);
 
 const post = (m: FromWorker) => self.postMessage(m);
 const log = (text: string) => post({ type: 'status', text });
