@@ -18,6 +18,7 @@ import {
   stateTensors,
   trainStep,
   CHECKPOINT_FILE,
+  tf,
   type CheckpointMeta,
   type LoadedDataset,
   type PluginRegistry,
@@ -30,7 +31,18 @@ import { pictureRows } from '../plugins/callbacks/picture-rows.js';
 /** What a run in the tab reports, in order: its size, each step, each epoch's kNN, the random-weights line, the end. */
 export type PlaygroundEvent =
   | { type: 'start'; stepsPerEpoch: number; epochs: number; parameters: number }
-  | { type: 'step'; step: number; epoch: number; loss: number; viewsPerSecond: number; ms: number; trainMs: number; at: number }
+  | {
+      type: 'step';
+      step: number;
+      epoch: number;
+      loss: number;
+      viewsPerSecond: number;
+      ms: number;
+      trainMs: number;
+      at: number;
+      /** tfjs's live tensors after the step (its batch disposed): flat from step to step, or something leaks */
+      tensors: number;
+    }
   | { type: 'epoch'; epoch: number; step: number; loss: number; knn: number; seconds: number }
   | { type: 'baseline'; knn: number }
   | { type: 'picture'; task: string; epoch: number; width: number; height: number; rgb: Uint8Array }
@@ -116,7 +128,17 @@ export class PlaygroundRun {
           sum += r.loss;
           const ms = performance.now() - tStep;
           trainSeconds += ms / 1000;
-          this.emit({ type: 'step', step: this.step, epoch, loss: r.loss, viewsPerSecond: (r.views * 1000) / ms, ms, trainMs, at: performance.now() });
+          this.emit({
+            type: 'step',
+            step: this.step,
+            epoch,
+            loss: r.loss,
+            viewsPerSecond: (r.views * 1000) / ms,
+            ms,
+            trainMs,
+            at: performance.now(),
+            tensors: tf.memory().numTensors,
+          });
         }
       } finally {
         queue.close();

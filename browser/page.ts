@@ -30,6 +30,8 @@ const state = {
   trainMs: [] as number[],
   /** when each step ended (the worker's clock, ms): the wall time per step, yields and prefetch included */
   stepAt: [] as number[],
+  /** tfjs's live tensors in the worker after each step */
+  tensors: [] as number[],
   knn: [] as Array<[number, number]>,
   randomKnn: NaN,
   /** the epoch of the task pictures shown (0: none yet) */
@@ -93,6 +95,7 @@ function onMessage(m: FromWorker): void {
       state.stepMs.push(ev.ms);
       state.trainMs.push(ev.trainMs);
       state.stepAt.push(ev.at);
+      state.tensors.push(ev.tensors);
       $('step').textContent = String(ev.step);
       $('speed').textContent = `${Math.round(ev.viewsPerSecond)} views/s, ${Math.round(ev.ms)} ms/step`;
       if (ev.step % 2 === 0) redraw();
@@ -178,7 +181,19 @@ upload.onchange = async () => {
 };
 $('reset').onclick = () => {
   worker.terminate();
-  Object.assign(state, { status: 'idle', steps: [], stepMs: [], trainMs: [], stepAt: [], knn: [], randomKnn: NaN, pictures: 0, embeddings: 0, error: '' });
+  Object.assign(state, {
+    status: 'idle',
+    steps: [],
+    stepMs: [],
+    trainMs: [],
+    stepAt: [],
+    tensors: [],
+    knn: [],
+    randomKnn: NaN,
+    pictures: 0,
+    embeddings: 0,
+    error: '',
+  });
   $('pictures').replaceChildren();
   drawScatter($<HTMLCanvasElement>('embedding-chart'), [], []);
   for (const id of ['knn', 'random-knn']) $(id).textContent = '-';

@@ -233,16 +233,23 @@ async function eachReadable<R extends { ok: true }>(
   }
 }
 
-/** cache "memory": every image decoded now. */
-async function decodeSplit(listed: { files: string[]; labels: number[] }, o: SplitOptions, pool: DecodePool, counts: Counts, like?: Split): Promise<Split> {
-  const { files } = listed;
+/**
+ * Every readable image of the split decoded (a chunk at a time, the bad-image policy applied, a
+ * progress line every ~10% of a large split), each checked to have the split's size (`size`, else
+ * the training split's, else the first image's); `use` gets the pixels. Returns that size.
+ */
+async function decodeEach(
+  listed: { files: string[]; labels: number[] },
+  o: SplitOptions,
+  pool: DecodePool,
+  counts: Counts,
+  like: Split | undefined,
+  use: (file: string, label: number, pixels: Uint8Array, w: number, h: number) => void,
+  onBad?: (file: string, error: string) => void,
+): Promise<{ h: number; w: number }> {
   const dopts: DecodeOptions = { size: o.size, channels: o.channels };
   let h = o.size ?? like?.h ?? 0;
   let w = o.size ?? like?.w ?? 0;
-  let images = new Uint8Array(0);
-  let px = 0;
-  const labels = new Int32Array(files.length);
-  const paths: string[] = [];
   let kept = 0;
   await eachReadable(
     listed,
@@ -250,21 +257,33 @@ async function decodeSplit(listed: { files: string[]; labels: number[] }, o: Spl
     o,
     counts,
     (file, label, r) => {
-      if (px === 0) {
-        // the first image decides the size when none is given
-        if (!h) [h, w] = [r.height, r.width];
-        px = h * w * o.channels;
-        images = new Uint8Array(files.length * px);
-      }
+      if (!h) [h, w] = [r.height, r.width];
       if (r.width !== w || r.height !== h) throw sizeError(file, r.width, r.height, `x${o.channels}`, w, h);
-      images.set(r.data, kept * px);
-      labels[kept] = label;
-      paths.push(file);
+      use(file, label, r.data, w, h);
       kept++;
     },
+    { onBad, onChunk: decodeProgress(listed.files.length, 'decoded', o.log) },
   );
-  if (kept === 0) throw new DataError(`no image under ${path.dirname(path.dirname(files[0]))} could be decoded`);
-  const set: ImageSet = { images: kept < files.length ? images.slice(0, kept * px) : images, labels: labels.slice(0, kept), count: kept, paths };
+  if (kept === 0) throw new DataError(`no image under ${path.dirname(path.dirname(listed.files[0]))} could be decoded`);
+  return { h, w };
+}
+
+/** cache "memory": every image decoded now. */
+async function decodeSplit(listed: { files: string[]; labels: number[] }, o: SplitOptions, pool: DecodePool, counts: Counts, like?: Split): Promise<Split> {
+  const n = listed.files.length;
+  let images = new Uint8Array(0);
+  let px = 0;
+  const labels = new Int32Array(n);
+  const paths: string[] = [];
+  let kept = 0;
+  const { h, w } = await decodeEach(listed, o, pool, counts, like, (file, label, pixels) => {
+    if (px === 0) [px, images] = [pixels.length, new Uint8Array(n * pixels.length)];
+    images.set(pixels, kept * px);
+    labels[kept] = label;
+    paths.push(file);
+    kept++;
+  });
+  const set: ImageSet = { images: kept < n ? images.slice(0, kept * px) : images, labels: labels.slice(0, kept), count: kept, paths };
   return { set, h, w };
 }
 
@@ -294,23 +313,7 @@ async function diskSplit(listed: { files: string[]; labels: number[] }, o: Split
       o.log(
         `image-folder: decoding ${n.toLocaleString('en-US')} images once into the pixel cache (${o.channels} channels${o.size ? `, ${o.size}x${o.size}` : ''})`,
       );
-      let h = o.size ?? like?.h ?? 0;
-      let w = o.size ?? like?.w ?? 0;
-      let kept = 0;
-      await eachReadable(
-        listed,
-        (chunk) => pool.decode(chunk, dopts),
-        o,
-        counts,
-        (file, label, r) => {
-          if (!h) [h, w] = [r.height, r.width];
-          if (r.width !== w || r.height !== h) throw sizeError(file, r.width, r.height, `x${o.channels}`, w, h);
-          writer.add(file, label, r.data, r.width, r.height);
-          kept++;
-        },
-        { onBad: (file, error) => writer.bad(file, error), onChunk: decodeProgress(n, 'decoded', o.log) },
-      );
-      if (kept === 0) throw new DataError(`no image under ${path.dirname(path.dirname(listed.files[0]))} could be decoded`);
+      await decodeEach(listed, o, pool, counts, like, (file, label, pixels, w, h) => writer.add(file, label, pixels, w, h), writer.bad);
     },
     o.log,
   );

@@ -165,10 +165,15 @@ describe('selfsup playground', () => {
         await page.waitForFunction(() => ['done', 'failed'].includes((window as unknown as { playground: { status: string } }).playground.status), null, {
           timeout: 240_000,
         });
-        const state = await page.evaluate(() => (window as unknown as { playground: { status: string; error: string; steps: unknown[] } }).playground);
+        const state = await page.evaluate(
+          () => (window as unknown as { playground: { status: string; error: string; steps: unknown[]; tensors: number[] } }).playground,
+        );
         expect(state.error).toBe('');
         expect(state.status).toBe('done');
         expect(state.steps).toHaveLength(23); // 6,000 images / 256
+        // no tensor leaks from step to step (after the first, which makes the optimizer's slots)
+        expect(state.tensors).toHaveLength(23);
+        expect(new Set(state.tensors.slice(1)).size).toBe(1);
         const shown = async (id: string) => Number((await page.textContent(id))!.replace('%', ''));
         const knn = await shown('#knn');
         const random = await shown('#random-knn');
