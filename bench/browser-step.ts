@@ -4,8 +4,8 @@
  * threads (SELFSUP_WASM_THREADS in Node; the browser's cores in the tab), median after warm-up, two
  * ways: `trainStep` alone, beside `selfsup bench --cases simclr-smallcnn` (which times that), and the
  * whole step of the training loop (the batch taken from the prefetch queue too) beside Node's
- * trainer. With --screenshots DIR it also saves the page after two epochs of SimCLR and one of
- * inpainting. `--rounds N` repeats the three measurements, alternating which side goes first, so
+ * trainer. With --screenshots DIR it also saves the page after two epochs of SimCLR, one of
+ * inpainting, and one of DINO (ViT-tiny) on 640 images (`--rounds 0`: the screenshots only). `--rounds N` repeats the three measurements, alternating which side goes first, so
  * that a machine whose speed drifts from minute to minute (a VM) skews both sides alike; the ratios
  * are per round, and their median is the result.
  *
@@ -125,9 +125,16 @@ for (let r = 0; r < rounds; r++) {
 if (a.screenshots) {
   await runInPage('simclr', (c) => (c.train.epochs = 2), path.join(a.screenshots, 'playground-simclr-2-epochs.png'));
   await runInPage('inpainting', (c) => (c.train.epochs = 1), path.join(a.screenshots, 'playground-inpainting-1-epoch.png'));
+  const dino = (c: Record<string, any>) => {
+    c.train.epochs = 1;
+    c.data = { ...c.data, trainLimit: 640 };
+  };
+  await runInPage('dino', dino, path.join(a.screenshots, 'playground-dino-1-epoch-640-images.png'));
+  log(`screenshots in ${a.screenshots}`);
 }
 await browser.close();
 await pg.close();
+if (rounds === 0) process.exit(0);
 
 const trainStepRatio = median(results.map((x) => x.browserTrainStepMs / x.benchMs));
 const wallRatio = median(results.map((x) => x.browserWallMs / x.nodeWallMs));

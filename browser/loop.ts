@@ -26,6 +26,7 @@ import {
   type RunParts,
 } from '../core/portable.js';
 import { gridPixels, spreadIndices } from '../plugins/callbacks/grid-pixels.js';
+import { attentionRows } from '../plugins/callbacks/attention-rows.js';
 import { pictureRows } from '../plugins/callbacks/picture-rows.js';
 
 /** What a run in the tab reports, in order: its size, each step, each epoch's kNN, the random-weights line, the end. */
@@ -45,7 +46,8 @@ export type PlaygroundEvent =
     }
   | { type: 'epoch'; epoch: number; step: number; loss: number; knn: number; seconds: number }
   | { type: 'baseline'; knn: number }
-  | { type: 'picture'; task: string; epoch: number; width: number; height: number; rgb: Uint8Array }
+  /** a task's picture: `kind` 'reconstruction' (rows input / prediction / target) or 'attention' (rows: an image, then its cls attention per head) */
+  | { type: 'picture'; task: string; kind: 'reconstruction' | 'attention'; epoch: number; width: number; height: number; rgb: Uint8Array }
   | { type: 'embedding'; epoch: number; points: Array<[number, number]>; labels: number[]; classNames?: string[] }
   | { type: 'end'; steps: number; knn: number; randomKnn?: number };
 
@@ -211,18 +213,26 @@ export class PlaygroundRun {
     return { name: `${this.config.name}-step${this.step}.tar`, bytes: tar };
   }
 
-  /** The pictures of the tasks with an image target (inpainting, colorization, MAE), as the image-grid callback draws them in Node. */
+  /**
+   * Each task's pictures, as the callbacks draw them in Node: image-grid's for a task with an image
+   * target (inpainting, colorization, MAE), attention-maps' for an encoder with attention (a vit: DINO).
+   */
   private async pictures(epoch: number): Promise<void> {
     const { parts } = this;
     if (!parts) return;
     const set = parts.data.test ?? parts.data.train;
     const idx = spreadIndices(set.count, 8);
     for (const task of parts.tasks) {
-      const rows = await pictureRows(task, set, parts.info, idx);
-      if (!rows) continue;
-      const { width, height, rgb } = gridPixels(rows, 3);
-      for (const r of rows) r.dispose();
-      this.emit({ type: 'picture', task: task.name, epoch, width, height, rgb });
+      const drawn = [
+        ['reconstruction', await pictureRows(task, set, parts.info, idx)],
+        ['attention', await attentionRows(task, set, parts.info, idx)],
+      ] as const;
+      for (const [kind, rows] of drawn) {
+        if (!rows) continue;
+        const { width, height, rgb } = gridPixels(rows, 3);
+        for (const r of rows) r.dispose();
+        this.emit({ type: 'picture', task: task.name, kind, epoch, width, height, rgb });
+      }
     }
   }
 

@@ -107,7 +107,7 @@ function onMessage(m: FromWorker): void {
       redraw();
     } else if (ev.type === 'picture') {
       state.pictures = ev.epoch;
-      drawPicture(ev.task, ev.epoch, ev.width, ev.height, ev.rgb);
+      drawPicture(ev.task, ev.kind, ev.epoch, ev.width, ev.height, ev.rgb);
     } else if (ev.type === 'embedding') {
       state.embeddings = ev.epoch;
       $('embedding-caption').textContent = `UMAP of h for ${ev.points.length} test images after epoch ${ev.epoch}, coloured by class`;
@@ -126,16 +126,21 @@ function onMessage(m: FromWorker): void {
   }
 }
 
-/** A task's picture (rows input / prediction / target), drawn from the worker's RGB pixels, replacing the epoch before. */
-function drawPicture(task: string, epoch: number, width: number, height: number, rgb: Uint8Array): void {
-  let fig = document.getElementById(`picture-${task}`);
+const PICTURE_CAPTIONS = {
+  reconstruction: 'input, prediction, target',
+  attention: "each image, then where the last block's cls token looks, one map per head",
+} as const;
+
+/** A task's picture of one kind, drawn from the worker's RGB pixels, replacing the epoch before. */
+function drawPicture(task: string, kind: keyof typeof PICTURE_CAPTIONS, epoch: number, width: number, height: number, rgb: Uint8Array): void {
+  let fig = document.getElementById(`picture-${task}-${kind}`);
   if (!fig) {
     fig = document.createElement('figure');
-    fig.id = `picture-${task}`;
+    fig.id = `picture-${task}-${kind}`;
     fig.append(document.createElement('figcaption'), document.createElement('canvas'));
     $('pictures').append(fig);
   }
-  fig.querySelector('figcaption')!.textContent = `${task}, epoch ${epoch}: input, prediction, target`;
+  fig.querySelector('figcaption')!.textContent = `${task}, epoch ${epoch}: ${PICTURE_CAPTIONS[kind]}`;
   const canvas = fig.querySelector('canvas')!;
   canvas.width = width;
   canvas.height = height;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, normalizeImages, readImages, tf, type Tensor4D } from '../../core/index.js';
+import { definePlugin, tf } from '../../core/index.js';
+import { attentionRows } from './attention-rows.js';
 import { spreadIndices, writeGrid } from './png-grid.js';
 
 /**
@@ -29,15 +30,7 @@ export default definePlugin({
         const set = run.data.test ?? run.data.train;
         const info = run.data.info;
         const idx = spreadIndices(set.count, o.count);
-        const encoder = run.tasks[0].branch.encoder;
-        const x = await readImages(set, info, idx);
-        const rows = tf.tidy(() => {
-          const seen = run.tasks[0].augmenter.evalView?.(x) ?? x;
-          const attention = encoder.forward(normalizeImages(seen, info), false).attention;
-          if (!attention || attention.rank !== 4) return undefined;
-          return clsAttentionRows(x, attention as Tensor4D);
-        });
-        x.dispose();
+        const rows = await attentionRows(run.tasks[0], set, info, idx);
         if (!rows) {
           if (!warned) ctx.log(`attention-maps: the encoder gives no attention output (a vit does); no picture`);
           warned = true;
@@ -51,25 +44,3 @@ export default definePlugin({
     };
   },
 });
-
-/**
- * Per image `[1 + heads, H, W, C]`: the image, then each head's attention from `cls` to the patches
- * (`attention[:, head, 0, 1:]` on the patch grid), min-max scaled per map, nearest-upsampled to H x W.
- */
-export function clsAttentionRows(images: Tensor4D, attention: Tensor4D): Tensor4D[] {
-  const [n, h, w, c] = images.shape;
-  const [, heads, len] = attention.shape;
-  const t = len - 1;
-  const side = Math.round(Math.sqrt(t));
-  const gh = side;
-  const gw = t / side;
-  const fromCls = tf.reshape(tf.slice(attention, [0, 0, 0, 1], [n, heads, 1, t]), [n * heads, t]);
-  const lo = tf.min(fromCls, 1, true);
-  const hi = tf.max(fromCls, 1, true);
-  const scaled = tf.div(tf.sub(fromCls, lo), tf.maximum(tf.sub(hi, lo), 1e-12));
-  const maps = tf.image.resizeNearestNeighbor(tf.reshape(scaled, [n * heads, gh, gw, 1]) as Tensor4D, [h, w]);
-  const coloured = tf.reshape(c === 1 ? maps : tf.tile(maps, [1, 1, 1, c]), [n, heads, h, w, c]);
-  return Array.from({ length: n }, (_, i) =>
-    tf.concat([tf.slice(images, [i, 0, 0, 0], [1, h, w, c]), tf.reshape(tf.slice(coloured, [i, 0, 0, 0, 0], [1, heads, h, w, c]), [heads, h, w, c])], 0),
-  ) as Tensor4D[];
-}

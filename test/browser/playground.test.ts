@@ -120,7 +120,7 @@ describe('selfsup playground', () => {
   );
 
   browserTest('the playground in Chromium')(
-    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR (paused and resumed on the way) beats the random-weights kNN it shows, and checkpoints cross to Node and back at the same kNN',
+    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR (paused and resumed on the way) beats the random-weights kNN it shows, checkpoints cross to Node and back at the same kNN, and DINO's attention maps are drawn',
     async () => {
       const browser = await launchChromium();
       try {
@@ -219,6 +219,50 @@ describe('selfsup playground', () => {
         expect(await page.textContent('#status')).toContain('done: 3 steps');
         expect(Math.abs(100 * nodeKnn - (await shown('#knn')))).toBeLessThanOrEqual(0.1);
         expect(JSON.parse(await page.inputValue('#config'))).toMatchObject({ name: 'simclr', train: { maxSteps: 3 } });
+        // DINO's picture in the tab: where the cls token of a (2-block) ViT looks, per head, after one short epoch
+        await page.click('#reset');
+        await page.selectOption('#preset', 'dino');
+        const dino = JSON.parse(await page.inputValue('#config'));
+        await page.fill(
+          '#config',
+          JSON.stringify(
+            { ...dino, data: { ...dino.data, trainLimit: 64, testLimit: 200 }, encoder: { ...dino.encoder, depth: 2 }, train: { ...dino.train, epochs: 1, batchSize: 32 } },
+            null,
+            2,
+          ),
+        );
+        await page.click('#start');
+        await page.waitForFunction(() => ['done', 'failed'].includes((window as unknown as { playground: { status: string } }).playground.status), null, {
+          timeout: 120_000,
+        });
+        expect(await page.textContent('#status')).toContain('done: 2 steps');
+        const attention = await page.evaluate(() => {
+          const figs = Array.from(document.querySelectorAll('#pictures figure'));
+          const fig = figs.find((f) => f.id.endsWith('-attention'))!;
+          const c = fig.querySelector('canvas')!;
+          const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          // each head's map (columns 1..3 of each row; 84 px cells, 2 px gaps) is min-max scaled: it holds 0 and 255
+          const spans: Array<[number, number]> = [];
+          for (let row = 0; row < 8; row++)
+            for (let col = 1; col < 4; col++) {
+              let lo = 255;
+              let hi = 0;
+              for (let y = 0; y < 84; y++)
+                for (let x = 0; x < 84; x++) {
+                  const v = d[((2 + row * 86 + y) * c.width + 2 + col * 86 + x) * 4];
+                  lo = Math.min(lo, v);
+                  hi = Math.max(hi, v);
+                }
+              spans.push([lo, hi]);
+            }
+          return { ids: figs.map((f) => f.id), caption: fig.querySelector('figcaption')!.textContent, width: c.width, height: c.height, spans };
+        });
+        expect(attention.ids).toHaveLength(1);
+        expect(attention.caption).toMatch(/, epoch 1: each image, then where the last block's cls token looks, one map per head$/);
+        // 8 rows (images) of 1 + 3 heads, 28 px x 3 + 2 px gaps
+        expect([attention.width, attention.height]).toEqual([4 * 86 + 2, 8 * 86 + 2]);
+        expect(attention.spans).toHaveLength(24);
+        for (const span of attention.spans) expect(span).toEqual([0, 255]);
         // every request went to the local server (or to the page's own blobs)
         const origin = new URL(pg.url).origin;
         expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);

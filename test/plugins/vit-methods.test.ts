@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRun, createRegistry, resolveExperiment, runExperiment, tf, type Tensor4D } from '../../cli/api.js';
-import { clsAttentionRows } from '../../plugins/callbacks/attention-maps.js';
+import { clsAttentionRows } from '../../plugins/callbacks/attention-rows.js';
 import { snapshot, step } from '../core/train/fixtures.js';
 import { tinySimclr, useBackend } from '../helpers.js';
 
