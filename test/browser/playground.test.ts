@@ -120,7 +120,7 @@ describe('selfsup playground', () => {
   );
 
   browserTest('the playground in Chromium')(
-    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR (paused and resumed on the way) beats the random-weights kNN it shows, checkpoints cross to Node and back at the same kNN, and DINO's attention maps are drawn',
+    'in Chromium: isolated, threads on the backend line, a bad config refused at its path, one epoch of SimCLR (paused and resumed on the way) beats the random-weights kNN it shows, checkpoints cross to Node and back at the same kNN, and the DINO attention maps are drawn',
     async () => {
       const browser = await launchChromium();
       try {
@@ -226,7 +226,12 @@ describe('selfsup playground', () => {
         await page.fill(
           '#config',
           JSON.stringify(
-            { ...dino, data: { ...dino.data, trainLimit: 64, testLimit: 200 }, encoder: { ...dino.encoder, depth: 2 }, train: { ...dino.train, epochs: 1, batchSize: 32 } },
+            {
+              ...dino,
+              data: { ...dino.data, trainLimit: 64, testLimit: 200 },
+              encoder: { ...dino.encoder, depth: 2 },
+              train: { ...dino.train, epochs: 1, batchSize: 32 },
+            },
             null,
             2,
           ),
