@@ -51,8 +51,9 @@ export function pixelCacheKey(files: string[], labels: ArrayLike<number>, option
   h.update(JSON.stringify({ format: FORMAT, size: options.size ?? null, channels: options.channels }));
   files.forEach((f, i) => {
     const s = fs.statSync(f);
-    // whole milliseconds: what a copy that keeps times (cp -p, rsync -t, tar) can restore
-    h.update(`\n${path.resolve(f)}\t${labels[i]}\t${s.size}\t${Math.trunc(s.mtimeMs)}`);
+    // the nearest millisecond: what a copy that keeps times (cp -p, rsync -t, tar) restores, and what
+    // Node's utimes with a Date sets (through float seconds, up to 1 µs below the millisecond)
+    h.update(`\n${path.resolve(f)}\t${labels[i]}\t${s.size}\t${Math.round(s.mtimeMs)}`);
   });
   return h.digest('hex').slice(0, 32);
 }

@@ -15,6 +15,10 @@ const cacheEntries = (cacheDir: string) => fs.readdirSync(path.join(cacheDir, 'i
 describe('image-folder cache: "disk"', () => {
   it('gives what cache "memory" gives (pixels, labels, paths, mean/std), then reuses the pixel file without decoding', async () => {
     const root = await fx.makeFolder(8);
+    // the image overwritten below has a time with a fraction of a millisecond; put back as a Date, it
+    // comes back just under its millisecond (Node passes float seconds), and the key must see the same one
+    const victim = path.join(root, 'train', 'a', '05.png');
+    fs.utimesSync(victim, 1764700000.1234, 1764700000.1234);
     const cacheDir = fx.tempDir('pixcache-');
     const mem = await fx.load({ root, size: 8 });
     const disk = await fx.load({ root, size: 8, cache: 'disk', cacheDir });
@@ -39,10 +43,11 @@ describe('image-folder cache: "disk"', () => {
 
     // garbage of the same length and modification time in place of one image: a second load that
     // decoded anything would refuse it; the cache's pixels are read instead
-    const victim = disk.d.train.paths![5];
+    expect(disk.d.train.paths![5]).toBe(victim);
     const st = fs.statSync(victim);
     fs.writeFileSync(victim, Buffer.alloc(st.size, 0x2a));
     fs.utimesSync(victim, st.atime, st.mtime);
+    expect(fs.statSync(victim).mtimeMs).toBeLessThan(1764700000123);
     const again = await fx.load({ root, size: 8, cache: 'disk', cacheDir });
     expect(again.logs.join('\n')).not.toMatch(/decoding/);
     expect(again.logs.join('\n')).toMatch(/cache disk \(reused .*, reused .*\)/);
