@@ -21,13 +21,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { markdownTable } from '../cli/api.js';
-import { log } from './common.js';
+import { benchArgs, log } from './common.js';
 
-const { values: a } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const a = benchArgs({ json: { type: 'boolean', default: false }, only: { type: 'string' } });
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-bad-inputs-'));
 // a snapshot of the built package, so a rebuild meanwhile (tsup cleans dist/) cannot fail a case;
 // plugin modules written by the cases import 'selfsup' as a user's would: through node_modules

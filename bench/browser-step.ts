@@ -14,21 +14,18 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import { createRegistry, markdownTable, median, resolveExperiment, selectBackend, train } from '../cli/api.js';
 import { startPlayground } from '../cli/playground.js';
-import { log } from './common.js';
+import { benchArgs, log } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    steps: { type: 'string', default: '23' },
-    warmup: { type: 'string', default: '3' },
-    threads: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '3' },
-    screenshots: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  steps: { type: 'string', default: '23' },
+  warmup: { type: 'string', default: '3' },
+  threads: { type: 'string', default: '2' },
+  rounds: { type: 'string', default: '3' },
+  screenshots: { type: 'string' },
+  json: { type: 'boolean', default: false },
 });
 const steps = Number(a.steps);
 const warmup = Number(a.warmup);

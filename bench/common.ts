@@ -2,8 +2,42 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const log = (m: string) => process.stderr.write(`${m}\n`);
+
+type Flags = NonNullable<ParseArgsConfig['options']>;
+/** The values parseArgs gives for `F`. */
+type ParsedFlags<F extends Flags> = ReturnType<typeof parseArgs<{ options: F }>>['values'];
+
+/** A flag's place in the usage line: `[--name DEFAULT]`, `[--name NAME]` without a default, `[--name]` for a switch. */
+const usageOf = (name: string, flag: Flags[string]) => {
+  if (flag.type === 'boolean') return `[--${name}]`;
+  const d = flag.default;
+  const shown = d === undefined || (Array.isArray(d) && d.length === 0) ? name.toUpperCase() : String(d);
+  return `[--${name} ${shown}]${flag.multiple ? '...' : ''}`;
+};
+
+/**
+ * A bench's flags (node:util parseArgs of `flags`): `--help` prints the usage line made from them
+ * and exits 0; an unknown flag or a missing value prints the reason and that line and exits 2,
+ * instead of parseArgs' stack trace.
+ */
+export function benchArgs<const F extends Flags>(flags: F): ParsedFlags<F> {
+  const usage = `usage: node ${path.relative(process.cwd(), process.argv[1] ?? 'bench.js')} ${Object.entries(flags)
+    .map(([name, flag]) => usageOf(name, flag))
+    .join(' ')}`;
+  if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ options: flags }).values;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${usage}\n`);
+    process.exit(2);
+  }
+}
 
 /** The first existing directory among candidates (a --data flag first). */
 export function findDir(candidates: Array<string | undefined>, what: string): string {

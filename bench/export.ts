@@ -12,20 +12,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { exportCheckpoint, markdownTable, median, runExperiment } from '../cli/api.js';
-import { ensureCifar, log } from './common.js';
+import { benchArgs, ensureCifar, log } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    steps: { type: 'string', default: '20' },
-    batch: { type: 'string', default: '256' },
-    reps: { type: 'string', default: '5' },
-    cases: { type: 'string', default: 'small-cnn,resnet18' },
-    out: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  steps: { type: 'string', default: '20' },
+  batch: { type: 'string', default: '256' },
+  reps: { type: 'string', default: '5' },
+  cases: { type: 'string', default: 'small-cnn,resnet18' },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
 });
 const steps = Number(a.steps);
 const batch = Number(a.batch);

@@ -12,12 +12,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Rng, markdownTable } from '../cli/api.js';
-import { log } from './common.js';
+import { benchArgs, log } from './common.js';
 
-const { values: a } = parseArgs({
-  options: { kills: { type: 'string', default: '30' }, seed: { type: 'string', default: '0' }, json: { type: 'boolean', default: false } },
+const a = benchArgs({
+  kills: { type: 'string', default: '30' },
+  seed: { type: 'string', default: '0' },
+  json: { type: 'boolean', default: false },
 });
 const BIN = path.resolve('dist/cli/main.js');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-kill-matrix-'));

@@ -6,20 +6,17 @@
  *
  *   node dist/bench/memory-soak.js [--case simclr-smallcnn] [--backend native] [--steps 1000] [--every 100] [--batch N]
  */
-import { parseArgs } from 'node:util';
 import { createRegistry, markdownTable, selectBackend, tf } from '../cli/api.js';
 import { STEP_CASES, benchSteps } from '../cli/step-bench.js';
 import { formatCpuInfo } from '../cli/cpu-info.js';
-import { log } from './common.js';
+import { benchArgs, log } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    case: { type: 'string', default: 'simclr-smallcnn' },
-    backend: { type: 'string', default: 'native' },
-    steps: { type: 'string', default: '1000' },
-    every: { type: 'string', default: '100' },
-    batch: { type: 'string' },
-  },
+const a = benchArgs({
+  case: { type: 'string', default: 'simclr-smallcnn' },
+  backend: { type: 'string', default: 'native' },
+  steps: { type: 'string', default: '1000' },
+  every: { type: 'string', default: '100' },
+  batch: { type: 'string' },
 });
 const c = STEP_CASES.find((s) => s.name === a.case);
 if (!c) throw new Error(`unknown case '${a.case}' (cases: ${STEP_CASES.map((s) => s.name).join(', ')})`);

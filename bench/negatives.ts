@@ -9,21 +9,18 @@
  * Without --data it uses the embedded Fashion-MNIST subset (6,000 train / 1,000 test images). The
  * large in-batch run is capped at --max-batch (512: 1,022 negatives), what fits in wasm's memory.
  */
-import { parseArgs } from 'node:util';
 import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train, markdownTable } from '../cli/api.js';
-import { log, pct } from './common.js';
+import { benchArgs, log, pct } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    budget: { type: 'string', default: '240' },
-    small: { type: 'string', default: '256' },
-    large: { type: 'string', default: '4096' },
-    data: { type: 'string' },
-    only: { type: 'string' },
-    'max-batch': { type: 'string', default: '512' },
-    set: { type: 'string', multiple: true, default: [] },
-    json: { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  budget: { type: 'string', default: '240' },
+  small: { type: 'string', default: '256' },
+  large: { type: 'string', default: '4096' },
+  data: { type: 'string' },
+  only: { type: 'string' },
+  'max-batch': { type: 'string', default: '512' },
+  set: { type: 'string', multiple: true, default: [] },
+  json: { type: 'boolean', default: false },
 });
 const [small, large] = [Number(a.small), Number(a.large)];
 // in-batch: 2B - 2 negatives per query, so B = (K + 2) / 2 gives the same count, up to the largest

@@ -10,21 +10,18 @@
  * Without --cifar it uses the preset's data (the embedded Fashion-MNIST subset unless --set data...).
  * With --cifar: CIFAR-10 from ../shared/datasets/cifar10-jpeg.tar.gz (extracted into .bench/).
  */
-import { parseArgs } from 'node:util';
 import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train, markdownTable } from '../cli/api.js';
-import { ensureCifar, log, pct } from './common.js';
+import { benchArgs, ensureCifar, log, pct } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    presets: { type: 'string', default: 'simclr,rotation,simclr-rotation' },
-    budget: { type: 'string', default: '240' },
-    cifar: { type: 'boolean', default: false },
-    'per-class': { type: 'string', default: '500' },
-    set: { type: 'string', multiple: true, default: [] },
-    json: { type: 'boolean', default: false },
-    // every preset scored beside its own random-weights encoder (its evaluation input may differ: colorization probes lightness)
-    'baseline-each': { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  presets: { type: 'string', default: 'simclr,rotation,simclr-rotation' },
+  budget: { type: 'string', default: '240' },
+  cifar: { type: 'boolean', default: false },
+  'per-class': { type: 'string', default: '500' },
+  set: { type: 'string', multiple: true, default: [] },
+  json: { type: 'boolean', default: false },
+  // every preset scored beside its own random-weights encoder (its evaluation input may differ: colorization probes lightness)
+  'baseline-each': { type: 'boolean', default: false },
 });
 const sets = [...a.set!];
 if (a.cifar) {

@@ -15,7 +15,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { markdownTable, median } from '../cli/api.js';
@@ -23,16 +22,14 @@ import { QUEUE_NAME } from '../cli/queue/connection.js';
 import type { TrialJobResult } from '../cli/queue/job.js';
 import { SweepStore } from '../cli/sweep-api.js';
 import { TestRedis } from '../test/redis-server.js';
-import { log } from './common.js';
+import { benchArgs, log } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    spec: { type: 'string', default: 'projection-head' },
-    workers: { type: 'string', default: '3' },
-    'skip-local': { type: 'boolean', default: false },
-    'local-first': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  spec: { type: 'string', default: 'projection-head' },
+  workers: { type: 'string', default: '3' },
+  'skip-local': { type: 'boolean', default: false },
+  'local-first': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
 });
 const BIN = path.resolve('dist/cli/main.js');
 const nWorkers = Number(a.workers);

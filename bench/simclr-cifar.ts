@@ -7,19 +7,16 @@
  *
  * The archive is extracted once into .bench/ (git-ignored).
  */
-import { parseArgs } from 'node:util';
 import { createRegistry, loadDataset, progressCallback, resolveExperiment, selectBackend, train, type StepReport, markdownTable, median } from '../cli/api.js';
-import { ensureCifar, log, pct } from './common.js';
+import { benchArgs, ensureCifar, log, pct } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    tar: { type: 'string' },
-    'per-class': { type: 'string' },
-    'test-per-class': { type: 'string' },
-    epochs: { type: 'string', default: '1' },
-    set: { type: 'string', multiple: true, default: [] },
-    json: { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  tar: { type: 'string' },
+  'per-class': { type: 'string' },
+  'test-per-class': { type: 'string' },
+  epochs: { type: 'string', default: '1' },
+  set: { type: 'string', multiple: true, default: [] },
+  json: { type: 'boolean', default: false },
 });
 const root = ensureCifar(a.tar);
 const registry = createRegistry();

@@ -9,7 +9,6 @@
  * `train.maxSeconds` fits the cosine schedule to the budget from the measured step rate, as a
  * wall-clock-driven schedule would. Evaluation time is not counted in the budget.
  */
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import {
   createRegistry,
@@ -22,17 +21,15 @@ import {
   type FeatureSet,
   markdownTable,
 } from '../cli/api.js';
-import { findDir, log, pct } from './common.js';
+import { benchArgs, findDir, log, pct } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    budget: { type: 'string', default: '3600' },
-    data: { type: 'string' },
-    preset: { type: 'string', default: 'simclr' },
-    set: { type: 'string', multiple: true, default: [] },
-    out: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  budget: { type: 'string', default: '3600' },
+  data: { type: 'string' },
+  preset: { type: 'string', default: 'simclr' },
+  set: { type: 'string', multiple: true, default: [] },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
 });
 const budget = Number(a.budget);
 const dir = findDir([a.data, '../shared/datasets/fashion-mnist', '/usr/share/datasets/fashion-mnist'], 'Fashion-MNIST');

@@ -17,23 +17,20 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { markdownTable, runExperiment } from '../cli/api.js';
-import { ensureCifar, log } from './common.js';
+import { benchArgs, ensureCifar, log } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    steps: { type: 'string', default: '100' },
-    batch: { type: 'string', default: '256' },
-    'per-class': { type: 'string' },
-    'bad-per-class': { type: 'string', default: '50' },
-    workers: { type: 'string' },
-    prefetch: { type: 'string', default: '4' },
-    backend: { type: 'string' },
-    data: { type: 'string' },
-    child: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  steps: { type: 'string', default: '100' },
+  batch: { type: 'string', default: '256' },
+  'per-class': { type: 'string' },
+  'bad-per-class': { type: 'string', default: '50' },
+  workers: { type: 'string' },
+  prefetch: { type: 'string', default: '4' },
+  backend: { type: 'string' },
+  data: { type: 'string' },
+  child: { type: 'string' },
+  json: { type: 'boolean', default: false },
 });
 
 interface Case {

@@ -12,19 +12,16 @@
  * images per class and split. Evaluation time is not counted in the budget.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createRegistry, loadDataset, markdownTable, progressCallback, resolveExperiment, selectBackend, train } from '../cli/api.js';
-import { ensureCifar, log, pct } from './common.js';
+import { benchArgs, ensureCifar, log, pct } from './common.js';
 
-const { values: a } = parseArgs({
-  options: {
-    budget: { type: 'string', default: '1800' },
-    'per-class': { type: 'string', default: '300' },
-    runs: { type: 'string', default: 'dino,mae,simclr-vit,simclr-cnn' },
-    'finetune-epochs': { type: 'string', default: '2' },
-    out: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
+const a = benchArgs({
+  budget: { type: 'string', default: '1800' },
+  'per-class': { type: 'string', default: '300' },
+  runs: { type: 'string', default: 'dino,mae,simclr-vit,simclr-cnn' },
+  'finetune-epochs': { type: 'string', default: '2' },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
 });
 const VIT = 'encoder={"type":"vit","size":"tiny","patchSize":4}';
 const CNN = 'encoder={"type":"small-cnn","widths":[32,64,128]}';

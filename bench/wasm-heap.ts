@@ -9,11 +9,10 @@
  * ResNet-18 on 32x32 synthetic images. SELFSUP_LEAN_GRADIENTS=0 measures tfjs's own backward pass.
  */
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { buildRun, createRegistry, makeBatch, markdownTable, progressAt, resolveExperiment, Rng, selectBackend, tf, trainStep } from '../cli/api.js';
-import { log } from './common.js';
+import { benchArgs, log } from './common.js';
 
-const { values: a } = parseArgs({ options: { case: { type: 'string', multiple: true, default: [] }, one: { type: 'string' } } });
+const a = benchArgs({ case: { type: 'string', multiple: true, default: [] }, one: { type: 'string' } });
 const R18 = [
   'data={"type":"synthetic","train":512,"test":32,"size":32,"channels":3,"classes":10}',
   'encoder={"type":"resnet","depth":18}',
