@@ -21,6 +21,7 @@ import {
   loadConfig,
   loadExternalPlugins,
   packageRoot,
+  randomWeightsBaseline,
   readCheckpoint,
   restoreTensors,
   runEvaluators,
@@ -198,9 +199,14 @@ export async function loadCheckpointRun(dir: string, opts: ResolveOptions & { ba
   return { meta, config, registry, backend, parts };
 }
 
-/** Evaluate a checkpoint's encoder with its config's final evaluators (or `sets` overriding `eval.final`). */
+/**
+ * Evaluate a checkpoint's encoder with its config's final evaluators (or `sets` overriding
+ * `eval.final`), and, where `eval.baseline` is on (the run's config or `--set eval.baseline=true`),
+ * the same encoder at its initial random weights beside it (`random_<metric>`), as training does.
+ */
 export async function evaluateCheckpoint(dir: string, opts: ResolveOptions & { backend?: string; log?: (m: string) => void } = {}) {
-  const { meta, config, backend, parts } = await loadCheckpointRun(dir, opts);
+  const { meta, config, registry, backend, parts } = await loadCheckpointRun(dir, opts);
   const evalResult = await runEvaluators(parts.final, parts.tasks[0].branch, parts.data, evalOptionsOf(parts, opts.log));
+  if (config.eval.baseline) Object.assign(evalResult, await randomWeightsBaseline(parts, config, registry, opts.log));
   return { name: config.name, backend: backend.name, steps: meta.step, epoch: meta.epoch, eval: evalResult };
 }

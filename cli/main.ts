@@ -93,7 +93,9 @@ program
 withConfigOptions(
   program
     .command('eval')
-    .description("evaluate a checkpoint's encoder (kNN, linear probe)")
+    .description(
+      "evaluate a checkpoint's encoder with its final evaluators (kNN, linear probe; --set eval.final=[...]), and its random weights with eval.baseline",
+    )
     .requiredOption('--checkpoint <dir>', 'a run directory holding checkpoint.json')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, webgpu, wasm, cpu, or one a plugin adds'))
     .option('--json', 'print the result as one JSON line on stdout'),

@@ -124,6 +124,40 @@ function differentScales(rows: Array<{ run: string; value: number }>): boolean {
   return mixedSigns || Math.max(...mags) / Math.min(...mags) > 3;
 }
 
+/** The collapse monitor relative to its value for z spread evenly over the sphere (1). */
+export const Z_REL = 'z_std / z_std_ref';
+
+/**
+ * The std of the L2-normalised z over a batch (`z_std`) is 1/sqrt(D) for z spread evenly over the
+ * sphere, so trials whose heads output different sizes D (a methods comparison: SimCLR's 128,
+ * Barlow Twins' 2048) cannot share an axis in it; their ratio to that reference can. Adds
+ * `z_std / z_std_ref` to the final metrics and every epoch record of each finished trial whose final
+ * metrics carry `z_std_ref` (the trainer writes it), in place. Returns whether every finished trial
+ * that reported z_std has it (so the charts draw the ratio instead of the raw value).
+ */
+export function addRelativeSpread(
+  trials: TrialRow[],
+  finals: Map<string, Record<string, number>>,
+  epochs: Map<string, Array<Record<string, number>>>,
+): boolean {
+  let all = true;
+  let any = false;
+  for (const t of trials.filter((x) => x.status === 'done')) {
+    const f = finals.get(t.hash);
+    const history = epochs.get(t.hash) ?? [];
+    if (f?.z_std === undefined && !history.some((r) => r.z_std !== undefined)) continue;
+    const ref = f?.z_std_ref;
+    if (!(typeof ref === 'number' && ref > 0)) {
+      all = false;
+      continue;
+    }
+    any = true;
+    if (typeof f!.z_std === 'number') f![Z_REL] = f!.z_std / ref;
+    for (const r of history) if (typeof r.z_std === 'number') r[Z_REL] = r.z_std / ref;
+  }
+  return all && any;
+}
+
 /** Build the report of a sweep directory from its store: Markdown table and a self-contained HTML page. */
 export async function buildReport(dir: string): Promise<SweepReport> {
   const store = new SweepStore(dir);
@@ -144,11 +178,20 @@ export async function buildReport(dir: string): Promise<SweepReport> {
     const markdown = `## Sweep ${name}\n\n${status}. Mean ± std over seeds; accuracies in %.\n\n${markdownTable(header, rows)}\n`;
 
     const charts: Array<{ title: string; svg: string }> = [];
+    // z_std is drawn as its ratio to 1/sqrt(D) where every finished trial knows its reference
+    const relative = addRelativeSpread(trials, finals, epochs);
+    const drawn = (m: string) => (m === 'z_std' && relative ? Z_REL : m);
+    const chartMetrics = metrics.map(drawn);
+    const chartGroups = relative ? summarize(trials, finals, chartMetrics) : groups;
     // accuracies share a chart (%); any other metric (z_std, a loss term) gets its own y-axis
-    const metricGroups = [metrics.filter((m) => /top1$/.test(m)), ...metrics.filter((m) => !/top1$/.test(m)).map((m) => [m])].filter((g) => g.length > 0);
+    const metricGroups = [chartMetrics.filter((m) => /top1$/.test(m)), ...chartMetrics.filter((m) => !/top1$/.test(m)).map((m) => [m])].filter(
+      (g) => g.length > 0,
+    );
     for (const axis of axes)
-      for (const ms of metricGroups) charts.push({ title: `${ms.join(', ')} against ${axis}`, svg: await renderSvg(axisChart(axis, axes, groups, ms)) });
-    const monitorNames = [...new Set([...epochs.values()].flatMap((list) => list.flatMap((r) => Object.keys(r))))].filter((k) => k !== 'epoch' && k !== 'step');
+      for (const ms of metricGroups) charts.push({ title: `${ms.join(', ')} against ${axis}`, svg: await renderSvg(axisChart(axis, axes, chartGroups, ms)) });
+    const monitorNames = [
+      ...new Set([...epochs.values()].flatMap((list) => list.flatMap((r) => Object.keys(r).filter((k) => k !== (relative ? 'z_std' : Z_REL))))),
+    ].filter((k) => k !== 'epoch' && k !== 'step');
     for (const m of ['loss', ...monitorNames.filter((k) => k !== 'loss')]) {
       const spec = curveChart(m, trials, epochs, axes);
       if (spec) charts.push({ title: `${m} per epoch`, svg: await renderSvg(spec) });

@@ -23,7 +23,16 @@ import { adamw } from '../optimizers/adam.js';
 const options = Type.Object({
   epochs: Type.Integer({ default: 5, minimum: 1 }),
   batchSize: Type.Integer({ default: 128, minimum: 1 }),
-  lr: Type.Number({ default: 1e-3, exclusiveMinimum: 0, description: 'AdamW peak learning rate (cosine decay to 0), before layer-wise decay' }),
+  lr: Type.Number({
+    default: 1e-3,
+    exclusiveMinimum: 0,
+    description: 'AdamW peak learning rate (after the warm-up, cosine decay to 0), before layer-wise decay',
+  }),
+  warmupEpochs: Type.Number({
+    default: 0,
+    minimum: 0,
+    description: 'linear warm-up from 0 to lr over this many epochs (may be fractional), then the cosine over the rest (MAE: 5 of 100)',
+  }),
   headLr: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "the linear head's peak learning rate (default: lr)" })),
   weightDecay: Type.Number({ default: 0.05, minimum: 0, description: 'decoupled (AdamW); not on biases and batch norm' }),
   layerDecay: Type.Number({
@@ -43,10 +52,11 @@ type FineTuneOptions = Static<typeof options>;
  * Fine-tuning evaluation (MAE, He et al. 2022, judges its encoder this way rather than by a linear
  * probe): a copy of the encoder (`EvalContext.copyEncoder`; the run's encoder is left as it is)
  * and a zero-initialised linear head are trained together with the labels of the training split
- * (`eval.trainLimit` applies), cross-entropy, AdamW with a per-step cosine learning rate, batch
- * norm in training mode, random horizontal flips; then top-1 on the test split in eval mode
- * (`<name>_top1`, default `finetune_top1`). Images go through the run's `evalView` and the
- * dataset's normalisation, as for the frozen evaluators. One line per epoch is logged.
+ * (`eval.trainLimit` applies), cross-entropy, AdamW with a per-step learning rate (a linear warm-up
+ * over `warmupEpochs`, then a cosine to 0: `fineTuneLrFactor`), batch norm in training mode, random
+ * horizontal flips; then top-1 on the test split in eval mode (`<name>_top1`, default
+ * `finetune_top1`). Images go through the run's `evalView` and the dataset's normalisation, as for
+ * the frozen evaluators. One line per epoch is logged.
  *
  * Layer-wise learning-rate decay (`layerDecay`, BEiT/MAE: depth d of L gets lr·layerDecay^(L+1-d))
  * reads the depth of each parameter from its name: an encoder parameter named `blocks.<i>.…` is at
@@ -56,7 +66,7 @@ type FineTuneOptions = Static<typeof options>;
  * CNNs) is a single layer 0: with `layerDecay` < 1 all of it trains at lr·layerDecay and the head
  * at lr.
  *
- * @example { "type": "fine-tune", "epochs": 5, "lr": 1e-3, "weightDecay": 0.05, "layerDecay": 0.75 }
+ * @example { "type": "fine-tune", "epochs": 10, "lr": 5e-4, "warmupEpochs": 1, "weightDecay": 0.05, "layerDecay": 0.75 }
  */
 export default definePlugin({
   kind: 'evaluator',
@@ -72,9 +82,20 @@ export default definePlugin({
   }),
 });
 
-/** The depth of an encoder parameter named `blocks.<i>.…` (at the start of the name or of a `/` segment): i+1; undefined for other names. */
 const metricOf = (o: { name?: string }) => `${o.name ?? 'finetune'}_top1`;
 
+/**
+ * The learning-rate factor of step `step` (0-based) of `total`: a linear warm-up to 1 over the
+ * first `warmup` steps (step s gets (s+1)/warmup, so no step has lr 0), then a half cosine from 1
+ * to 0 over the rest, as MAE's fine-tuning schedule (`lr_sched.adjust_learning_rate`).
+ */
+export function fineTuneLrFactor(step: number, total: number, warmup: number): number {
+  const w = Math.min(warmup, total);
+  if (step < w) return (step + 1) / w;
+  return 0.5 * (1 + Math.cos((Math.PI * (step - w)) / Math.max(1, total - w)));
+}
+
+/** The depth of an encoder parameter named `blocks.<i>.…` (at the start of the name or of a `/` segment): i+1; undefined for other names. */
 export function blockDepth(name: string): number | undefined {
   const m = /(?:^|\/)blocks\.(\d+)\./.exec(name);
   return m ? Number(m[1]) + 1 : undefined;
@@ -138,7 +159,7 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
       let sum = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
         const idx = perm.subarray(s * batch, (s + 1) * batch);
-        const cosine = 0.5 * (1 + Math.cos((Math.PI * step) / total));
+        const factor = fineTuneLrFactor(step, total, Math.round(o.warmupEpochs * stepsPerEpoch));
         const labels = Int32Array.from(idx, (i) => train.labels[i]);
         const raw = await readImages(train, info, idx);
         const loss = tf.tidy(() => {
@@ -154,7 +175,7 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
           if (!Number.isFinite(v)) throw new TrainingError(`fine-tune: the loss became ${v} at epoch ${epoch + 1}: lower lr (${o.lr})`);
           const named = new Map<string, Tensor>(Object.entries(grads).map(([k, g]) => [keyOf.get(k)!, g]));
           optimizer.apply(named, (name) => ({
-            lr: cosine * (name.startsWith('head/') ? (o.headLr ?? o.lr) * scales.head : o.lr * scaleOf.get(name)!),
+            lr: factor * (name.startsWith('head/') ? (o.headLr ?? o.lr) * scales.head : o.lr * scaleOf.get(name)!),
             weightDecay: decays.get(name) ? o.weightDecay : 0,
             adapt: false,
           }));

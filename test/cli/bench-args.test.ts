@@ -14,7 +14,7 @@ describe('bench scripts: flags', () => {
     const r = bench('vit-methods', '--help');
     expect(r.code).toBe(0);
     expect(r.out.trim()).toBe(
-      'usage: node dist/bench/vit-methods.js [--budget 1800] [--per-class 300] [--runs dino,mae,simclr-vit,simclr-cnn] [--finetune-epochs 2] [--out OUT] [--json]',
+      'usage: node dist/bench/vit-methods.js [--budget 1800] [--per-class 300] [--runs dino,mae,simclr-vit,simclr-cnn] [--finetune-epochs 10] [--set SET]... [--out OUT] [--json]',
     );
     expect(r.err).not.toMatch(/extracting/); // nothing ran: no CIFAR extraction
   });
@@ -25,6 +25,16 @@ describe('bench scripts: flags', () => {
       expect(r.code).toBe(2);
       expect(r.err).toMatch(args[0] === '--budget' ? /--budget <value>' argument missing/ : /Unknown option '--budgett'/);
       expect(r.err).toMatch(/^usage: node dist\/bench\/vit-methods\.js \[--budget 1800\]/m);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+    // a value the bench checks itself: the same, a sentence and exit 2, before any work
+    for (const [args, said] of [
+      [['--set', 'dinoo:optimizer.lr=1'], /--set 'dinoo:optimizer.lr=1': expected RUN:KEY=VALUE with RUN one of dino, mae, simclr-vit, simclr-cnn/],
+      [['--runs', 'dino,byol'], /unknown run 'byol' \(runs: dino, mae, simclr-vit, simclr-cnn\)/],
+    ] as const) {
+      const r = bench('vit-methods', ...args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(said);
       expect(r.err).not.toMatch(/\n\s+at /);
     }
   });

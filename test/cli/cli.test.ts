@@ -75,9 +75,9 @@ describe('selfsup CLI', () => {
     expect(c.err).toMatch(/\/train\/epochs: --set train.epochs: expected an integer, got 'many'|expected a number, got 'many'/);
   });
 
-  it('train --json ends stdout with one JSON object; eval --checkpoint re-scores the saved encoder', () => {
+  it('train --json ends stdout with one JSON object; eval --checkpoint re-scores the saved encoder, and its random weights where eval.baseline is on', () => {
     const out = tmp();
-    const r = selfsup('train', '--preset', 'simclr', ...TINY, '--out', out, '--json');
+    const r = selfsup('train', '--preset', 'simclr', ...TINY, '--set', 'eval.baseline=true', '--out', out, '--json');
     expect(r.code, r.err).toBe(0);
     const last = JSON.parse(r.out.trim().split('\n').at(-1)!);
     expect(last).toMatchObject({ preset: 'simclr', backend: 'wasm', steps: 8 });
@@ -88,6 +88,13 @@ describe('selfsup CLI', () => {
     expect(e.code, e.err).toBe(0);
     const ev = JSON.parse(e.out.trim().split('\n').at(-1)!);
     expect(ev.eval.knn_top1).toBe(last.eval.knn_top1); // same weights, same features
+    // the baseline is rebuilt from the checkpoint's config and seed: the run's own initial weights
+    expect(last.eval.random_knn_top1).toBeGreaterThan(0);
+    expect(last.eval.random_knn_top1).not.toBe(last.eval.knn_top1);
+    expect(ev.eval.random_knn_top1).toBe(last.eval.random_knn_top1);
+    const off = JSON.parse(selfsup('eval', '--checkpoint', out, '--set', 'eval.baseline=false', '--json').out.trim().split('\n').at(-1)!);
+    expect(off.eval.knn_top1).toBe(last.eval.knn_top1);
+    expect(off.eval.random_knn_top1).toBeUndefined();
   });
 
   it('the README plugin example (test/fixtures) registers and runs inside a preset', () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRun, resolveExperiment, runEvaluators, tf, train, type Encoder, type RunParts } from '../../../cli/api.js';
-import { blockDepth, layerDecayScales } from '../../../plugins/evaluators/fine-tune.js';
+import { blockDepth, fineTuneLrFactor, layerDecayScales } from '../../../plugins/evaluators/fine-tune.js';
 import { tinySimclr, useBackend } from '../../helpers.js';
 
 /** A tiny encoder (by default a 2-stage CNN) on an easy synthetic labelled set (4 textures, 256 train, 64 test), evaluated by fine-tune with options `fineTune`. */
@@ -70,6 +70,60 @@ describe('fine-tune evaluator', () => {
     expect(Object.fromEntries(layerDecayScales(['conv1.weight', 'bn1.gamma'], 0.75).encoder)).toEqual({ 'conv1.weight': 0.75, 'bn1.gamma': 0.75 });
     // off
     expect([...layerDecayScales(names, 1).encoder.values()]).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('learning rate: a linear warm-up that never gives 0, then a half cosine from 1 to 0 over the remaining steps', () => {
+    const f = (total: number, warmup: number) => Array.from({ length: total }, (_, s) => fineTuneLrFactor(s, total, warmup));
+    // 4 warm-up steps of 10: 1/4, 2/4, 3/4, 1, then the cosine over the other 6 starts at 1 again
+    const w = f(10, 4);
+    expect(w.slice(0, 4)).toEqual([0.25, 0.5, 0.75, 1]);
+    expect(w[4]).toBe(1);
+    for (let s = 5; s < 10; s++) expect(w[s]).toBeCloseTo(0.5 * (1 + Math.cos((Math.PI * (s - 4)) / 6)), 12);
+    expect(w[7]).toBeCloseTo(0.5, 12); // the middle of the cosine
+    // no warm-up: the plain cosine of before
+    expect(f(4, 0)).toEqual([1, 0.5 * (1 + Math.cos(Math.PI / 4)), 0.5, 0.5 * (1 + Math.cos((3 * Math.PI) / 4))]);
+    // a warm-up longer than the run: all of it warms up, reaching 1 at the last step
+    expect(f(3, 5)).toEqual([1 / 3, 2 / 3, 1]);
+  });
+
+  it("warmupEpochs reaches the optimizer: the encoder's first update is lr x Adam's step x the schedule's factor", async () => {
+    /** conv1.weight's largest change from its start, seen at each training forward (so [0, after step 1, ...]) */
+    const firstSteps = async (fineTune: Record<string, unknown>) => {
+      const parts = await build({ epochs: 2, batchSize: 16, weightDecay: 0, ...fineTune }, { trainLimit: 64 });
+      const moved: number[] = [];
+      const newEncoder = async (): Promise<Encoder> => {
+        const e = await parts.newEncoder();
+        // read at the first forward: the copy receives the run's weights after it is made
+        const weight = () =>
+          e.params
+            .list()
+            .find((p) => p.name === 'conv1.weight')!
+            .variable.dataSync() as Float32Array;
+        let start: Float32Array | undefined;
+        return {
+          params: e.params,
+          dim: e.dim,
+          forward(x, training) {
+            start ??= weight().slice();
+            if (training) moved.push(Math.max(...weight().map((v, i) => Math.abs(v - start![i]))));
+            return e.forward(x, training);
+          },
+        };
+      };
+      await runEvaluators(parts.final, parts.tasks[0].branch, parts.data, { batchSize: 64, seed: 0, newEncoder, trainLimit: 64 });
+      return moved;
+    };
+    // The head starts at zero, so no gradient reaches the encoder in step 1; step 2 is the encoder's
+    // first non-zero gradient g, on Adam's second step: m/(1-0.9^2) over sqrt(v/(1-0.999^2)) is
+    // (0.1/0.19)/sqrt(0.001/0.002) per weight, times lr 1e-2 and the schedule's factor at step 2 of 8
+    const adam2 = 0.1 / 0.19 / Math.sqrt(0.001 / 0.002);
+    const plain = await firstSteps({});
+    expect(plain).toHaveLength(8); // 2 epochs of 4 steps
+    expect(plain[1]).toBe(0);
+    expect(plain[2]).toBeCloseTo(1e-2 * adam2 * fineTuneLrFactor(1, 8, 0), 5); // the cosine: 0.96
+    const warm = await firstSteps({ warmupEpochs: 1 }); // 4 warm-up steps: 1/4, 2/4, 3/4, 1
+    expect(warm[1]).toBe(0);
+    expect(warm[2]).toBeCloseTo(1e-2 * adam2 * 0.5, 5);
   });
 
   it('learns an easy labelled set far above chance, training the copy, and leaves the run encoder bit-identical, without leaking tensors', async () => {
