@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/index.js';
+import { warmupFactor } from './warmup.js';
 
 /**
  * Constant learning rate (multiplier 1), with an optional linear warmup over `warmupEpochs`.
@@ -14,9 +15,6 @@ export default definePlugin({
     warmupEpochs: Type.Number({ default: 0, minimum: 0, description: 'linear warmup from 0 over this many epochs' }),
   }),
   create: (o) => ({
-    value: ({ step, stepsPerEpoch }) => {
-      const warm = o.warmupEpochs * stepsPerEpoch;
-      return warm > 0 && step < warm ? (step + 1) / warm : 1;
-    },
+    value: ({ step, stepsPerEpoch }) => warmupFactor(step, o.warmupEpochs * stepsPerEpoch) ?? 1,
   }),
 });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin } from '../../core/index.js';
+import { definePlugin, type Progress } from '../../core/index.js';
+import { warmupFactor } from './warmup.js';
 
 /**
  * Cosine decay with linear warmup (SGDR, Loshchilov & Hutter 2017; SimCLR): the multiplier rises
@@ -16,12 +17,21 @@ export default definePlugin({
     warmupEpochs: Type.Number({ default: 0, minimum: 0, description: 'linear warmup length in epochs (fractions allowed)' }),
     final: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'multiplier at the end of training' }),
   }),
-  create: (o) => ({
-    value: ({ step, totalSteps, stepsPerEpoch }) => {
-      const warm = Math.min(o.warmupEpochs * stepsPerEpoch, totalSteps);
-      if (warm > 0 && step < warm) return (step + 1) / warm;
-      const t = totalSteps > warm ? Math.min(1, (step - warm) / (totalSteps - warm)) : 1;
-      return o.final + (1 - o.final) * 0.5 * (1 + Math.cos(Math.PI * t));
-    },
-  }),
+  create: (o) => ({ value: (p) => cosineFactor(p, o) }),
 });
+
+/**
+ * The cosine schedule's multiplier at a point of training: the linear warm-up over `warmupEpochs`
+ * (`warmupFactor`, at most the whole run), then (1 + cos(pi t)) / 2 from 1 down to `final`, t going
+ * from 0 after the warm-up to 1 at the end. Also the fine-tune evaluator's learning rate.
+ */
+export function cosineFactor(
+  { step, totalSteps, stepsPerEpoch }: Pick<Progress, 'step' | 'totalSteps' | 'stepsPerEpoch'>,
+  o: { warmupEpochs: number; final: number },
+): number {
+  const warm = Math.min(o.warmupEpochs * stepsPerEpoch, totalSteps);
+  const warming = warmupFactor(step, warm);
+  if (warming !== undefined) return warming;
+  const t = totalSteps > warm ? Math.min(1, (step - warm) / (totalSteps - warm)) : 1;
+  return o.final + (1 - o.final) * 0.5 * (1 + Math.cos(Math.PI * t));
+}

@@ -17,6 +17,17 @@ describe('schedules', () => {
     expect((await make({ type: 'cosine', final: 0.1 })).value(at(100))).toBeCloseTo(0.1, 9);
   });
 
+  it('a fractional warm-up never passes the peak, for cosine and constant alike', async () => {
+    // warmupEpochs 0.25 of 10 steps is 2.5 warm-up steps: 1/2.5, 2/2.5, then 1 (3/2.5 = 1.2 before)
+    for (const type of ['cosine', 'constant']) {
+      const s = await make({ type, warmupEpochs: 0.25 });
+      const v = [0, 1, 2].map((k) => s.value(at(k)));
+      expect(v[0], type).toBeCloseTo(0.4, 12);
+      expect(v[1], type).toBeCloseTo(0.8, 12);
+      expect(v[2], type).toBe(1);
+    }
+  });
+
   it('step: gamma per milestone passed', async () => {
     const s = await make({ type: 'step', milestones: [3, 6], gamma: 0.1 });
     expect([at(29), at(30), at(59), at(60)].map((p) => s.value(p))).toEqual([1, 0.1, 0.1, 0.1 ** 2]);
