@@ -19,6 +19,7 @@ import {
   type Tensor4D,
 } from '../../core/index.js';
 import { adamw } from '../optimizers/adam.js';
+import { cosineFactor } from '../schedules/cosine.js';
 
 const options = Type.Object({
   epochs: Type.Integer({ default: 5, minimum: 1 }),
@@ -53,10 +54,10 @@ type FineTuneOptions = Static<typeof options>;
  * probe): a copy of the encoder (`EvalContext.copyEncoder`; the run's encoder is left as it is)
  * and a zero-initialised linear head are trained together with the labels of the training split
  * (`eval.trainLimit` applies), cross-entropy, AdamW with a per-step learning rate (a linear warm-up
- * over `warmupEpochs`, then a cosine to 0: `fineTuneLrFactor`), batch norm in training mode, random
- * horizontal flips; then top-1 on the test split in eval mode (`<name>_top1`, default
- * `finetune_top1`). Images go through the run's `evalView` and the dataset's normalisation, as for
- * the frozen evaluators. One line per epoch is logged.
+ * over `warmupEpochs`, then a cosine to 0: the `cosine` schedule's `cosineFactor`), batch norm in
+ * training mode, random horizontal flips; then top-1 on the test split in eval mode (`<name>_top1`,
+ * default `finetune_top1`). Images go through the run's `evalView` and the dataset's normalisation,
+ * as for the frozen evaluators. One line per epoch is logged.
  *
  * Layer-wise learning-rate decay (`layerDecay`, BEiT/MAE: depth d of L gets lr·layerDecay^(L+1-d))
  * reads the depth of each parameter from its name: an encoder parameter named `blocks.<i>.…` is at
@@ -83,17 +84,6 @@ export default definePlugin({
 });
 
 const metricOf = (o: { name?: string }) => `${o.name ?? 'finetune'}_top1`;
-
-/**
- * The learning-rate factor of step `step` (0-based) of `total`: a linear warm-up to 1 over the
- * first `warmup` steps (step s gets (s+1)/warmup, so no step has lr 0), then a half cosine from 1
- * to 0 over the rest, as MAE's fine-tuning schedule (`lr_sched.adjust_learning_rate`).
- */
-export function fineTuneLrFactor(step: number, total: number, warmup: number): number {
-  const w = Math.min(warmup, total);
-  if (step < w) return (step + 1) / w;
-  return 0.5 * (1 + Math.cos((Math.PI * (step - w)) / Math.max(1, total - w)));
-}
 
 /** The depth of an encoder parameter named `blocks.<i>.…` (at the start of the name or of a `/` segment): i+1; undefined for other names. */
 export function blockDepth(name: string): number | undefined {
@@ -151,6 +141,8 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
     const batch = Math.min(o.batchSize, train.count);
     const stepsPerEpoch = Math.floor(train.count / batch);
     const total = o.epochs * stepsPerEpoch;
+    // MAE's fine-tuning schedule (lr_sched.adjust_learning_rate): a linear warm-up, then a cosine to 0
+    const schedule = { warmupEpochs: o.warmupEpochs, final: 0 };
     const input = (x: Tensor4D) => normalizeImages(ctx.evalView(x), info);
     let step = 0;
     for (let epoch = 0; epoch < o.epochs; epoch++) {
@@ -159,7 +151,7 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
       let sum = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
         const idx = perm.subarray(s * batch, (s + 1) * batch);
-        const factor = fineTuneLrFactor(step, total, Math.round(o.warmupEpochs * stepsPerEpoch));
+        const factor = cosineFactor({ step, totalSteps: total, stepsPerEpoch }, schedule);
         const labels = Int32Array.from(idx, (i) => train.labels[i]);
         const raw = await readImages(train, info, idx);
         const loss = tf.tidy(() => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRun, resolveExperiment, runEvaluators, tf, train, type Encoder, type RunParts } from '../../../cli/api.js';
-import { blockDepth, fineTuneLrFactor, layerDecayScales } from '../../../plugins/evaluators/fine-tune.js';
+import { blockDepth, layerDecayScales } from '../../../plugins/evaluators/fine-tune.js';
+import { cosineFactor } from '../../../plugins/schedules/cosine.js';
 import { tinySimclr, useBackend } from '../../helpers.js';
 
 /** A tiny encoder (by default a 2-stage CNN) on an easy synthetic labelled set (4 textures, 256 train, 64 test), evaluated by fine-tune with options `fineTune`. */
@@ -72,8 +73,9 @@ describe('fine-tune evaluator', () => {
     expect([...layerDecayScales(names, 1).encoder.values()]).toEqual([1, 1, 1, 1, 1]);
   });
 
-  it('learning rate: a linear warm-up that never gives 0, then a half cosine from 1 to 0 over the remaining steps', () => {
-    const f = (total: number, warmup: number) => Array.from({ length: total }, (_, s) => fineTuneLrFactor(s, total, warmup));
+  it("learning rate (the cosine schedule's): a linear warm-up that never gives 0, then a half cosine from 1 to 0 over the remaining steps", () => {
+    const f = (total: number, warmup: number) =>
+      Array.from({ length: total }, (_, step) => cosineFactor({ step, totalSteps: total, stepsPerEpoch: 1 }, { warmupEpochs: warmup, final: 0 }));
     // 4 warm-up steps of 10: 1/4, 2/4, 3/4, 1, then the cosine over the other 6 starts at 1 again
     const w = f(10, 4);
     expect(w.slice(0, 4)).toEqual([0.25, 0.5, 0.75, 1]);
@@ -120,7 +122,7 @@ describe('fine-tune evaluator', () => {
     const plain = await firstSteps({});
     expect(plain).toHaveLength(8); // 2 epochs of 4 steps
     expect(plain[1]).toBe(0);
-    expect(plain[2]).toBeCloseTo(1e-2 * adam2 * fineTuneLrFactor(1, 8, 0), 5); // the cosine: 0.96
+    expect(plain[2]).toBeCloseTo(1e-2 * adam2 * cosineFactor({ step: 1, totalSteps: 8, stepsPerEpoch: 4 }, { warmupEpochs: 0, final: 0 }), 5); // the cosine: 0.96
     const warm = await firstSteps({ warmupEpochs: 1 }); // 4 warm-up steps: 1/4, 2/4, 3/4, 1
     expect(warm[1]).toBe(0);
     expect(warm[2]).toBeCloseTo(1e-2 * adam2 * 0.5, 5);
