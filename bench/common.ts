@@ -6,6 +6,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const log = (m: string) => process.stderr.write(`${m}\n`);
 
+/** A wrong flag or flag value: the sentence on stderr and exit 2, never a stack trace. */
+export function refuse(message: string): never {
+  log(message);
+  process.exit(2);
+}
+
 type Flags = NonNullable<ParseArgsConfig['options']>;
 /** The values parseArgs gives for `F`. */
 type ParsedFlags<F extends Flags> = ReturnType<typeof parseArgs<{ options: F }>>['values'];
@@ -34,8 +40,7 @@ export function benchArgs<const F extends Flags>(flags: F): ParsedFlags<F> {
   try {
     return parseArgs({ options: flags }).values;
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${usage}\n`);
-    process.exit(2);
+    refuse(`${(e as Error).message}\n${usage}`);
   }
 }
 

@@ -15,7 +15,7 @@
  */
 import path from 'node:path';
 import { createRegistry, loadDataset, markdownTable, progressCallback, resolveExperiment, selectBackend, train } from '../cli/api.js';
-import { benchArgs, ensureCifar, log, pct } from './common.js';
+import { benchArgs, ensureCifar, log, pct, refuse } from './common.js';
 
 const a = benchArgs({
   budget: { type: 'string', default: '1800' },
@@ -43,11 +43,6 @@ const RUNS: Record<string, { preset: string; sets: string[]; finetune?: boolean 
 // give 2.5e-4, doubled for a run 10x shorter (no mixup, cutmix, RandAugment or drop path here)
 const FINETUNE = JSON.stringify({ type: 'fine-tune', epochs: Number(a['finetune-epochs']), lr: 5e-4, warmupEpochs: 1, layerDecay: 0.75 });
 const names = a.runs!.split(',');
-/** a wrong flag value: a sentence and exit 2, as benchArgs does for a wrong flag */
-const refuse = (m: string): never => {
-  log(m);
-  process.exit(2);
-};
 for (const n of names) if (!RUNS[n]) refuse(`unknown run '${n}' (runs: ${Object.keys(RUNS).join(', ')})`);
 for (const s of a.set!) {
   const m = /^([\w-]+):(.+=.*)$/.exec(s);

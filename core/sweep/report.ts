@@ -130,32 +130,28 @@ export const Z_REL = 'z_std / z_std_ref';
 /**
  * The std of the L2-normalised z over a batch (`z_std`) is 1/sqrt(D) for z spread evenly over the
  * sphere, so trials whose heads output different sizes D (a methods comparison: SimCLR's 128,
- * Barlow Twins' 2048) cannot share an axis in it; their ratio to that reference can. Adds
- * `z_std / z_std_ref` to the final metrics and every epoch record of each finished trial whose final
- * metrics carry `z_std_ref` (the trainer writes it), in place. Returns whether every finished trial
- * that reported z_std has it (so the charts draw the ratio instead of the raw value).
+ * Barlow Twins' 2048) cannot share an axis in it; their ratio to that reference can. When every
+ * finished trial that reported z_std also has `z_std_ref` in its final metrics (the trainer writes
+ * it), adds `z_std / z_std_ref` to those final metrics and epoch records, in place, and returns
+ * true; otherwise changes nothing and returns false (the charts then draw the raw value).
  */
 export function addRelativeSpread(
   trials: TrialRow[],
   finals: Map<string, Record<string, number>>,
   epochs: Map<string, Array<Record<string, number>>>,
 ): boolean {
-  let all = true;
-  let any = false;
-  for (const t of trials.filter((x) => x.status === 'done')) {
+  const reporting = trials.filter(
+    (t) => t.status === 'done' && (finals.get(t.hash)?.z_std !== undefined || (epochs.get(t.hash) ?? []).some((r) => r.z_std !== undefined)),
+  );
+  const refOf = (t: TrialRow) => finals.get(t.hash)?.z_std_ref;
+  if (reporting.length === 0 || !reporting.every((t) => (refOf(t) ?? 0) > 0)) return false;
+  for (const t of reporting) {
+    const ref = refOf(t)!;
     const f = finals.get(t.hash);
-    const history = epochs.get(t.hash) ?? [];
-    if (f?.z_std === undefined && !history.some((r) => r.z_std !== undefined)) continue;
-    const ref = f?.z_std_ref;
-    if (!(typeof ref === 'number' && ref > 0)) {
-      all = false;
-      continue;
-    }
-    any = true;
-    if (typeof f!.z_std === 'number') f![Z_REL] = f!.z_std / ref;
-    for (const r of history) if (typeof r.z_std === 'number') r[Z_REL] = r.z_std / ref;
+    if (typeof f?.z_std === 'number') f[Z_REL] = f.z_std / ref;
+    for (const r of epochs.get(t.hash) ?? []) if (typeof r.z_std === 'number') r[Z_REL] = r.z_std / ref;
   }
-  return all && any;
+  return true;
 }
 
 /** Build the report of a sweep directory from its store: Markdown table and a self-contained HTML page. */
@@ -189,9 +185,9 @@ export async function buildReport(dir: string): Promise<SweepReport> {
     );
     for (const axis of axes)
       for (const ms of metricGroups) charts.push({ title: `${ms.join(', ')} against ${axis}`, svg: await renderSvg(axisChart(axis, axes, chartGroups, ms)) });
-    const monitorNames = [
-      ...new Set([...epochs.values()].flatMap((list) => list.flatMap((r) => Object.keys(r).filter((k) => k !== (relative ? 'z_std' : Z_REL))))),
-    ].filter((k) => k !== 'epoch' && k !== 'step');
+    const monitorNames = [...new Set([...epochs.values()].flatMap((list) => list.flatMap((r) => Object.keys(r).map(drawn))))].filter(
+      (k) => k !== 'epoch' && k !== 'step',
+    );
     for (const m of ['loss', ...monitorNames.filter((k) => k !== 'loss')]) {
       const spec = curveChart(m, trials, epochs, axes);
       if (spec) charts.push({ title: `${m} per epoch`, svg: await renderSvg(spec) });

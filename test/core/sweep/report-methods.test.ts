@@ -89,6 +89,7 @@ describe('sweep report of a methods comparison', () => {
       ['b', { z_std: 0.01 }],
     ]);
     expect(addRelativeSpread(rows, oneWithout, new Map())).toBe(false);
+    expect(oneWithout.get('a')![Z_REL]).toBeUndefined(); // all or nothing: no trial is drawn relative
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-report-methods-'));
     await fakeMethods(dir, false);
