@@ -202,7 +202,7 @@ export class PlaygroundRun {
    */
   async checkpointTar(): Promise<{ name: string; bytes: Uint8Array }> {
     if (!this.parts) throw new Error('no run to save yet: start one first');
-    const state = { step: this.step, epoch: this.epochsDone, rng: this.rng.state(), config: this.config, backend: 'wasm', history: this.history };
+    const state = { step: this.step, epoch: this.epochsDone, rng: this.rng.state(), config: this.config, backend: tf.getBackend(), history: this.history };
     const { meta, bytes } = checkpointRecord(state, stateTensors(this.parts));
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
     const full = { ...meta, weightsSha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };

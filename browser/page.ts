@@ -22,6 +22,8 @@ const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '-
 
 const state = {
   backend: '',
+  /** the WebGPU line: the adapter and how to use it, or why there is none */
+  gpu: '',
   status: 'idle' as 'idle' | 'running' | 'paused' | 'done' | 'failed',
   steps: [] as Array<[number, number]>,
   /** each step's wall time in the worker, ms (batch taken, augmented, trained) */
@@ -70,6 +72,9 @@ function onMessage(m: FromWorker): void {
   if (m.type === 'backend') {
     state.backend = `${m.name} (${m.details})`;
     $('backend').textContent = `backend: ${state.backend}`;
+  } else if (m.type === 'gpu') {
+    state.gpu = m.available ? `WebGPU: ${m.text} ("backend": "webgpu" in the config trains on it)` : `WebGPU: not used (${m.text})`;
+    $('gpu').textContent = state.gpu;
   } else if (m.type === 'status') $('status').textContent = m.text;
   else if (m.type === 'invalid') {
     problems.textContent = m.problems.map((p) => `${p.path || '/'}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('\n');
@@ -187,6 +192,7 @@ upload.onchange = async () => {
 $('reset').onclick = () => {
   worker.terminate();
   Object.assign(state, {
+    backend: '',
     status: 'idle',
     steps: [],
     stepMs: [],
@@ -200,6 +206,7 @@ $('reset').onclick = () => {
     error: '',
   });
   $('pictures').replaceChildren();
+  $('backend').textContent = 'backend: starting ...';
   drawScatter($<HTMLCanvasElement>('embedding-chart'), [], []);
   for (const id of ['knn', 'random-knn']) $(id).textContent = '-';
   $('step').textContent = '0';

@@ -13,6 +13,8 @@ export type ToWorker =
 /** What the training worker tells the page. */
 export type FromWorker =
   | { type: 'backend'; name: string; details: string }
+  /** whether the tab can train on WebGPU: its adapter, or why there is none or it cannot train; reported once beside the backend line */
+  | { type: 'gpu'; available: boolean; text: string }
   | { type: 'valid' }
   | { type: 'invalid'; problems: ConfigProblem[] }
   | { type: 'status'; text: string }

@@ -16,6 +16,7 @@ import type { FromWorker, ToWorker } from './protocol.js';
 import fashionMnist from './plugins/fashion-mnist.js';
 import photoPatches from './plugins/photo-patches.js';
 import wasm from './plugins/wasm.js';
+import webgpu, { checkWebGpu } from './plugins/webgpu.js';
 
 /**
  * The playground's training worker (a dedicated Web Worker: the kernels' threads wait on Atomics,
@@ -25,6 +26,7 @@ import wasm from './plugins/wasm.js';
  */
 const registry = registerPlugins(new PluginRegistry());
 registry.register(wasm);
+registry.register(webgpu);
 registry.register(fashionMnist);
 registry.register(photoPatches);
 
@@ -32,10 +34,25 @@ const post = (m: FromWorker) => self.postMessage(m);
 const log = (text: string) => post({ type: 'status', text });
 let run: PlaygroundRun | undefined;
 
-const backendReady = selectBackend(registry, 'auto', log).then((b) => {
+/** The backend in use: `auto`'s choice when the worker starts, then the one a config names (`"backend": "webgpu"`). */
+let backendReady = selectBackend(registry, 'auto', log).then(async (b) => {
   post({ type: 'backend', name: b.name, details: b.details ?? '' });
+  const gpu = await checkWebGpu();
+  post({ type: 'gpu', available: gpu.ok, text: gpu.problem ? `${gpu.text}; ${gpu.problem}` : gpu.text });
   return b;
 });
+
+/** Switch to the backend the config names, if it names one other than the one in use (a reset starts a fresh worker on `auto`). */
+async function backendFor(config: ResolvedConfig): Promise<void> {
+  const current = await backendReady;
+  if (config.backend === 'auto' || config.backend === current.name) return;
+  log(`backend ${config.backend}, as the config names ...`);
+  backendReady = selectBackend(registry, config.backend, log).then((b) => {
+    post({ type: 'backend', name: b.name, details: b.details ?? '' });
+    return b;
+  });
+  await backendReady;
+}
 
 /** Validate as `selfsup validate` does; a tab has no callbacks of the CLI's (the page draws its own). */
 function validate(config: unknown, name: string): ResolvedConfig | undefined {
@@ -61,7 +78,7 @@ async function start(config: unknown, name: string): Promise<void> {
   const resolved = validate(config, name);
   if (!resolved) return;
   post({ type: 'valid' });
-  await backendReady;
+  await backendFor(resolved);
   log(`loading ${resolved.data.type} ...`);
   const data = await loadDataset(resolved, registry, log);
   log(`${data.info.name}: ${data.train.count} training and ${data.test?.count ?? 0} test images`);
@@ -86,7 +103,7 @@ async function load(bytes: Uint8Array, file: string): Promise<void> {
   post({ type: 'loaded', config: meta.config, step: meta.step });
   const resolved = validate(meta.config, meta.config?.name ?? 'checkpoint');
   if (!resolved) return;
-  await backendReady;
+  await backendFor(resolved);
   const data = await loadDataset(resolved, registry, log);
   run = new PlaygroundRun(resolved, registry, data, (event) => post({ type: 'event', event }), log);
   await run.evaluateCheckpoint(meta, new Float32Array(weights.slice().buffer));

@@ -16,11 +16,22 @@ export function browserTest(what: string): typeof it | typeof it.skip {
   return it.skip;
 }
 
-/** Headless Chromium with no background traffic (its requests are the page's own). */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Headless Chromium with no background traffic (its requests are the page's own). GPU off, unless
+ * `webgpu`: then WebGPU is on, which headless Chromium without a GPU serves from SwiftShader, its
+ * software adapter (slow, but the same WGSL programs a GPU runs).
+ */
+export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<Browser> {
   expect(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`).toBe(true);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      opts.webgpu ? '--enable-unsafe-webgpu' : '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin, tf } from '../../core/index.js';
 import { registerWebGpuKernels } from '../../core/engine/index.js';
+import { syncReadbackProblem, syncReadbackRefusal } from './sync-readback.js';
 
 // literal imports (optional peer dependencies, external in the build): a bundler that has them
 // installed bundles them, evaluated lazily, so tfjs-backend-webgpu still loads after the globals
@@ -77,7 +78,13 @@ export default definePlugin({
         return { ok: true as const };
       },
       async init() {
+        const previous = tf.getBackend();
         if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
+        const problem = syncReadbackProblem();
+        if (problem) {
+          if (previous) await tf.setBackend(previous);
+          throw new Error(syncReadbackRefusal('WebGPU on Dawn', problem));
+        }
         const kernels = registerWebGpuKernels('webgpu');
         return { name: 'webgpu', details: `${adapterText}; selfsup kernels: ${kernels.join(', ') || 'none'}` };
       },

@@ -136,6 +136,9 @@ describe('selfsup playground', () => {
         const cores = await page.evaluate(() => navigator.hardwareConcurrency);
         const threads = Math.max(1, cores);
         expect(backend).toContain(`backend: wasm (SIMD on, ${threads} thread${threads > 1 ? 's' : ''}, selfsup SIMD kernels on ${threads} thread`);
+        // the GPU is off in this browser: the WebGPU line says so (playground-webgpu.test.ts has it on)
+        await page.waitForFunction(() => (window as unknown as { playground: { gpu: string } }).playground.gpu !== '', null, { timeout: 30_000 });
+        expect(await page.textContent('#gpu')).toMatch(/^WebGPU: not used \((the browser granted no WebGPU adapter|this browser has no WebGPU)/);
 
         // a bad value: refused at its JSON path, nothing starts
         const config = JSON.parse(await page.inputValue('#config'));
