@@ -9,7 +9,7 @@
 import { createRegistry, markdownTable, selectBackend, tf } from '../cli/api.js';
 import { STEP_CASES, benchSteps } from '../cli/step-bench.js';
 import { formatCpuInfo } from '../cli/cpu-info.js';
-import { benchArgs, log } from './common.js';
+import { benchArgs, log, refuse } from './common.js';
 
 const a = benchArgs({
   case: { type: 'string', default: 'simclr-smallcnn' },
@@ -19,7 +19,7 @@ const a = benchArgs({
   batch: { type: 'string' },
 });
 const c = STEP_CASES.find((s) => s.name === a.case);
-if (!c) throw new Error(`unknown case '${a.case}' (cases: ${STEP_CASES.map((s) => s.name).join(', ')})`);
+if (!c) refuse(`unknown case '${a.case}' (cases: ${STEP_CASES.map((s) => s.name).join(', ')})`);
 const steps = Number(a.steps),
   every = Number(a.every);
 const registry = createRegistry();

@@ -37,6 +37,11 @@ describe('bench scripts: flags', () => {
       expect(r.err).toMatch(said);
       expect(r.err).not.toMatch(/\n\s+at /);
     }
+    // memory-soak's case names (it threw with a stack trace before)
+    const soak = bench('memory-soak', '--case', 'simclr-tiny');
+    expect(soak.code).toBe(2);
+    expect(soak.err).toMatch(/^unknown case 'simclr-tiny' \(cases: simclr-smallcnn, /m);
+    expect(soak.err).not.toMatch(/\n\s+at /);
   });
 
   it('every bench script takes --help', () => {
