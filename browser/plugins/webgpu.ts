@@ -15,10 +15,8 @@ interface GpuLike {
 export interface GpuAdapterReport {
   /** an adapter was granted */
   ok: boolean;
-  /** "vendor / architecture / device", or the reason there is no adapter */
+  /** "vendor / architecture / device" (", a software fallback adapter" for SwiftShader and the like), or the reason there is no adapter */
   text: string;
-  /** a software adapter (SwiftShader, in a browser without a usable GPU): slower than wasm */
-  fallback: boolean;
 }
 
 /** Ask the browser (page or worker) for a WebGPU adapter; never throws. */
@@ -26,19 +24,19 @@ export async function describeGpuAdapter(): Promise<GpuAdapterReport> {
   const gpu = (self.navigator as { gpu?: GpuLike }).gpu;
   if (!gpu) {
     const why = self.isSecureContext ? 'this browser has no WebGPU (navigator.gpu)' : 'WebGPU needs a secure context (https or localhost)';
-    return { ok: false, text: why, fallback: false };
+    return { ok: false, text: why };
   }
   let adapter: GpuAdapterLike | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
-    return { ok: false, text: `WebGPU adapter request failed: ${(e as Error).message}`, fallback: false };
+    return { ok: false, text: `WebGPU adapter request failed: ${(e as Error).message}` };
   }
-  if (!adapter) return { ok: false, text: 'the browser granted no WebGPU adapter (no GPU, or WebGPU turned off)', fallback: false };
+  if (!adapter) return { ok: false, text: 'the browser granted no WebGPU adapter (no GPU, or WebGPU turned off)' };
   const info = adapter.info ?? {};
   const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
   const text = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
-  return { ok: true, text: fallback ? `${text}, a software fallback adapter` : text, fallback };
+  return { ok: true, text: fallback ? `${text}, a software fallback adapter` : text };
 }
 
 /**
