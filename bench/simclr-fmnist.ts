@@ -52,7 +52,7 @@ const data = await loadDataset(config, registry, log);
 const px = data.info.height * data.info.width * data.info.channels;
 const raw = (set: typeof data.train): FeatureSet => ({ x: Float32Array.from(set.images, (v) => v / 255), dim: px, labels: set.labels, count: set.count });
 const t0 = performance.now();
-const pixels = linearProbeTop1(raw(data.train), raw(data.test!), data.info.numClasses, { epochs: 30, batchSize: 512, lr: 1e-2, weightDecay: 0, seed: 0 });
+const pixels = await linearProbeTop1(raw(data.train), raw(data.test!), data.info.numClasses, { epochs: 30, batchSize: 512, lr: 1e-2, weightDecay: 0, seed: 0 });
 log(`raw pixels: linear ${pct(pixels)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
 // The schedule is fitted to the budget by the trainer (train.maxSeconds); epochs is only an upper bound.

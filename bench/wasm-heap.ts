@@ -41,7 +41,7 @@ if (a.one) {
   const wasm = (tf.backend() as unknown as { wasm: { wasmMemory?: { buffer: ArrayBuffer }; asm?: { memory: { buffer: ArrayBuffer } } } }).wasm;
   const heapMiB = () => ((wasm.wasmMemory ?? wasm.asm!.memory).buffer.byteLength / 2 ** 20).toFixed(0);
   try {
-    trainStep(parts, b, Rng.fromSeed(0), 1, progressAt(0, 10, 10));
+    await trainStep(parts, b, Rng.fromSeed(0), 1, progressAt(0, 10, 10));
     process.stdout.write(`${heapMiB()}\n`);
   } catch (e) {
     process.stdout.write(`out of memory (${heapMiB()} MiB: ${(e as Error).message.slice(0, 60)})\n`);

@@ -123,7 +123,7 @@ export class PlaygroundRun {
           parts.scalars.apply(progress);
           const batch = await queue.take();
           const tTrain = performance.now();
-          const r = trainStep(parts, batch, rng, parts.schedule.value(progress), progress);
+          const r = await trainStep(parts, batch, rng, parts.schedule.value(progress), progress);
           const trainMs = performance.now() - tTrain;
           batch.x.dispose();
           this.step++;
@@ -203,7 +203,7 @@ export class PlaygroundRun {
   async checkpointTar(): Promise<{ name: string; bytes: Uint8Array }> {
     if (!this.parts) throw new Error('no run to save yet: start one first');
     const state = { step: this.step, epoch: this.epochsDone, rng: this.rng.state(), config: this.config, backend: tf.getBackend(), history: this.history };
-    const { meta, bytes } = checkpointRecord(state, stateTensors(this.parts));
+    const { meta, bytes } = await checkpointRecord(state, stateTensors(this.parts));
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
     const full = { ...meta, weightsSha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };
     const tar = packTar([
@@ -229,8 +229,13 @@ export class PlaygroundRun {
       ] as const;
       for (const [kind, rows] of drawn) {
         if (!rows) continue;
-        const { width, height, rgb } = gridPixels(rows, 3);
-        for (const r of rows) r.dispose();
+        let grid;
+        try {
+          grid = await gridPixels(rows, 3);
+        } finally {
+          for (const r of rows) r.dispose();
+        }
+        const { width, height, rgb } = grid;
         this.emit({ type: 'picture', task: task.name, kind, epoch, width, height, rgb });
       }
     }
@@ -241,7 +246,7 @@ export class PlaygroundRun {
     const { parts } = this;
     if (!parts?.data.test || this.embeddingImages <= 0) return;
     const test = limitSet(parts.data.test, parts.info, this.embeddingImages);
-    const f = extractFeatures(parts.tasks[0].branch, test, parts.info, 'h', this.config.eval.batchSize, evalViewOf(parts));
+    const f = await extractFeatures(parts.tasks[0].branch, test, parts.info, 'h', this.config.eval.batchSize, evalViewOf(parts));
     const { points } = await umap2d(f, { seed: this.config.seed, epochs: 200 });
     this.emit({ type: 'embedding', epoch, points, labels: Array.from(test.labels), classNames: parts.info.classNames });
   }

@@ -102,7 +102,7 @@ export async function benchSteps(
     const order = Rng.fromSeed(i, 'bench/batch').permutation(parts.data.train.count).subarray(0, opts.batch);
     const b = makeBatch(parts.data.train, parts.info, order);
     const t = performance.now();
-    const r = trainStep(parts, b, rng, 1, progressAt(i, total, total));
+    const r = await trainStep(parts, b, rng, 1, progressAt(i, total, total));
     times.push(performance.now() - t);
     views = r.views;
     b.x.dispose();
@@ -113,8 +113,8 @@ export async function benchSteps(
   let kernels: KernelTime[] | undefined;
   if (opts.profile) {
     const b = makeBatch(parts.data.train, parts.info, Rng.fromSeed(total, 'bench/batch').permutation(parts.data.train.count).subarray(0, opts.batch));
-    const info = await tf.profile(() => {
-      trainStep(parts, b, rng, 1, progressAt(total, total + 1, total + 1));
+    const info = await tf.profile(async () => {
+      await trainStep(parts, b, rng, 1, progressAt(total, total + 1, total + 1));
     });
     b.x.dispose();
     const by = new Map<string, KernelTime & { worst: number }>();

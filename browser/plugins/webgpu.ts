@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin, tf } from '../../core/portable.js';
 import { registerWebGpuKernels } from '../../core/engine/kernels/conv2d-backprop-filter-split.js';
-import { syncReadbackProblem, syncReadbackRefusal } from '../../plugins/backends/sync-readback.js';
+import { guardSyncReads } from '../../plugins/backends/sync-read-guard.js';
 
 interface GpuAdapterLike {
   isFallbackAdapter?: boolean;
@@ -39,29 +39,38 @@ export async function describeGpuAdapter(): Promise<GpuAdapterReport> {
   return { ok: true, text: fallback ? `${text}, a software fallback adapter` : text };
 }
 
+/** What checkWebGpu found: the adapter, or why the tab cannot train on WebGPU. */
+export interface WebGpuCheck extends GpuAdapterReport {
+  /** why the tab cannot train on WebGPU (tfjs-backend-webgpu did not start) */
+  problem?: string;
+}
+
+let checked: Promise<WebGpuCheck> | undefined;
+
 /**
- * Whether the tab can train on WebGPU: an adapter, tfjs-backend-webgpu on it, and a correct
- * synchronous read (syncReadbackProblem). Leaves the active backend as it was. `text` is the
- * adapter, or the reason there is none or it cannot train; never throws.
+ * Whether the tab can train on WebGPU: an adapter, and tfjs-backend-webgpu started on it, its
+ * synchronous reads of GPU data refused (guardSyncReads: selfsup reads asynchronously). Leaves the
+ * active backend as it was; asked once per worker (the page's line and the backend's probe share
+ * the answer); never throws.
  */
-export async function checkWebGpu(): Promise<GpuAdapterReport & { problem?: string }> {
-  const adapter = await describeGpuAdapter();
-  if (!adapter.ok) return adapter;
-  const previous = tf.getBackend();
-  let problem: string | undefined;
-  try {
-    await import('@tensorflow/tfjs-backend-webgpu');
-    if (!(await tf.setBackend('webgpu'))) problem = 'tf.setBackend("webgpu") failed';
-    else {
-      const p = syncReadbackProblem();
-      if (p) problem = syncReadbackRefusal('WebGPU', `${p} (tfjs-backend-webgpu's synchronous read, a copy through a canvas, fails in this browser)`);
+export function checkWebGpu(): Promise<WebGpuCheck> {
+  checked ??= (async () => {
+    const adapter = await describeGpuAdapter();
+    if (!adapter.ok) return adapter;
+    const previous = tf.getBackend();
+    let problem: string | undefined;
+    try {
+      await import('@tensorflow/tfjs-backend-webgpu');
+      if (!(await tf.setBackend('webgpu'))) problem = 'tf.setBackend("webgpu") failed';
+      else guardSyncReads('WebGPU');
+    } catch (e) {
+      problem = `tfjs-backend-webgpu did not start: ${(e as Error).message.split('\n')[0]}`;
+    } finally {
+      if (previous && previous !== 'webgpu') await tf.setBackend(previous);
     }
-  } catch (e) {
-    problem = `tfjs-backend-webgpu did not start: ${(e as Error).message.split('\n')[0]}`;
-  } finally {
-    if (previous && previous !== 'webgpu') await tf.setBackend(previous);
-  }
-  return { ...adapter, ok: !problem, problem };
+    return { ...adapter, ok: !problem, problem };
+  })();
+  return checked;
 }
 
 /**
@@ -69,9 +78,9 @@ export async function checkWebGpu(): Promise<GpuAdapterReport & { problem?: stri
  * adapter the browser grants, with selfsup's WebGPU kernels (registerWebGpuKernels). It ranks below
  * `wasm`, as the Node plugin of the same name does and for the same measured reason: tfjs's WebGPU
  * training step was slower on an H100 than wasm SIMD on 2 CPU cores (bench/gpu). So `auto` keeps
- * wasm and the page names the adapter; `"backend": "webgpu"` in the config trains on it where
- * checkWebGpu passes: the step reads its loss with `dataSync`, and a browser where that returns
- * zeros is refused with the reason, never trained on silently wrong.
+ * wasm and the page names the adapter; `"backend": "webgpu"` in the config trains on it. A
+ * synchronous read of GPU data is refused with a sentence (guardSyncReads), never returned as the
+ * silent zeros some browsers give: selfsup's own reads are asynchronous.
  *
  * @example { "backend": "webgpu" }
  */

@@ -95,11 +95,11 @@ export async function embedCheckpoint(dir: string, opts: EmbedOptions = {}): Pro
   const other = split === 'test' ? 'train' : 'test';
   const reference = sets[other] ? await features(other) : undefined;
   const [trainF, testF] = split === 'test' ? [reference, embedded] : [embedded, reference];
-  const knn = trainF && testF ? knnTop1(trainF, testF, info.numClasses, EMBED_KNN.k, EMBED_KNN.temperature) : undefined;
+  const knn = trainF && testF ? await knnTop1(trainF, testF, info.numClasses, EMBED_KNN.k, EMBED_KNN.temperature) : undefined;
   const trainer = trainerKnn(dir, meta.step, config);
   // the same kNN as the trainer's (its k and temperature) on these features: equal to the trainer's
   // number when the features are the ones it evaluated
-  const knnAtTrainerK = trainer && trainF && testF ? knnTop1(trainF, testF, info.numClasses, trainer.k, trainer.temperature) : undefined;
+  const knnAtTrainerK = trainer && trainF && testF ? await knnTop1(trainF, testF, info.numClasses, trainer.k, trainer.temperature) : undefined;
 
   const staged = StagedDir.open(out, opts.force);
   try {

@@ -31,11 +31,14 @@ export interface EncodedViews {
 
 /**
  * NegativeSource plugin: where negatives come from, and how it updates after a step.
- * `update` receives detached outputs (no gradient) after the optimizer step.
+ * `update` receives detached outputs (no gradient) after the optimizer step; the step awaits it,
+ * so it may read a value back with `await tensor.data()` (a queue's write pointer), which every
+ * backend supports, where `dataSync` is wrong on some (WebGPU in a browser without a working
+ * synchronous read).
  */
 export interface NegativeSource extends Partial<NamedState> {
   negatives(input: EncodedViews): Negatives | undefined;
-  update?(input: EncodedViews): void;
+  update?(input: EncodedViews): void | Promise<void>;
   /**
    * false when neither `negatives` nor `update` reads `online` (a momentum queue reads the target
    * only). Only then may the step skip encoding views the loss does not read (`Loss.viewsRead`).

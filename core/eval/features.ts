@@ -11,7 +11,7 @@ import { runBranch } from '../train/branch.js';
  * normalised images (through `view`, the task's `Augmenter.evalView`, when it has one); `h` is the
  * encoder's pooled output, `z` the head's output on it.
  */
-export function extractFeatures(
+export async function extractFeatures(
   branch: Branch,
   set: ImageSet,
   info: DatasetInfo,
@@ -19,7 +19,7 @@ export function extractFeatures(
   batchSize: number,
   view: (x: Tensor4D) => Tensor4D = (x) => x,
   onProgress?: (done: number, total: number) => void,
-): FeatureSet {
+): Promise<FeatureSet> {
   let dim = 0;
   let x = new Float32Array(0);
   for (let start = 0; start < set.count; start += batchSize) {
@@ -30,8 +30,7 @@ export function extractFeatures(
       dim = out.shape[1]!;
       x = new Float32Array(set.count * dim);
     }
-    x.set(out.dataSync() as Float32Array, start * dim);
-    out.dispose();
+    x.set(await readAndDispose(out), start * dim);
     onProgress?.(start + n, set.count);
   }
   return { x, dim, labels: set.labels, count: set.count };
@@ -68,11 +67,19 @@ export async function readFeatures(
       dim = out.shape[1]!;
       x = new Float32Array(set.count * dim);
     }
-    x.set(out.dataSync() as Float32Array, batches[b][0] * dim);
-    out.dispose();
+    x.set(await readAndDispose(out), batches[b][0] * dim);
     onProgress?.(batches[b][0] + n, set.count);
   }
   return { x, dim, labels: set.labels, count: set.count };
+}
+
+/** A tensor's values, read back asynchronously (as every backend allows: WebGPU in a browser may not read synchronously), then the tensor disposed. */
+async function readAndDispose(t: Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
 }
 
 /** One batch's features `[n, D]` in eval mode: the view, the normalisation, then h or z. */

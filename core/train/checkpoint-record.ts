@@ -37,18 +37,23 @@ export interface CheckpointMeta {
 export type CheckpointState = Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'weightsBytes' | 'weightsSha256' | 'tensors' | 'createdAt'>;
 
 /**
- * A checkpoint in memory, portable: every tensor as float32 in one weight file `weights-<step>.bin`,
+ * A checkpoint in memory, portable: every tensor (read back asynchronously) as float32 in one weight file `weights-<step>.bin`,
  * and the record that names it. The caller adds the SHA-256 of `bytes` (Node hashes synchronously,
  * a browser with SubtleCrypto) and writes both: Node into a run directory (`saveCheckpoint`), the
  * playground into a tar of the same two files.
  */
-export function checkpointRecord(state: CheckpointState, tensors: Map<string, Variable>): { meta: CheckpointMeta; bytes: Uint8Array } {
+export async function checkpointRecord(state: CheckpointState, tensors: Map<string, Variable>): Promise<{ meta: CheckpointMeta; bytes: Uint8Array }> {
+  // read back asynchronously, as every backend allows (WebGPU may not read synchronously)
+  const read = await Promise.all([...tensors].map(async ([key, v]) => ({ key, shape: v.shape, data: (await v.data()) as Float32Array })));
+  return recordOf(state, read);
+}
+
+function recordOf(state: CheckpointState, tensors: Array<{ key: string; shape: number[]; data: Float32Array }>): { meta: CheckpointMeta; bytes: Uint8Array } {
   const entries: CheckpointMeta['tensors'] = [];
   let offset = 0;
   const parts: Float32Array[] = [];
-  for (const [key, v] of tensors) {
-    const data = v.dataSync() as Float32Array;
-    entries.push({ key, shape: v.shape.slice(), offset });
+  for (const { key, shape, data } of tensors) {
+    entries.push({ key, shape: shape.slice(), offset });
     parts.push(data);
     offset += data.length;
   }

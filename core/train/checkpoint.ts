@@ -36,9 +36,15 @@ export function writeAtomic(file: string, data: string | Uint8Array): void {
  * complete checkpoint, never a mix. Without `keepPrevious` (a new run over an old one, `--force`)
  * an older previous checkpoint is removed, so a previous checkpoint is always this run's.
  */
-export function saveCheckpoint(dir: string, meta: CheckpointState, tensors: Map<string, Variable>, opts: { keepPrevious?: boolean } = {}): string {
+export async function saveCheckpoint(
+  dir: string,
+  meta: CheckpointState,
+  tensors: Map<string, Variable>,
+  opts: { keepPrevious?: boolean } = {},
+): Promise<string> {
+  // the tensors are read before anything in the directory changes
+  const { meta: record, bytes } = await checkpointRecord(meta, tensors);
   fs.mkdirSync(dir, { recursive: true });
-  const { meta: record, bytes } = checkpointRecord(meta, tensors);
   const weights = record.weights;
   const current = recordIn(dir, CHECKPOINT_FILE);
   const older = recordIn(dir, PREVIOUS_CHECKPOINT_FILE);

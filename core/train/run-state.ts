@@ -105,14 +105,14 @@ export class RunState {
     }
   }
 
-  saveCheckpoint(epoch: number): void {
+  async saveCheckpoint(epoch: number): Promise<void> {
     if (!this.opts.outDir || this.savedAt === this.step) return;
     // the checkpoint it replaces is kept as the previous one when it is this run's: saved by this process, or the one it resumed from
     const keepPrevious = this.savedAt >= 0 || this.resumedIn === path.resolve(this.opts.outDir);
     this.savedAt = this.step;
     const rngs = Object.fromEntries([...this.parts.rngs].map(([k, r]) => [k, r.state()]));
     const scheduled = this.parts.scalars.values();
-    saveCheckpoint(
+    await saveCheckpoint(
       this.opts.outDir,
       {
         step: this.step,

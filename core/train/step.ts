@@ -34,22 +34,28 @@ export interface StepResult {
  *   encode      views (+ keep) --Encoder--> h --Head--> z --Predictor--> p   (online, with gradient; one pass per resolution)
  *   negatives   NegativeSource.negatives({online, target, index})
  *   loss        Loss({online, target, negatives, supervision, progress}) x weight, summed over tasks
+ *   check       the loss (and the gradients' global norm, when clipped) read back in one transfer; a loss that is not finite stops the run before any update
  *   apply       gradients -> drop frozen -> clip -> Optimizer, each parameter with its group's settings
  *   after-step  target, negatives, loss, head and predictor `afterStep`/`update`, outside the tape
+ *
+ * Every value the step reads back from the backend it reads asynchronously (`await data()`), never
+ * with `dataSync`: a backend on a GPU in a browser may not read synchronously at all (WebGPU in
+ * headless Chromium reads zeros that way), and a read that waits lets the page stay responsive.
  */
-export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier: number, progress: Progress): StepResult {
+export async function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier: number, progress: Progress): Promise<StepResult> {
   const trainable = parts.params.map((p) => p.variable);
   const keyOf = new Map(parts.params.map((p) => [p.variable.name, p.key]));
   const kept: Array<{ losses: Record<string, Scalar>; monitor?: Scalar; forUpdate?: EncodedViews }> = [];
   let views = 0;
 
-  const lossValue = tf.tidy(() => {
+  // the forward pass and the gradients; what outlives this scope: the loss, the gradients, and what `kept` holds
+  const { value, grads } = tf.tidy(() => {
     const augmented = parts.tasks.map((t) => t.augmenter.apply(batch.x, rng));
     // in its own scope: only the outputs outlive it, not the target's activations (the tape does not record them, but the step's scope would keep them)
     const targets = parts.tasks.map((task, i) =>
       task.target.readsOnline ? undefined : tf.tidy(() => materialise(targetOutputs(parts, task, augmented[i].views, undefined))),
     );
-    const { value, grads } = tf.variableGrads(() => {
+    return tf.variableGrads(() => {
       let total: Scalar = tf.scalar(0);
       parts.tasks.forEach((task, i) => {
         const { views: vs, supervision, keep } = augmented[i];
@@ -68,32 +74,36 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
       });
       return total;
     }, trainable);
-    const named = new Map<string, Tensor>();
-    for (const [varName, g] of Object.entries(grads)) named.set(keyOf.get(varName)!, g);
-    const v = value.dataSync()[0];
-    if (!Number.isFinite(v)) {
-      const losses = parts.tasks.map((t) => `${t.config.loss.type} (at ${t.path || ''}/loss)`).join(', ');
-      throw new TrainingError(
-        progress.step === 0
-          ? `the loss became ${v} at the first step, before any update, so not through the learning rate: check the loss ${losses}, its options, and the data`
-          : `the loss became ${v} at step ${progress.step + 1} (epoch ${progress.epoch + 1}) of ${losses}: lower the learning rate (optimizer.lr), add warmup (schedule), or check the data and the loss's temperature`,
-      );
-    }
-    applyGradients(parts, named, lrMultiplier, progress);
-    return v;
   });
+  const named = new Map<string, Tensor>();
+  for (const [varName, g] of Object.entries(grads)) named.set(keyOf.get(varName)!, g);
+
+  let lossValue: number;
+  try {
+    lossValue = await checkAndApply(parts, value, named, lrMultiplier, progress);
+  } catch (e) {
+    tf.dispose([
+      ...Object.values(kept).flatMap((k) => [...Object.values(k.losses), ...(k.monitor ? [k.monitor] : []), ...(k.forUpdate ? tensorsOf(k.forUpdate) : [])]),
+    ]);
+    throw e;
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
 
   const after = progressAt(progress.step + 1, progress.totalSteps, progress.stepsPerEpoch);
   const result: StepResult = { loss: lossValue, tasks: {}, terms: {}, monitor: {}, views };
   const prefix = (task: TaskRuntime, name: string) => (parts.tasks.length > 1 ? `${task.name}/${name}` : name);
   // every reported scalar (task losses, terms, the collapse monitor) read back in one transfer
   const reported: Array<{ set: (v: number) => void; t: Scalar }> = [];
-  parts.tasks.forEach((task, i) => {
+  for (const [i, task] of parts.tasks.entries()) {
     task.target.afterStep?.(after);
     const u = kept[i].forUpdate;
     if (u) {
-      task.negatives.update!(u);
-      tf.dispose(tensorsOf(u));
+      try {
+        await task.negatives.update!(u);
+      } finally {
+        tf.dispose(tensorsOf(u));
+      }
     }
     task.loss.afterStep?.(after);
     task.head.afterStep?.(after);
@@ -103,22 +113,51 @@ export function trainStep(parts: RunParts, batch: Batch, rng: Rng, lrMultiplier:
     for (const [k, t] of Object.entries(terms)) reported.push({ set: (v) => (result.terms[prefix(task, k)] = v), t });
     const m = kept[i].monitor;
     if (m) reported.push({ set: (v) => (result.monitor[prefix(task, 'z_std')] = v), t: m });
-  });
-  const values = tf.tidy(() => tf.stack(reported.map((r) => r.t)).dataSync());
-  reported.forEach((r, j) => r.set(values[j]));
+  }
+  const stacked = tf.stack(reported.map((r) => r.t));
   tf.dispose(reported.map((r) => r.t));
+  try {
+    const values = await stacked.data();
+    reported.forEach((r, j) => r.set(values[j]));
+  } finally {
+    stacked.dispose();
+  }
   return result;
 }
 
-/** The apply phase: drop frozen parameters' gradients, clip the global norm of the rest (`train.clipGradNorm`), and step the optimizer with each parameter's settings. */
-function applyGradients(parts: RunParts, grads: Map<string, Tensor>, lrMultiplier: number, progress: Progress): void {
+/**
+ * The check and apply phases: read the loss (and, with `train.clipGradNorm`, the gradients' global
+ * norm) in one transfer; a loss that is not finite throws before any parameter moves. Then drop
+ * frozen parameters' gradients, clip the global norm of the rest, and step the optimizer with each
+ * parameter's settings. Returns the loss.
+ */
+async function checkAndApply(parts: RunParts, value: Scalar, grads: Map<string, Tensor>, lrMultiplier: number, progress: Progress): Promise<number> {
   parts.groups.dropFrozen(grads, progress);
   const max = parts.config.train.clipGradNorm;
-  if (max !== undefined && grads.size > 0) {
-    const norm = Math.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
-    if (norm > max) for (const [k, g] of grads) grads.set(k, tf.mul(g, max / (norm + 1e-6)));
+  const clip = max !== undefined && grads.size > 0;
+  const read = tf.tidy(() => (clip ? tf.stack([value, tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))]) : tf.reshape(value, [1])));
+  let v: number;
+  let norm = 0;
+  try {
+    const r = await read.data();
+    v = r[0];
+    if (clip) norm = Math.sqrt(r[1]);
+  } finally {
+    read.dispose();
   }
-  parts.optimizer.apply(grads, parts.groups.hyper(parts.optimizer, lrMultiplier));
+  if (!Number.isFinite(v)) {
+    const losses = parts.tasks.map((t) => `${t.config.loss.type} (at ${t.path || ''}/loss)`).join(', ');
+    throw new TrainingError(
+      progress.step === 0
+        ? `the loss became ${v} at the first step, before any update, so not through the learning rate: check the loss ${losses}, its options, and the data`
+        : `the loss became ${v} at step ${progress.step + 1} (epoch ${progress.epoch + 1}) of ${losses}: lower the learning rate (optimizer.lr), add warmup (schedule), or check the data and the loss's temperature`,
+    );
+  }
+  tf.tidy(() => {
+    if (clip && norm > max) for (const [k, g] of grads) grads.set(k, tf.mul(g, max / (norm + 1e-6)));
+    parts.optimizer.apply(grads, parts.groups.hyper(parts.optimizer, lrMultiplier));
+  });
+  return v;
 }
 
 /** The target phase for one task: its branch's outputs for the views it reads (undefined elsewhere). */

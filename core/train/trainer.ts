@@ -143,7 +143,7 @@ async function trainIn(
   }
   const interrupted = signals?.received;
   if (interrupted) {
-    run.saveCheckpoint(Math.floor(run.step / run.stepsPerEpoch));
+    await run.saveCheckpoint(Math.floor(run.step / run.stepsPerEpoch));
     const where = opts.outDir
       ? `the last checkpoint is in ${opts.outDir}; resume with: selfsup train --resume ${opts.outDir}`
       : 'nothing was saved (no output directory)';
@@ -153,7 +153,7 @@ async function trainIn(
     );
   }
   if (run.step === 0) throw new SelfsupError('no training step ran: the run was already complete', 1);
-  run.saveCheckpoint(Math.floor(run.step / run.stepsPerEpoch));
+  await run.saveCheckpoint(Math.floor(run.step / run.stepsPerEpoch));
   const evalResult = await finalEvaluation(run, opts, log);
   const seconds = (performance.now() - t0) / 1000;
   const { step, history, lastEpochLoss: loss } = run;
@@ -225,7 +225,7 @@ async function runEpoch(run: RunState, epoch: number, log: (m: string) => void):
   run.history.push({ epoch: epoch + 1, step: run.step, loss: run.lastEpochLoss, ...metrics });
   run.writeMetric({ type: 'epoch', ...report });
   for (const cb of run.callbacks) await cb.onEpochEnd?.(report, parts);
-  if (tc.checkpointEvery > 0 && (epoch + 1) % tc.checkpointEvery === 0) run.saveCheckpoint(epoch + 1);
+  if (tc.checkpointEvery > 0 && (epoch + 1) % tc.checkpointEvery === 0) await run.saveCheckpoint(epoch + 1);
 }
 
 /** The steps of one epoch from step `first` of it, batches taken from `queue`, until the epoch ends or the budget is spent. */
@@ -244,7 +244,7 @@ async function epochSteps(run: RunState, epoch: number, first: number, queue: Ba
     const batch = await queue.take();
     let r;
     try {
-      r = trainStep(parts, batch, run.rng, multiplier, progress);
+      r = await trainStep(parts, batch, run.rng, multiplier, progress);
     } catch (e) {
       try {
         batch.x.dispose();

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin, tf } from '../../core/index.js';
 import { registerWebGpuKernels } from '../../core/engine/index.js';
-import { syncReadbackProblem, syncReadbackRefusal } from './sync-readback.js';
+import { guardSyncReads } from './sync-read-guard.js';
 
 // literal imports (optional peer dependencies, external in the build): a bundler that has them
 // installed bundles them, evaluated lazily, so tfjs-backend-webgpu still loads after the globals
@@ -78,13 +78,10 @@ export default definePlugin({
         return { ok: true as const };
       },
       async init() {
-        const previous = tf.getBackend();
         if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
-        const problem = syncReadbackProblem();
-        if (problem) {
-          if (previous) await tf.setBackend(previous);
-          throw new Error(syncReadbackRefusal('WebGPU on Dawn', problem));
-        }
+        // Dawn in Node has no OffscreenCanvas, through which tfjs-backend-webgpu reads synchronously:
+        // such reads are refused with a sentence, and selfsup's own reads are asynchronous
+        guardSyncReads('WebGPU on Dawn');
         const kernels = registerWebGpuKernels('webgpu');
         return { name: 'webgpu', details: `${adapterText}; selfsup kernels: ${kernels.join(', ') || 'none'}` };
       },

@@ -3,17 +3,18 @@ import type { Tensor4D } from '../../core/index.js';
 /**
  * Rows of `[N, H, W, C]` images in [0, 1] -> one RGB picture, N columns, 2 px white gaps, each
  * pixel magnified `scale` times. Portable: Node writes it as a PNG (`writeGrid`), the browser
- * playground draws it on a canvas.
+ * playground draws it on a canvas. The rows are read back asynchronously, as every backend allows.
  */
-export function gridPixels(rows: Tensor4D[], scale: number): { width: number; height: number; rgb: Uint8Array } {
+export async function gridPixels(rows: Tensor4D[], scale: number): Promise<{ width: number; height: number; rgb: Uint8Array }> {
   const [n, h, w] = rows[0].shape;
   const gap = 2;
   const W = n * (w * scale + gap) + gap;
   const H = rows.length * (h * scale + gap) + gap;
   const rgb = new Uint8Array(W * H * 3).fill(255);
+  const values = await Promise.all(rows.map((t) => t.data()));
   rows.forEach((t, r) => {
     const c = t.shape[3];
-    const v = t.dataSync();
+    const v = values[r];
     for (let b = 0; b < n; b++)
       for (let y = 0; y < h * scale; y++)
         for (let x = 0; x < w * scale; x++) {

@@ -7,7 +7,7 @@ export { spreadIndices } from './grid-pixels.js';
 
 /** Rows of `[N, H, W, C]` images in [0, 1] -> one PNG, N columns, 2 px gaps, magnified (see `gridPixels`). */
 export async function writeGrid(rows: Tensor4D[], scale: number, file: string): Promise<void> {
-  const { width, height, rgb } = gridPixels(rows, scale);
+  const { width, height, rgb } = await gridPixels(rows, scale);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const { default: sharp } = await import('sharp'); // at use, not at import (selfsup's import loads no native addon)
   await sharp(rgb, { raw: { width, height, channels: 3 } })

@@ -154,7 +154,8 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
         const factor = cosineFactor({ step, totalSteps: total, stepsPerEpoch }, schedule);
         const labels = Int32Array.from(idx, (i) => train.labels[i]);
         const raw = await readImages(train, info, idx);
-        const loss = tf.tidy(() => {
+        // the loss is read back (asynchronously, as every backend allows) before the update: a loss that is not finite moves nothing
+        const { value, named } = tf.tidy(() => {
           let x: Tensor4D = raw;
           if (o.flip) x = selectPerSample(coinFlips(rng, batch, 0.5), tf.reverse(x, 2), x) as Tensor4D;
           const xIn = input(x);
@@ -163,17 +164,23 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
             () => tf.losses.softmaxCrossEntropy(y, logits(xIn, true)) as tf.Scalar,
             params.map((p) => p.variable),
           );
-          const v = value.dataSync()[0];
-          if (!Number.isFinite(v)) throw new TrainingError(`fine-tune: the loss became ${v} at epoch ${epoch + 1}: lower lr (${o.lr})`);
-          const named = new Map<string, Tensor>(Object.entries(grads).map(([k, g]) => [keyOf.get(k)!, g]));
-          optimizer.apply(named, (name) => ({
-            lr: factor * (name.startsWith('head/') ? (o.headLr ?? o.lr) * scales.head : o.lr * scaleOf.get(name)!),
-            weightDecay: decays.get(name) ? o.weightDecay : 0,
-            adapt: false,
-          }));
-          return v;
+          return { value, named: Object.fromEntries(Object.entries(grads).map(([k, g]) => [keyOf.get(k)!, g])) };
         });
         raw.dispose();
+        let loss: number;
+        try {
+          loss = (await value.data())[0];
+          if (!Number.isFinite(loss)) throw new TrainingError(`fine-tune: the loss became ${loss} at epoch ${epoch + 1}: lower lr (${o.lr})`);
+          tf.tidy(() =>
+            optimizer.apply(new Map<string, Tensor>(Object.entries(named)), (name) => ({
+              lr: factor * (name.startsWith('head/') ? (o.headLr ?? o.lr) * scales.head : o.lr * scaleOf.get(name)!),
+              weightDecay: decays.get(name) ? o.weightDecay : 0,
+              adapt: false,
+            })),
+          );
+        } finally {
+          tf.dispose([value, ...Object.values(named)]);
+        }
         sum += loss;
         step++;
       }
@@ -185,7 +192,7 @@ async function fineTuneTop1(ctx: EvalContext, o: FineTuneOptions, plugin: Plugin
       const x = await readImages(test, info, idx);
       const pred = tf.tidy(() => tf.argMax(logits(input(x), false), 1));
       x.dispose();
-      const p = pred.dataSync();
+      const p = await pred.data();
       pred.dispose();
       for (let i = 0; i < idx.length; i++) if (p[i] === test.labels[idx[i]]) correct++;
     }

@@ -25,7 +25,7 @@ export default definePlugin({
     async evaluate(ctx) {
       const train = await ctx.features('train', o.features);
       const test = await ctx.features('test', o.features);
-      const acc = knnTop1(train, test, ctx.numClasses, o.k, o.temperature, o.chunk);
+      const acc = await knnTop1(train, test, ctx.numClasses, o.k, o.temperature, o.chunk);
       return { [metricOf(o)]: acc };
     },
   }),
@@ -33,34 +33,41 @@ export default definePlugin({
 
 const metricOf = (o: { name?: string; features: 'h' | 'z' }) => `${o.name ?? (o.features === 'h' ? 'knn' : 'knn_z')}_top1`;
 
-/** Weighted kNN top-1 accuracy of `test` against `train` (cosine similarity). */
-export function knnTop1(train: FeatureSet, test: FeatureSet, numClasses: number, k: number, temperature: number, chunk = 256): number {
+/** Weighted kNN top-1 accuracy of `test` against `train` (cosine similarity); the neighbours are read back asynchronously, as every backend allows. */
+export async function knnTop1(train: FeatureSet, test: FeatureSet, numClasses: number, k: number, temperature: number, chunk = 256): Promise<number> {
   const kk = Math.min(k, train.count);
   const trainT = tf.tidy(() => {
     const x = tf.tensor2d(train.x, [train.count, train.dim]);
     return tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12));
   });
   let correct = 0;
-  for (let s = 0; s < test.count; s += chunk) {
-    const n = Math.min(chunk, test.count - s);
-    const [vals, idx] = tf.tidy(() => {
-      const q = tf.tensor2d(test.x.subarray(s * test.dim, (s + n) * test.dim), [n, test.dim]);
-      const qn = tf.div(q, tf.maximum(tf.norm(q, 'euclidean', 1, true), 1e-12));
-      const { values, indices } = tf.topk(tf.matMul(qn, trainT, false, true), kk);
-      return [values, indices];
-    });
-    const v = vals.dataSync();
-    const ix = idx.dataSync();
-    tf.dispose([vals, idx]);
-    const votes = new Float64Array(numClasses);
-    for (let r = 0; r < n; r++) {
-      votes.fill(0);
-      for (let j = 0; j < kk; j++) votes[train.labels[ix[r * kk + j]]] += Math.exp(v[r * kk + j] / temperature);
-      let best = 0;
-      for (let c = 1; c < numClasses; c++) if (votes[c] > votes[best]) best = c;
-      if (best === test.labels[s + r]) correct++;
+  try {
+    for (let s = 0; s < test.count; s += chunk) {
+      const n = Math.min(chunk, test.count - s);
+      const [vals, idx] = tf.tidy(() => {
+        const q = tf.tensor2d(test.x.subarray(s * test.dim, (s + n) * test.dim), [n, test.dim]);
+        const qn = tf.div(q, tf.maximum(tf.norm(q, 'euclidean', 1, true), 1e-12));
+        const { values, indices } = tf.topk(tf.matMul(qn, trainT, false, true), kk);
+        return [values, indices];
+      });
+      let v: Float32Array | Int32Array | Uint8Array;
+      let ix: Float32Array | Int32Array | Uint8Array;
+      try {
+        [v, ix] = await Promise.all([vals.data(), idx.data()]);
+      } finally {
+        tf.dispose([vals, idx]);
+      }
+      const votes = new Float64Array(numClasses);
+      for (let r = 0; r < n; r++) {
+        votes.fill(0);
+        for (let j = 0; j < kk; j++) votes[train.labels[ix[r * kk + j]]] += Math.exp(v[r * kk + j] / temperature);
+        let best = 0;
+        for (let c = 1; c < numClasses; c++) if (votes[c] > votes[best]) best = c;
+        if (best === test.labels[s + r]) correct++;
+      }
     }
+  } finally {
+    trainT.dispose();
   }
-  trainT.dispose();
   return correct / test.count;
 }

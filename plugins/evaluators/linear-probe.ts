@@ -27,7 +27,7 @@ export default definePlugin({
     async evaluate(ctx) {
       const train = await ctx.features('train', o.features);
       const test = await ctx.features('test', o.features);
-      const acc = linearProbeTop1(train, test, ctx.numClasses, { ...o, seed: ctx.seed });
+      const acc = await linearProbeTop1(train, test, ctx.numClasses, { ...o, seed: ctx.seed });
       return { [metricOf(o)]: acc };
     },
   }),
@@ -35,12 +35,12 @@ export default definePlugin({
 
 const metricOf = (o: { name?: string; features: 'h' | 'z' }) => `${o.name ?? (o.features === 'h' ? 'linear' : 'linear_z')}_top1`;
 
-export function linearProbeTop1(
+export async function linearProbeTop1(
   train: FeatureSet,
   test: FeatureSet,
   numClasses: number,
   o: { epochs: number; batchSize: number; lr: number; weightDecay: number; seed: number },
-): number {
+): Promise<number> {
   const d = train.dim;
   const { mu, sd } = tf.tidy(() => {
     const x = tf.tensor2d(train.x, [train.count, d]);
@@ -80,7 +80,7 @@ export function linearProbeTop1(
     const x = tf.div(tf.sub(tf.tensor2d(test.x, [test.count, d]), mu), sd);
     return tf.argMax(tf.add(tf.matMul(x, w), b), 1);
   });
-  const p = pred.dataSync();
+  const p = await pred.data();
   let correct = 0;
   for (let i = 0; i < test.count; i++) if (p[i] === test.labels[i]) correct++;
   tf.dispose([mu, sd, xTrain, yTrain, w, b, pred]);

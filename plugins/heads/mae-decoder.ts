@@ -71,7 +71,7 @@ export default definePlugin({
           // once per repetition (n x (t - k) = 6,144 kernel pairs at batch 128, 150 ms a step)
           const masked = tf.add(tf.zeros([n, t - k, o.dim]), maskToken);
           const filled = tf.concat([patches, masked], 1) as Tensor3D;
-          patches = selectTokens(filled, tf.tensor2d(restoreOrder(keep.dataSync() as Int32Array, n, k, t), [n, t], 'int32'));
+          patches = selectTokens(filled, restoreOrderOf(keep, t));
         }
         seq = tf.add(tf.concat([cls, patches], 1), pos) as Tensor3D;
         for (const b of blocks) seq = tf.tidy(() => b.apply(seq).out);
@@ -80,6 +80,27 @@ export default definePlugin({
     };
   },
 });
+
+/**
+ * `restoreOrder` computed on the device from the `keep` tensor, with no read back (every backend,
+ * WebGPU in a browser included, where a synchronous read may be wrong): for patch i, kept as token
+ * j, j; dropped, k + the number of dropped patches before it (i minus the kept ones before it).
+ * Same indices as `restoreOrder`, as int32 `[n, t]`.
+ */
+export function restoreOrderOf(keep: Tensor2D, t: number): Tensor2D {
+  return tf.tidy(() => {
+    const [n, k] = keep.shape;
+    const hot = tf.oneHot(tf.cast(keep, 'int32'), t, 1, 0, 'float32'); // [n, k, t]: token j is patch i
+    const kept = tf.sum(hot, 1); // [n, t]: 1 where patch i is kept
+    const slot = tf.sum(tf.mul(hot, tf.reshape(tf.range(0, k, 1, 'float32'), [1, k, 1])), 1); // [n, t]: its token j
+    const before = new Float32Array(t * t); // [t, t]: 1 where row a < column i
+    for (let a = 0; a < t; a++) for (let i = a + 1; i < t; i++) before[a * t + i] = 1;
+    const keptBefore = tf.matMul(kept, tf.tensor2d(before, [t, t])); // [n, t]: kept patches before patch i
+    const dropped = tf.sub(tf.add(tf.reshape(tf.range(0, t, 1, 'float32'), [1, t]), k), keptBefore);
+    const order = tf.add(tf.mul(kept, slot), tf.mul(tf.sub(1, kept), dropped));
+    return tf.cast(tf.reshape(order, [n, t]), 'int32') as Tensor2D;
+  });
+}
 
 /**
  * Where each of `t` patches is in `[kept tokens..., mask tokens...]`: `keep [n, k]` (the kept patch

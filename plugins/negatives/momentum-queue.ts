@@ -33,10 +33,10 @@ export default definePlugin({
     return {
       readsOnline: false,
       negatives: () => ({ embeddings: queue as unknown as Tensor2D }),
-      update({ target, online }) {
+      async update({ target, online }) {
         // the views that were encoded (a step may skip views its loss does not read)
         const src = readOutputs(target ?? online, 'z', target ? 'target' : 'online').filter((t) => t !== undefined);
-        const ptr0 = pointer.dataSync()[0];
+        const ptr0 = (await pointer.data())[0];
         const { rows, next } = tf.tidy(() => {
           let k = l2Normalize(tf.concat(src, 0)) as Tensor2D;
           if (k.shape[0] > o.size) k = tf.slice(k, [k.shape[0] - o.size, 0], [o.size, dim]);

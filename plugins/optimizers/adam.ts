@@ -32,10 +32,11 @@ const makeAdam = (decoupledDefault: boolean) => (o: { lr: number; beta1: number;
     apply(grads: Map<string, tf.Tensor>, hyper: (name: string) => ParamHyper) {
       const t = slots.counter('step');
       tf.tidy(() => t.assign(tf.add(t, 1)));
-      const step = t.dataSync()[0];
-      const c1 = 1 - o.beta1 ** step;
-      const c2 = 1 - o.beta2 ** step;
       tf.tidy(() => {
+        // the bias corrections 1 - beta^t on the device, from the step counter, with no read back
+        // (every backend, WebGPU in a browser included, where a synchronous read may be wrong)
+        const c1 = tf.sub(1, tf.pow(tf.scalar(o.beta1), t));
+        const c2 = tf.sub(1, tf.pow(tf.scalar(o.beta2), t));
         for (const p of slots.params) {
           let g = grads.get(p.name);
           if (!g) continue;

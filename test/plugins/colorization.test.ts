@@ -57,8 +57,8 @@ describe('colorization', () => {
     const aug = (await registry.create('augmenter', { type: 'lab-split' }, ctx('/augmenter'))) as Augmenter;
     const images = Uint8Array.from({ length: 2 * 16 * 3 }, (_, i) => (i * 53) % 256);
     const set = { images, labels: Int32Array.from([0, 1]), count: 2 };
-    const grey = extractFeatures({ encoder, head }, set, info, 'h', 2, (x) => aug.evalView!(x));
-    const rgb = extractFeatures({ encoder, head }, set, info, 'h', 2);
+    const grey = await extractFeatures({ encoder, head }, set, info, 'h', 2, (x) => aug.evalView!(x));
+    const rgb = await extractFeatures({ encoder, head }, set, info, 'h', 2);
     const direct = tf.tidy(() =>
       encoder.forward(normalizeImages(aug.evalView!(tf.div(tf.tensor4d(images, [2, 4, 4, 3], 'float32'), 255) as Tensor4D), info), false).h.dataSync(),
     );

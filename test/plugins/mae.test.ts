@@ -14,7 +14,7 @@ import {
   type Tensor3D,
   type Tensor4D,
 } from '../../cli/api.js';
-import { restoreOrder } from '../../plugins/heads/mae-decoder.js';
+import { restoreOrder, restoreOrderOf } from '../../plugins/heads/mae-decoder.js';
 import { patchify, unpatchify } from '../../plugins/losses/mae.js';
 import { maxAbsDiff, randn, tinySimclr, useBackend } from '../helpers.js';
 
@@ -69,6 +69,17 @@ describe('MAE: masking, decoder order, loss, picture, resume', () => {
     const seq = tf.tensor3d([10, 11, -1, -1, -1, -1, 20, 21, -1, -1, -1, -1], [2, 6, 1]);
     const out = selectTokens(seq as Tensor3D, tf.tensor2d(restore, [2, 6], 'int32')).dataSync();
     expect([...out]).toEqual([-1, -1, 10, -1, -1, 11, 20, -1, -1, 21, -1, -1]);
+    // the decoder's on-device form gives the same indices, here and for random keeps (a dropped patch's rank among the dropped included)
+    expect([...restoreOrderOf(tf.tensor2d(keep, [2, 2], 'int32'), 6).dataSync()]).toEqual([...restore]);
+    const rng = Rng.fromSeed(11);
+    const n = 5,
+      t = 64,
+      k = 16;
+    const keeps = Int32Array.from({ length: n * k }, () => 0);
+    for (let b = 0; b < n; b++) keeps.set(rng.permutation(t).subarray(0, k), b * k);
+    const onDevice = restoreOrderOf(tf.tensor2d(keeps, [n, k], 'int32'), t);
+    expect(onDevice.dtype).toBe('int32');
+    expect([...onDevice.dataSync()]).toEqual([...restoreOrder(keeps, n, k, t)]);
   });
 
   it('patchify is the encoder patch order, and unpatchify its inverse', () => {

@@ -37,7 +37,7 @@ describe('methods with a ViT by changing the encoder only', () => {
     const patch0 = snapshot(parts, 'encoder/patch.');
     const blocks0 = snapshot(parts, 'encoder/blocks.');
     expect(patch0.size).toBe(2);
-    for (let i = 0; i < 3; i++) step(parts, i);
+    for (let i = 0; i < 3; i++) await step(parts, i);
     for (const [k, v] of snapshot(parts, 'encoder/patch.')) expect(v, k).toEqual(patch0.get(k));
     const after = snapshot(parts, 'encoder/blocks.');
     expect([...blocks0].filter(([k, v]) => v.some((x, i) => x !== after.get(k)![i])).length).toBe(blocks0.size);

@@ -31,11 +31,11 @@ describe('a checkpoint in a tar', () => {
     expect(() => unpackTar(bad, 'bad.tar')).toThrow(/bad.tar is not a tar archive or is damaged/);
   });
 
-  it('readCheckpoint of a tar of a run directory gives the directory’s record and weights; a damaged weight file is named', () => {
+  it('readCheckpoint of a tar of a run directory gives the directory’s record and weights; a damaged weight file is named', async () => {
     const dir = tmp();
     const v = tf.variable(tf.tensor2d([1, 2, 3, 4.5], [2, 2]), true, 'w');
     const config = { name: 'x' } as unknown as ResolvedConfig;
-    saveCheckpoint(dir, { step: 7, epoch: 1, rng: { s: 1 }, config, backend: 'cpu', history: [] }, new Map([['encoder/w', v]]));
+    await saveCheckpoint(dir, { step: 7, epoch: 1, rng: { s: 1 }, config, backend: 'cpu', history: [] }, new Map([['encoder/w', v]]));
     const fromDir = readCheckpoint(dir);
     const names = ['checkpoint.json', fromDir.meta.weights];
     const tar = path.join(dir, 'run.tar');

@@ -54,7 +54,7 @@ describe('contracts: the wiring', () => {
     const sets = ['backend=cpu', 'data.trainLimit=64', 'data.testLimit=32', 'encoder.widths=[4,8]', 'train.batchSize=16', 'train.epochs=1'];
     const { config } = await resolveExperiment(preset, { registry, sets });
     const parts = await buildRun(config, { registry });
-    for (const at of [0, 1]) expect(Number.isFinite(step(parts, at).loss)).toBe(true);
+    for (const at of [0, 1]) expect(Number.isFinite((await step(parts, at)).loss)).toBe(true);
     if (preset === 'swav') expect(parts.groups.groupOf('tasks/main/head/scores/prototypes.weight')?.frozenEpochs).toBe(1);
     if (preset === 'barlow-twins') {
       expect(parts.groups.groupOf('tasks/main/head/fc3.bias')?.lrScale).toBe(0.024);
@@ -67,7 +67,7 @@ describe('contracts: the wiring', () => {
     const moves = async (paramGroups: unknown[]) => {
       const parts = await build(byolLike({ optimizer: plainSgd, paramGroups }));
       const before = snapshot(parts, '');
-      step(parts, 0, 0.25);
+      await step(parts, 0, 0.25);
       const after = snapshot(parts, '');
       const d = delta(before, after);
       const keys = [...before.keys()];
@@ -88,10 +88,10 @@ describe('contracts: the wiring', () => {
     const parts = await build(byolLike({ paramGroups: [{ match: 'tasks/*/predictor/**', frozenEpochs: 0.5, frozenUntil: 1 }] }));
     expect(parts.groups.unfreezeStep('tasks/main/predictor/fc1.weight', 4)).toBe(2);
     const p0 = snapshot(parts, 'tasks/main/predictor/');
-    step(parts, 0);
-    step(parts, 1);
+    await step(parts, 0);
+    await step(parts, 1);
     expect(delta(p0, snapshot(parts, 'tasks/main/predictor/')).every((d) => d === 0)).toBe(true);
-    step(parts, 2);
+    await step(parts, 2);
     expect(delta(p0, snapshot(parts, 'tasks/main/predictor/')).every((d) => d > 0)).toBe(true);
     const g = await build(byolLike({ paramGroups: [{ decay: false, lrScale: 0.5, lars: true }] }));
     const hyper = g.groups.hyper(g.optimizer, 1);
@@ -131,11 +131,11 @@ describe('contracts: the wiring', () => {
   it("the momentum target's outputs come from its copy: a perturbed copy gives other target outputs than the online ones", async () => {
     const parts = await build(byolLike());
     const seen = spyLoss(parts);
-    step(parts, 0);
+    await step(parts, 0);
     expect(maxAbsDiff(seen[0].target!.flat(), seen[0].online.flat())).toBeLessThan(1e-5); // the copy starts equal
     const w = parts.tasks[0].target.state!().get('head/fc2.weight')!;
     w.assign(tf.add(w, 1));
-    step(parts, 1);
+    await step(parts, 1);
     expect(maxAbsDiff(seen[1].target!.flat(), seen[1].online.flat())).toBeGreaterThan(0.1);
     expect(seen[1].targetNames).toEqual(['h', 'map', 'z']); // never the predictor's p
   });
@@ -155,7 +155,7 @@ describe('contracts: the wiring', () => {
         registry,
       );
       const before = snapshot(parts, '');
-      step(parts, 0);
+      await step(parts, 0);
       return Math.max(...delta(before, snapshot(parts, '')));
     };
     expect(await moved(true)).toBe(0);
@@ -169,11 +169,11 @@ describe('contracts: the wiring', () => {
     const saved = w.dataSync().slice();
     w.assign(tf.zerosLike(w));
     b.assign(tf.tensor1d([1, 2, 3, 4]));
-    expect(step(parts, 0).monitor.z_std).toBeLessThan(1e-6);
+    expect((await step(parts, 0)).monitor.z_std).toBeLessThan(1e-6);
     w.assign(tf.tensor(saved, w.shape));
     b.assign(tf.zerosLike(b));
     const seen = spyLoss(parts);
-    const r = step(parts, 1);
+    const r = await step(parts, 1);
     const z = seen[0].online;
     const u = z.map((row) => row.map((x) => x / Math.hypot(...row)));
     const std = [0, 1, 2, 3].map((d) => {
@@ -197,7 +197,7 @@ describe('contracts: the wiring', () => {
       tinySimclr({ head, target: { type: 'none' }, negatives: { type: 'none' }, loss: { type: 'swav' }, optimizer: { ...plainSgd, lr: 50 } }),
     );
     const before = snapshot(parts, 'tasks/main/head/scores/');
-    step(parts, 0);
+    await step(parts, 0);
     expect(delta(before, snapshot(parts, 'tasks/main/head/scores/'))[0]).toBeGreaterThan(1e-3);
     const norms = tf.norm(parts.tasks[0].head.params.get('scores/prototypes.weight')!.variable, 'euclidean', 0).dataSync();
     norms.forEach((n) => expect(n).toBeCloseTo(1, 5));

@@ -31,7 +31,7 @@ describe('contracts: predictor, parameter groups, gradient hooks, multi-crop, te
     const predictorVars = new Set(parts.tasks[0].predictor!.params.list().map((p) => p.variable.name));
     for (const v of parts.tasks[0].target.state!().values()) expect(predictorVars.has(v.name)).toBe(false);
     const before = snapshot(parts, 'tasks/main/predictor/');
-    step(parts);
+    await step(parts);
     expect(moved(before, snapshot(parts, 'tasks/main/predictor/'))).toBe(4);
   });
 
@@ -41,14 +41,14 @@ describe('contracts: predictor, parameter groups, gradient hooks, multi-crop, te
     const parts = await buildRun(config, { registry });
     const pred0 = snapshot(parts, 'tasks/main/predictor/');
     const enc0 = snapshot(parts, 'encoder/');
-    step(parts, 0);
-    step(parts, 1);
+    await step(parts, 0);
+    await step(parts, 1);
     expect(moved(pred0, snapshot(parts, 'tasks/main/predictor/'))).toBe(0);
     expect(moved(enc0, snapshot(parts, 'encoder/'))).toBeGreaterThan(0);
     const slots = [...parts.optimizer.state()].filter(([k]) => k.startsWith('tasks/main/predictor/'));
     expect(slots.length).toBe(4);
     for (const [, v] of slots) expect(Math.max(...Array.from(v.dataSync()).map(Math.abs))).toBe(0);
-    step(parts, 2); // step index 2: unfrozen
+    await step(parts, 2); // step index 2: unfrozen
     expect(moved(pred0, snapshot(parts, 'tasks/main/predictor/'))).toBe(4);
   });
 
@@ -72,7 +72,7 @@ describe('contracts: predictor, parameter groups, gradient hooks, multi-crop, te
     const { config, registry } = await resolveExperiment(byolLike({ optimizer: opt, train: { epochs: 3, batchSize: 16, clipGradNorm: cap } }));
     const parts = await buildRun(config, { registry });
     const before = snapshot(parts, '');
-    step(parts);
+    await step(parts);
     const after = snapshot(parts, '');
     let sq = 0;
     for (const [k, v] of before) after.get(k)!.forEach((x, i) => (sq += (x - v[i]) ** 2));
@@ -92,7 +92,7 @@ describe('contracts: predictor, parameter groups, gradient hooks, multi-crop, te
     const sizes: number[][] = [];
     const forward = parts.encoder.forward.bind(parts.encoder);
     parts.encoder.forward = (x, training) => (sizes.push(x.shape.slice(0, 2)), forward(x, training));
-    step(parts);
+    await step(parts);
     expect(sizes).toEqual([
       [32, 12],
       [48, 6],

@@ -17,13 +17,13 @@ export const snapshot = (parts: RunParts, prefix: string) =>
   new Map(parts.params.filter((p) => p.key.startsWith(prefix)).map((p) => [p.key, Float32Array.from(p.variable.dataSync())]));
 
 /** One training step on the first 16 training images, at step `at` of a 12-step run (4 per epoch). */
-export function step(parts: RunParts, at = 0, multiplier = 1) {
+export async function step(parts: RunParts, at = 0, multiplier = 1) {
   const b = makeBatch(
     parts.data.train,
     parts.info,
     Int32Array.from({ length: 16 }, (_, i) => i),
   );
-  const r = trainStep(parts, b, Rng.fromSeed(at), multiplier, progressAt(at, 12, 4));
+  const r = await trainStep(parts, b, Rng.fromSeed(at), multiplier, progressAt(at, 12, 4));
   b.x.dispose();
   return r;
 }

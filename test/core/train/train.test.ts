@@ -96,15 +96,15 @@ describe('training', () => {
     const parts = await buildRun(config, { registry });
     const rng = Rng.fromSeed(0, 'augment');
     const losses: number[] = [];
-    const step = (i: number) => {
+    const step = async (i: number) => {
       const idx = Rng.fromSeed(0, `b${i}`).permutation(64).subarray(0, 16);
       const b = makeBatch(parts.data.train, parts.info, idx);
-      losses.push(trainStep(parts, b, rng, 0.5, progressAt(i, 60, 4)).loss);
+      losses.push((await trainStep(parts, b, rng, 0.5, progressAt(i, 60, 4))).loss);
       b.x.dispose();
     };
-    for (let i = 0; i < 3; i++) step(i);
+    for (let i = 0; i < 3; i++) await step(i);
     const before = tf.memory().numTensors;
-    for (let i = 3; i < 53; i++) step(i);
+    for (let i = 3; i < 53; i++) await step(i);
     expect(tf.memory().numTensors).toBe(before);
     const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)));

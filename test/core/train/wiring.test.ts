@@ -40,7 +40,7 @@ describe('wiring: what a step writes, checked against an independent computation
     const b = await build(cfg); // same seed: the same initial weights
     const before = values(a);
     const batch = batchOf(a);
-    trainStep(a, batch, Rng.fromSeed(7), 1, progressAt(0, 12, 4));
+    await trainStep(a, batch, Rng.fromSeed(7), 1, progressAt(0, 12, 4));
     // b: the same views (the augmenter draws from the same stream), the loss written as a loop
     const vars = b.params.map((p) => p.variable);
     const { grads } = tf.variableGrads(() => {
@@ -76,7 +76,7 @@ describe('wiring: what a step writes, checked against an independent computation
       const out = target.outputs(views, undefined, (br, xs) => encodeViews(br, xs, parts.info, true, true, false))!;
       return l2Normalize(tf.concat([out[0].z, out[1].z], 0)).arraySync() as number[][];
     });
-    trainStep(parts, batch, Rng.fromSeed(3), 1, progressAt(0, 12, 4));
+    await trainStep(parts, batch, Rng.fromSeed(3), 1, progressAt(0, 12, 4));
     const rows = (queue.arraySync() as number[][]).slice(0, 32);
     rows.forEach((r, i) => r.forEach((x, j) => expect(x).toBeCloseTo(keys[i][j], 5)));
     batch.x.dispose();
@@ -98,7 +98,7 @@ describe('wiring: what a step writes, checked against an independent computation
     const onlineMean = parts.encoder.params.get(copyMean[0].slice('encoder/'.length))!.variable;
     const old = Float32Array.from(headW.dataSync());
     const batch = batchOf(parts);
-    trainStep(parts, batch, Rng.fromSeed(1), 1, progressAt(0, 12, 4));
+    await trainStep(parts, batch, Rng.fromSeed(1), 1, progressAt(0, 12, 4));
     const online = parts.tasks[0].head.params.get('fc1.weight')!.variable.dataSync();
     headW.dataSync().forEach((x, i) => expect(x).toBeCloseTo(m * old[i] + (1 - m) * online[i], 6));
     // the copy's statistics come from its own forward pass: after the first step (the same weights, the same views)
@@ -106,7 +106,7 @@ describe('wiring: what a step writes, checked against an independent computation
     const a1 = Float32Array.from(copyMean[1].dataSync());
     expect(Math.max(...a1.map(Math.abs))).toBeGreaterThan(0);
     a1.forEach((x, i) => expect(x).toBeCloseTo(onlineMean.dataSync()[i], 5));
-    trainStep(parts, batch, Rng.fromSeed(2), 1, progressAt(1, 12, 4));
+    await trainStep(parts, batch, Rng.fromSeed(2), 1, progressAt(1, 12, 4));
     const a2 = Float32Array.from(copyMean[1].dataSync());
     const b2 = Float32Array.from(onlineMean.dataSync());
     expect(a2.some((x, i) => Math.abs(x - b2[i]) > 1e-6)).toBe(true);

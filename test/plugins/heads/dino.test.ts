@@ -124,7 +124,7 @@ describe('dino head', () => {
     expect([...last0.keys()]).toEqual(['tasks/main/head/last.v']);
     const mlp0 = snapshot(parts, 'tasks/main/head/fc1.');
     const teacher0 = teacherLast();
-    for (let s = 0; s < 4; s++) step(parts, s); // epoch 1: steps 0..3 of 4 per epoch
+    for (let s = 0; s < 4; s++) await step(parts, s); // epoch 1: steps 0..3 of 4 per epoch
     expect(snapshot(parts, 'tasks/main/head/last.')).toEqual(last0);
     // the teacher's copy follows (its EMA of equal values moves only by float rounding)
     expect(maxAbsDiff(teacherLast(), teacher0)).toBeLessThan(1e-6);
@@ -132,7 +132,7 @@ describe('dino head', () => {
     const slots = [...parts.optimizer.state()].filter(([k]) => k.startsWith('tasks/main/head/last.'));
     expect(slots.length).toBe(2); // m and v of AdamW, untouched
     for (const [, t] of slots) expect(Math.max(...Array.from(t.dataSync(), Math.abs))).toBe(0);
-    step(parts, 4); // epoch 2
+    await step(parts, 4); // epoch 2
     const moved = snapshot(parts, 'tasks/main/head/last.').get('tasks/main/head/last.v')!;
     expect(maxAbsDiff(moved, last0.get('tasks/main/head/last.v')!)).toBeGreaterThan(1e-4);
     expect(maxAbsDiff(teacherLast(), teacher0)).toBeGreaterThan(1e-5);

@@ -201,7 +201,7 @@ describe('dino loss', () => {
     const seen: number[] = [];
     const outputs = task.target.outputs.bind(task.target);
     task.target.outputs = (views, online, forward) => (seen.push(views.length), outputs(views, online, forward));
-    const r = step(parts);
+    const r = await step(parts);
     expect(seen).toEqual([2]); // the momentum teacher: the 2 global crops
     expect(r.views).toBe(16 * 4); // the student: all 4 crops of the 16 images
 

@@ -45,7 +45,7 @@ describe('momentum-queue', () => {
       // the negatives of this step are the queue before the batch's keys go in
       const negs = q.negatives({ online: [], target: [{ z: tf.tensor2d(keys, [b, D]) }], index: new Int32Array(b) })!;
       expect(maxAbsDiff(negs.embeddings.dataSync(), ref.flat())).toBeLessThan(1e-6);
-      q.update!({ online: [], target: [{ z: tf.tensor2d(keys, [b, D]) }], index: new Int32Array(b) });
+      await q.update!({ online: [], target: [{ z: tf.tensor2d(keys, [b, D]) }], index: new Int32Array(b) });
       const rows = Array.from({ length: b }, (_, i) => Array.from(keys.subarray(i * D, (i + 1) * D))).slice(Math.max(0, b - K));
       for (const r of rows) {
         ref[ptr] = r;
@@ -73,7 +73,7 @@ describe('memory-bank', () => {
     for (let i = 0; i < N; i++) expect(Math.hypot(...before.subarray(i * D, (i + 1) * D))).toBeCloseTo(1, 5);
     const index = Int32Array.from([3, 11, 17]);
     const f = randn([3, D], 9);
-    bank.update!({ online: [{ z: tf.tensor2d(f, [3, D]) as Tensor2D }], index });
+    await bank.update!({ online: [{ z: tf.tensor2d(f, [3, D]) as Tensor2D }], index });
     const after = v.dataSync();
     const fu = unit(f, D);
     for (let r = 0; r < N; r++) {
@@ -177,7 +177,7 @@ describe('views encoded by a MoCo step', () => {
       const order = Int32Array.from({ length: N }, (_, i) => i);
       const b = makeBatch(parts.data.train, parts.info, order);
       const before = tf.memory().numTensors;
-      const r = trainStep(parts, b, Rng.fromSeed(0, 's'), 1e-3, { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1, fraction: 0 });
+      const r = await trainStep(parts, b, Rng.fromSeed(0, 's'), 1e-3, { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1, fraction: 0 });
       b.x.dispose();
       expect(Number.isFinite(r.loss)).toBe(true);
       // nothing leaked by the sparse views

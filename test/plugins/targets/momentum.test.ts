@@ -24,7 +24,7 @@ describe('momentum target', () => {
       parts.info,
       Int32Array.from({ length: 16 }, (_, i) => i),
     );
-    trainStep(parts, b, Rng.fromSeed(0), 0.5, progressAt(0, 10, 4));
+    await trainStep(parts, b, Rng.fromSeed(0), 0.5, progressAt(0, 10, 4));
     let changed = 0;
     for (const [k, v] of copyEnc) {
       const online = parts.encoder.params.get(k.slice('encoder/'.length))!.variable.dataSync();
