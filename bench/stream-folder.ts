@@ -10,7 +10,7 @@
  * files named .jpg) trained with `onBadImage: "skip"` and `cache: "none"`: the count skipped at load,
  * the ones replaced at read time, and that training completed.
  *
- *   node dist/bench/stream-folder.js [--steps 100] [--batch 256] [--per-class N] [--workers 4] [--prefetch 4] [--backend B] [--json]
+ *   node dist/bench/stream-folder.js [--steps 100] [--batch 256] [--per-class N] [--workers 4] [--prefetch 4] [--backend B] [--cases memory,none,disk,bad] [--json]
  *
  * `--per-class` limits the folder (all 5,000 per class by default: the full 50,000 images).
  */
@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { markdownTable, runExperiment } from '../cli/api.js';
-import { benchArgs, ensureCifar, log } from './common.js';
+import { benchArgs, ensureCifar, log, refuse } from './common.js';
 
 const a = benchArgs({
   steps: { type: 'string', default: '100' },
@@ -30,6 +30,7 @@ const a = benchArgs({
   backend: { type: 'string' },
   data: { type: 'string' },
   child: { type: 'string' },
+  cases: { type: 'string', default: 'memory,none,disk,bad' },
   json: { type: 'boolean', default: false },
 });
 
@@ -168,13 +169,20 @@ if (a.child) {
   const root = ensureCifar(a.data);
   const perClass = a['per-class'] !== undefined ? Number(a['per-class']) : undefined;
   const rows: Measured[] = [];
-  rows.push(inChild({ name: 'memory', root, cache: 'memory', perClass }));
-  rows.push(inChild({ name: 'none', root, cache: 'none', perClass }));
-  fs.rmSync(PIXEL_CACHE, { recursive: true, force: true });
-  rows.push(inChild({ name: 'disk (built)', root, cache: 'disk', perClass }));
-  rows.push(inChild({ name: 'disk (reused)', root, cache: 'disk', perClass }));
-  const badPer = Math.max(Number(a['bad-per-class']), Math.ceil((2 * batch) / 10));
-  rows.push(inChild({ name: 'bad-files-skip', root: damagedCopy(root, badPer), cache: 'none', onBadImage: 'skip' }));
+  const cases = new Set(a.cases!.split(','));
+  const unknown = [...cases].filter((c) => !['memory', 'none', 'disk', 'bad'].includes(c));
+  if (unknown.length) refuse(`--cases: unknown ${unknown.join(', ')} (memory, none, disk, bad)`);
+  if (cases.has('memory')) rows.push(inChild({ name: 'memory', root, cache: 'memory', perClass }));
+  if (cases.has('none')) rows.push(inChild({ name: 'none', root, cache: 'none', perClass }));
+  if (cases.has('disk')) {
+    fs.rmSync(PIXEL_CACHE, { recursive: true, force: true });
+    rows.push(inChild({ name: 'disk (built)', root, cache: 'disk', perClass }));
+    rows.push(inChild({ name: 'disk (reused)', root, cache: 'disk', perClass }));
+  }
+  if (cases.has('bad')) {
+    const badPer = Math.max(Number(a['bad-per-class']), Math.ceil((2 * batch) / 10));
+    rows.push(inChild({ name: 'bad-files-skip', root: damagedCopy(root, badPer), cache: 'none', onBadImage: 'skip' }));
+  }
   if (a.json)
     process.stdout.write(`${JSON.stringify({ bench: 'stream-folder', steps, batch, prefetch: Number(a.prefetch), workers: a.workers ?? 'default', rows })}\n`);
   else

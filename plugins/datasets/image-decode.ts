@@ -63,6 +63,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const sharp = require(workerData.sharpPath);
 const { readFileSync } = require('node:fs');
 sharp.concurrency(1);
+// libvips's operation cache keeps recent results for reuse; every image here is new, so it only holds memory
+sharp.cache(false);
 ${PIPELINE_JS}
 parentPort.on('message', async (m) => {
   const out = await Promise.all(m.files.map((f) => (m.op === 'decode' ? decodeOne(sharp, readFileSync, f, m.opts) : probeOne(sharp, f))));
