@@ -6,13 +6,17 @@
  * the path the main thread resolved (`createRequire(import.meta.url).resolve('sharp')`), so it
  * finds the same sharp the package uses whatever the current directory. `workers: 0`, or a worker
  * that fails to start, decodes in the main thread (sharp's own libuv threads) with the same
- * pipeline: the pixels are the same either way (a test checks it).
+ * pipeline: the pixels are the same either way (a test checks it). A worker loads sharp only when
+ * the JPEG addon declines a file (or there is no addon): a worker decoding plain JPEGs holds no libvips. JPEGs go first to selfsup's
+ * libjpeg-turbo addon (jpeg-addon.ts: ~35x less CPU than sharp for a small image, the same bytes),
+ * which hands sharp whatever it does not decode exactly as sharp would.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { jpegAddonFile } from './jpeg-addon.js';
 
 export interface DecodeOptions {
   /** resize to size x size (fit: fill); none: keep the file's size */
@@ -34,10 +38,16 @@ const PIPELINE_JS = `
 function errorText(e) {
   return String((e && e.message) || e).split(/\\s*\\n\\s*/).filter(Boolean).join('; ');
 }
-async function decodeOne(sharp, read, file, o) {
+async function decodeOne(sharp, jpeg, fs, file, o) {
   try {
     // from the file's bytes: sharp given a path costs ~60% more per small image (1.28 vs 0.79 ms, 32 px JPEGs)
-    let img = sharp(read(file)).removeAlpha();
+    const bytes = fs.readFileSync(file);
+    if (jpeg && bytes[0] === 0xff && bytes[1] === 0xd8) {
+      // libjpeg-turbo where it gives sharp's bytes exactly; a string is why not, and sharp decodes it
+      const r = jpeg.decode(bytes, o.channels, o.size || 0);
+      if (typeof r !== 'string') return { ok: true, data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.length), width: r.width, height: r.height };
+    }
+    let img = sharp(bytes).removeAlpha();
     img = o.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
     if (o.size) img = img.resize(o.size, o.size, { fit: 'fill' });
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
@@ -47,8 +57,22 @@ async function decodeOne(sharp, read, file, o) {
     return { ok: false, error: errorText(e) };
   }
 }
-async function probeOne(sharp, file) {
+// a file's first 64 KB: a JPEG's header is in it unless large metadata comes first (then sharp reads the header)
+function headOf(fs, file) {
+  const fd = fs.openSync(file, 'r');
   try {
+    const b = Buffer.alloc(65536);
+    return b.subarray(0, fs.readSync(fd, b, 0, b.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+async function probeOne(sharp, jpeg, fs, file) {
+  try {
+    if (jpeg) {
+      const h = jpeg.header(headOf(fs, file));
+      if (typeof h !== 'string') return { ok: true, width: h.width, height: h.height };
+    }
     const m = await sharp(file).metadata();
     if (!m.width || !m.height) return { ok: false, error: 'no image size in its header' };
     return { ok: true, width: m.width, height: m.height };
@@ -56,26 +80,73 @@ async function probeOne(sharp, file) {
     return { ok: false, error: errorText(e) };
   }
 }
+// fn over every file, at most \`lanes\` at once (not all at once: 25,000 probes in flight hold 25,000 sharp pipelines), results in order
+async function eachFile(files, lanes, fn) {
+  const out = new Array(files.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < files.length) {
+      const i = next++;
+      out[i] = await fn(files[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, files.length) }, lane));
+  return out;
+}
 `;
 
 const WORKER_JS = `
 const { parentPort, workerData } = require('node:worker_threads');
-const sharp = require(workerData.sharpPath);
-const { readFileSync } = require('node:fs');
-sharp.concurrency(1);
-// libvips's operation cache keeps recent results for reuse; every image here is new, so it only holds memory
-sharp.cache(false);
+const fs = require('node:fs');
+let jpeg = null;
+try {
+  if (workerData.jpegPath) jpeg = require(workerData.jpegPath);
+} catch {}
+// sharp (libvips) is loaded on the first file the JPEG addon declines: with the addon, a folder of
+// plain JPEGs never loads it, and a worker is that much smaller. A sharp that will not load ends
+// the worker (with the reason), and the main thread decodes the call again.
+let loaded = null;
+function loadSharp() {
+  try {
+    loaded = require(workerData.sharpPath);
+  } catch (e) {
+    parentPort.postMessage({ fatal: 'sharp did not load in a decode worker: ' + String((e && e.message) || e).split('\\n')[0] });
+    process.exit(70);
+  }
+  loaded.concurrency(1);
+  // libvips's operation cache keeps recent results for reuse; every image here is new, so it only holds memory
+  loaded.cache(false);
+  return loaded;
+}
+if (!jpeg) loadSharp();
+const sharp = (input) => (loaded || loadSharp())(input);
 ${PIPELINE_JS}
 parentPort.on('message', async (m) => {
-  const out = await Promise.all(m.files.map((f) => (m.op === 'decode' ? decodeOne(sharp, readFileSync, f, m.opts) : probeOne(sharp, f))));
-  parentPort.postMessage({ id: m.id, out });
+  const out = await eachFile(m.files, m.lanes, (f) => (m.op === 'decode' ? decodeOne(sharp, jpeg, fs, f, m.opts) : probeOne(sharp, jpeg, fs, f)));
+  // the pixels of every file in one buffer, moved to the main thread rather than copied file by file
+  let bytes = 0;
+  for (const r of out) if (r.ok && r.data) bytes += r.data.length;
+  const packed = new Uint8Array(bytes);
+  let at = 0;
+  for (const r of out)
+    if (r.ok && r.data) {
+      packed.set(r.data, at);
+      r.data = [at, r.data.length];
+      at += r.data[1];
+    }
+  parentPort.postMessage({ id: m.id, out, packed }, [packed.buffer]);
 });
 `;
 
 type SharpFn = (input: string | Buffer) => unknown;
+type JpegAddon = {
+  decode(bytes: Uint8Array, channels: number, size: number): { data: Buffer; width: number; height: number } | string;
+  header(bytes: Uint8Array): { width: number; height: number } | string;
+};
 type Pipeline = {
-  decodeOne(sharp: SharpFn, read: (file: string) => Buffer, file: string, o: DecodeOptions): Promise<Decoded>;
-  probeOne(sharp: SharpFn, file: string): Promise<Probed>;
+  decodeOne(sharp: SharpFn, jpeg: JpegAddon | null, fs: typeof import('node:fs'), file: string, o: DecodeOptions): Promise<Decoded>;
+  probeOne(sharp: SharpFn, jpeg: JpegAddon | null, fs: typeof import('node:fs'), file: string): Promise<Probed>;
+  eachFile<T>(files: string[], lanes: number, fn: (file: string) => Promise<T>): Promise<T[]>;
 };
 
 let mainPipeline: Promise<{ sharp: SharpFn; p: Pipeline }> | undefined;
@@ -84,10 +155,22 @@ function inMain(): Promise<{ sharp: SharpFn; p: Pipeline }> {
   mainPipeline ??= (async () => {
     // loaded here, not at import: importing selfsup must not load sharp's native addon
     const { default: sharp } = await import('sharp');
-    const p = new Function(`${PIPELINE_JS}; return { decodeOne, probeOne };`)() as Pipeline;
+    const p = new Function(`${PIPELINE_JS}; return { decodeOne, probeOne, eachFile };`)() as Pipeline;
     return { sharp: sharp as unknown as SharpFn, p };
   })();
   return mainPipeline;
+}
+
+/** The JPEG addon, loaded once here so that a file that will not load is a reason, not a worker's silent fallback. */
+function loadJpegAddon(): { ok: true; file: string } | { ok: false; reason: string } {
+  const found = jpegAddonFile();
+  if (!found.ok) return found;
+  try {
+    createRequire(import.meta.url)(found.file);
+    return found;
+  } catch (e) {
+    return { ok: false, reason: `cannot load: ${(e as Error).message.split('\n')[0]}` };
+  }
 }
 
 /** Worker threads a decode pool uses by default: min(4, CPUs). */
@@ -106,22 +189,39 @@ export class DecodePool {
   private slots: Slot[] = [];
   private nextId = 0;
   private failed?: string;
-  readonly threads: number;
+  /** what decodes JPEGs: libjpeg-turbo (selfsup's addon), or sharp and why not the addon */
+  readonly jpegDecoder: string;
+  private readonly jpegPath?: string;
 
+  /**
+   * @param workers decoding threads; 0: the main thread
+   * @param sharpPath the sharp module the workers load (default: the package's)
+   */
   constructor(
     workers: number,
     private readonly concurrency = 16,
     private readonly log: (m: string) => void = () => {},
+    private readonly sharpPath?: string,
   ) {
-    if (workers > 0) {
-      try {
-        const sharpPath = createRequire(import.meta.url).resolve('sharp');
-        for (let i = 0; i < workers; i++) this.slots.push(this.start(sharpPath));
-      } catch (e) {
-        this.fallBack(e);
-      }
+    const jpeg = loadJpegAddon();
+    this.jpegPath = jpeg.ok ? jpeg.file : undefined;
+    this.jpegDecoder = jpeg.ok ? 'libjpeg-turbo' : `sharp (selfsup_jpeg ${jpeg.reason})`;
+    this.startWorkers(workers);
+  }
+
+  /** decoding threads now running (0: decoding in the main thread) */
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  private startWorkers(n: number): void {
+    if (n <= 0) return;
+    try {
+      const sharpPath = this.sharpPath ?? createRequire(import.meta.url).resolve('sharp');
+      for (let i = 0; i < n; i++) this.slots.push(this.start(sharpPath));
+    } catch (e) {
+      this.fallBack(e);
     }
-    this.threads = this.slots.length;
   }
 
   /** Decode files (results in order; a file that fails is `{ ok: false, error }`, never a throw). */
@@ -141,10 +241,13 @@ export class DecodePool {
   }
 
   private start(sharpPath: string): Slot {
-    const worker = new Worker(WORKER_JS, { eval: true, workerData: { sharpPath } });
+    const worker = new Worker(WORKER_JS, { eval: true, workerData: { sharpPath, jpegPath: this.jpegPath } });
     const slot: Slot = { worker, pending: new Map() };
     worker.unref();
-    worker.on('message', (m: { id: number; out: unknown[] }) => {
+    worker.on('message', (m: { id: number; out: Array<{ ok: boolean; data?: [number, number] | Uint8Array }>; packed: Uint8Array; fatal?: string }) => {
+      if (m.fatal) return fail(new Error(m.fatal));
+      // each decoded file's pixels: a view of the one buffer the worker moved here
+      for (const r of m.out) if (r.ok && Array.isArray(r.data)) r.data = m.packed.subarray(r.data[0], r.data[0] + r.data[1]);
       const p = slot.pending.get(m.id);
       slot.pending.delete(m.id);
       if (slot.pending.size === 0) worker.unref();
@@ -178,16 +281,8 @@ export class DecodePool {
       }
     }
     const { sharp, p } = await inMain();
-    const out: unknown[] = new Array(files.length);
-    let next = 0;
-    const lane = async () => {
-      while (next < files.length) {
-        const i = next++;
-        out[i] = op === 'decode' ? await p.decodeOne(sharp, fs.readFileSync, files[i], opts!) : await p.probeOne(sharp, files[i]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, files.length) }, lane));
-    return out;
+    const jpeg = this.jpegPath ? (createRequire(import.meta.url)(this.jpegPath) as JpegAddon) : null;
+    return p.eachFile(files, this.concurrency, (f) => (op === 'decode' ? p.decodeOne(sharp, jpeg, fs, f, opts!) : p.probeOne(sharp, jpeg, fs, f)));
   }
 
   private async inWorkers(op: 'decode' | 'probe', files: string[], opts?: DecodeOptions): Promise<unknown[]> {
@@ -202,7 +297,7 @@ export class DecodePool {
         return new Promise<unknown[]>((resolve, reject) => {
           slot.pending.set(id, { resolve, reject });
           slot.worker.ref();
-          slot.worker.postMessage({ id, op, files: files.slice(k * share, (k + 1) * share), opts });
+          slot.worker.postMessage({ id, op, files: files.slice(k * share, (k + 1) * share), opts, lanes: this.concurrency });
         });
       }),
     );

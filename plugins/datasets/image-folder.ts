@@ -14,7 +14,8 @@ export const STATS_SAMPLE = 1000;
 /**
  * Class-per-folder images, like torchvision's ImageFolder: `root/<split>/<class>/<image>` (images in
  * sub-folders of a class folder count too). Classes are the sorted sub-folder names of the training
- * split. Images are decoded with sharp (libvips) in `workers` threads, converted to `channels` (a
+ * split. Images are decoded by selfsup's libjpeg-turbo addon (JPEGs it decodes exactly as sharp
+ * would) or sharp (libvips), in the main thread or `workers` threads, converted to `channels` (a
  * grey file in an RGB set gets 3 equal channels, alpha is dropped), resized to `size` x `size` (if
  * given) and kept as uint8. CIFAR-10 in this layout: `tar -xzf cifar10-jpeg.tar.gz` then
  * `root: "cifar10-jpeg"`.
@@ -25,8 +26,9 @@ export const STATS_SAMPLE = 1000;
  * - the channel mean/std used to normalise are those of a fixed sample of `STATS_SAMPLE` (1,000)
  *   images spread evenly over the training split (all of them in a smaller set: then the same as
  *   with `cache: "memory"`);
- * - every file's header is read at load (sharp metadata, in the workers): a file that is not an
- *   image is found then, and without `size` every image must have the first one's size;
+ * - every file's header is read at load (libjpeg-turbo's header reader, else sharp metadata): a
+ *   file that is not an image is found then, and without `size` every image must have the first
+ *   one's size;
  * - a file whose header is fine but whose pixels are not (a truncated JPEG) is found only when it is
  *   read: with `onBadImage: "skip"` the next readable image of the split (by index, wrapping) takes
  *   its place for the rest of the run, and a line is logged; with "error" the read fails with a
@@ -108,7 +110,8 @@ export default definePlugin({
               : o.cache === 'disk'
                 ? ` (${[train, test].flatMap((t) => (t?.cache ? [`${t.cache.built ? 'built' : 'reused'} ${t.cache.folder}`] : [])).join(', ')})`
                 : '') +
-            (notes.length ? `; ${notes.join(', ')}` : ''),
+            (notes.length ? `; ${notes.join(', ')}` : '') +
+            `; JPEGs decoded by ${pool.jpegDecoder}`,
         );
         return {
           info: {
