@@ -12,7 +12,8 @@
 # libblas.so.3) it prints a WARNING, as the peer is then ~10x slower on matrix products (the ViT step:
 # 61 s against 5.3 s); apt-get install libopenblas0-openmp fixes it. It installs nothing.
 #   apt-get install python3-torch libopenblas0-openmp dataset-fashion-mnist; npm run build
-#   [BACKEND=wasm|native|cpu|...] bash bench/side-by-side.sh [ROUNDS=2] [THREADS=2] [CASES=cnn|vit|resnet|all]
+#   [BACKEND=wasm|native|cpu|...] bash bench/side-by-side.sh [ROUNDS=2] [THREADS=2] [CASES=cnn|vit|mae|resnet|all]
+# (mae: the MAE case of vit alone)
 # BACKEND (default wasm) is selfsup's --backend; THREADS goes to both SELFSUP_WASM_THREADS and
 # SELFSUP_THREADS. Prints one line per run and a Markdown table of medians (ms per step).
 set -euo pipefail
@@ -76,9 +77,10 @@ RESNET=("simclr-resnet18|--method simclr --arch resnet18 --batch 64|simclr-resne
 case "$CASES" in
   cnn) LIST=("${CNN[@]}") ;;
   vit) LIST=("${VIT[@]}") ;;
+  mae) LIST=("${VIT[1]}") ;;
   resnet) LIST=("${RESNET[@]}") ;;
   all) LIST=("${CNN[@]}" "${VIT[@]}" "${RESNET[@]}") ;;
-  *) echo "CASES must be cnn, vit, resnet or all" >&2; exit 2 ;;
+  *) echo "CASES must be cnn, vit, mae, resnet or all" >&2; exit 2 ;;
 esac
 OUT=$(mktemp)
 for r in $(seq 1 "$ROUNDS"); do

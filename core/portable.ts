@@ -39,6 +39,9 @@ export { validateConfig, schemaOf, EXISTS_KEYWORD } from './config/validate.js';
 export { closest } from './config/did-you-mean.js';
 
 export { selectBackend } from './engine/backend.js';
+// a fused optimizer update a backend may provide (the native one does); plugins/optimizers/adam.ts uses it
+export { ADAM_STEP } from './engine/adam-kernel.js';
+export type { AdamStepAttrs } from './engine/adam-kernel.js';
 export type { BackendChoice } from './engine/backend.js';
 
 export {

@@ -1,6 +1,7 @@
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Tensor4D, type Variable } from '../engine/tf.js';
 import { Dense } from './layers.js';
 import { GELU, GELU_GRAD } from '../engine/simd/gelu.js';
+import { LAYER_NORM, LAYER_NORM_GRAD } from '../engine/layer-norm-kernels.js';
 import { channelSum, constant, truncNormal, type ParamStore } from './params.js';
 
 /**
@@ -69,6 +70,8 @@ export class LayerNorm {
  * autodiff of the moments takes about 25.
  */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor {
+  const backend = tf.getBackend();
+  if (x.size > 0 && tf.getKernel(LAYER_NORM, backend) && tf.getKernel(LAYER_NORM_GRAD, backend)) return kernelLayerNorm(x, weight, bias, eps);
   const shape = x.shape;
   const d = shape[shape.length - 1];
   const m = x.size / d;
@@ -87,6 +90,20 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number):
         const dx = tf.mul(tf.sub(tf.sub(g, tf.mean(g, 1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), 1, true))), rs);
         return [tf.reshape(dx, shape), channelSum(tf.mul(g0, xh)), channelSum(g0)];
       },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, weight, bias);
+}
+
+/** `layerNorm` through the backend's `SelfsupLayerNorm` kernels (core/engine/layer-norm-kernels.ts): one pass forward, one backward. */
+function kernelLayerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor {
+  const op = tf.customGrad(((xIn: Tensor, w: Tensor, b: Tensor, save: (ts: Tensor[]) => void) => {
+    const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM, { x: xIn, weight: w, bias: b }, { eps } as never) as Tensor[];
+    save([xIn, mean, rstd, w]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor | Tensor[], [xs, mu, rs, ws]: Tensor[]) =>
+        tf.engine().runKernel(LAYER_NORM_GRAD, { dy: dy as Tensor, x: xs, mean: mu, rstd: rs, weight: ws }) as Tensor[],
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x, weight, bias);

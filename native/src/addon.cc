@@ -236,6 +236,42 @@ static napi_value Softmax(napi_env env, napi_callback_info info) {
   });
 }
 
+// adamStep(p, g, m, v, pOut, mOut, vOut, h, decoupled); h: lr, beta1, 1 - beta1, beta2, 1 - beta2, eps, weightDecay, lr * weightDecay, c1, c2
+static napi_value AdamStepOp(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 9);
+    auto p = f32Arg(env, a.v[0], "p");
+    const int64_t n = static_cast<int64_t>(p.length);
+    adamStep(p.data, a.f(1, n, "g"), a.f(2, n, "m"), a.f(3, n, "v"), a.f(4, n, "pOut"), a.f(5, n, "mOut"), a.f(6, n, "vOut"), n, a.f(7, 10, "h"),
+             a.d(8, "decoupled") != 0);
+    return undef(env);
+  });
+}
+
+// layerNorm(x, w, b, y, mean, rstd, m, d, eps)
+static napi_value LayerNormOp(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 9);
+    const int64_t m = a.i(6, "m"), d = a.i(7, "d");
+    if (m < 1 || d < 1) throw JsError("layerNorm: m and d must be positive");
+    layerNorm(a.f(0, m * d, "x"), a.f(1, d, "w"), a.f(2, d, "b"), a.f(3, m * d, "y"), a.f(4, m, "mean"), a.f(5, m, "rstd"), m, d,
+              static_cast<float>(a.d(8, "eps")));
+    return undef(env);
+  });
+}
+
+// layerNormGrad(dy, x, mean, rstd, w, dx, dw, db, m, d)
+static napi_value LayerNormGradOp(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 10);
+    const int64_t m = a.i(8, "m"), d = a.i(9, "d");
+    if (m < 1 || d < 1) throw JsError("layerNormGrad: m and d must be positive");
+    layerNormGrad(a.f(0, m * d, "dy"), a.f(1, m * d, "x"), a.f(2, m, "mean"), a.f(3, m, "rstd"), a.f(4, d, "w"), a.f(5, m * d, "dx"), a.f(6, d, "dw"),
+                  a.f(7, d, "db"), m, d);
+    return undef(env);
+  });
+}
+
 // batchNormTrain(x, gamma, beta, y, mean, variance, m, c, eps, relu)
 static napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -326,6 +362,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"slice", nullptr, Slice, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamStep", nullptr, AdamStepOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNorm", nullptr, LayerNormOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNormGrad", nullptr, LayerNormGradOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrain", nullptr, BatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainGrad", nullptr, BatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -320,21 +320,30 @@ void transpose(const float* x, float* out, const int64_t* shape, const int64_t* 
   }
 }
 
-void softmax(const float* x, float* y, int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelMin)
-  for (int64_t r = 0; r < rows; r++) {
+// rows [r0, r1) of a row-wise softmax; exp as expApprox (vectorised: std::exp is a scalar call, and
+// the attention softmax of an MAE decoder block is 2.2 million of them at batch 128)
+SELFSUP_ISA_CLONES static void softmaxRows(const float* __restrict x, float* __restrict y, int64_t r0, int64_t r1, int64_t cols) {
+  for (int64_t r = r0; r < r1; r++) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
     float m = -INFINITY;
     for (int64_t j = 0; j < cols; j++) m = xr[j] > m ? xr[j] : m;
     float s = 0.f;
     for (int64_t j = 0; j < cols; j++) {
-      yr[j] = std::exp(xr[j] - m);
+      yr[j] = expApprox(xr[j] - m);
       s += yr[j];
     }
     const float inv = 1.f / s;
     for (int64_t j = 0; j < cols; j++) yr[j] *= inv;
   }
+}
+
+void softmax(const float* x, float* y, int64_t rows, int64_t cols) {
+  chunked(rows * cols, [&](int64_t lo, int64_t hi) {
+    // the element range of this thread, in whole rows
+    const int64_t r0 = (lo + cols - 1) / cols, r1 = hi == rows * cols ? rows : (hi + cols - 1) / cols;
+    if (r1 > r0) softmaxRows(x, y, r0, r1, cols);
+  });
 }
 
 /** Per-channel sums over rows of f(row) split over threads, in double. */
@@ -437,6 +446,85 @@ void batchNormTrainGrad(const float* dy, const float* x, const float* y, const f
       const float g = relu && !(yr[j] > 0.f) ? 0.f : d[j];
       o[j] = pa[j] * (g - pb[j] - (xr[j] - mean[j]) * pk[j]);
     }
+  }
+}
+
+void layerNorm(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t m, int64_t d, float eps) {
+#pragma omp parallel for schedule(static) if (m * d >= kParallelMin)
+  for (int64_t r = 0; r < m; r++) {
+    const float* xr = x + r * d;
+    float* yr = y + r * d;
+    float s = 0.f;
+    for (int64_t j = 0; j < d; j++) s += xr[j];
+    const float mu = s / static_cast<float>(d);
+    float q = 0.f;
+    for (int64_t j = 0; j < d; j++) {
+      const float c = xr[j] - mu;
+      q += c * c;
+    }
+    const float rs = 1.f / std::sqrt(q / static_cast<float>(d) + eps);
+    for (int64_t j = 0; j < d; j++) yr[j] = (xr[j] - mu) * rs * w[j] + b[j];
+    mean[r] = mu;
+    rstd[r] = rs;
+  }
+}
+
+void layerNormGrad(const float* dy, const float* x, const float* mean, const float* rstd, const float* w, float* dx, float* dw, float* db, int64_t m,
+                   int64_t d) {
+  std::vector<double> s;
+  // one pass over the rows: dx row by row, and each thread's share of the column sums
+  channelSums(m, d, s, [&](int64_t lo, int64_t hi, double* p) {
+    std::vector<float> xh(static_cast<size_t>(d)), sw(static_cast<size_t>(d), 0.f), sb(static_cast<size_t>(d), 0.f);
+    for (int64_t r = lo; r < hi; r++) {
+      const float* g0 = dy + r * d;
+      const float* xr = x + r * d;
+      float* o = dx + r * d;
+      const float mu = mean[r], rs = rstd[r];
+      float a = 0.f, c = 0.f;
+      for (int64_t j = 0; j < d; j++) {
+        const float h = (xr[j] - mu) * rs;
+        const float g = g0[j] * w[j];
+        xh[j] = h;
+        a += g;
+        c += g * h;
+        sw[j] += g0[j] * h;
+        sb[j] += g0[j];
+      }
+      a /= static_cast<float>(d);
+      c /= static_cast<float>(d);
+      for (int64_t j = 0; j < d; j++) o[j] = rs * (g0[j] * w[j] - a - xh[j] * c);
+      // float partials over at most 64 rows, then into double
+      if ((r - lo) % 64 == 63 || r == hi - 1)
+        for (int64_t j = 0; j < d; j++) {
+          p[d + j] += sw[j];
+          p[j] += sb[j];
+          sw[j] = 0.f;
+          sb[j] = 0.f;
+        }
+    }
+  });
+  for (int64_t j = 0; j < d; j++) {
+    db[j] = static_cast<float>(s[j]);
+    dw[j] = static_cast<float>(s[d + j]);
+  }
+}
+
+void adamStep(const float* p, const float* g, const float* m, const float* v, float* po, float* mo, float* vo, int64_t n, const float* h, bool decoupled) {
+  // float32 throughout, in the composed ops' order (plugins/optimizers/adam.ts), so both paths agree to rounding
+  // 1 - beta and lr * wd come rounded from double, as the composed ops' scalars do (1.f - 0.999f is not float(0.001))
+  const float lr = h[0], b1 = h[1], a1 = h[2], b2 = h[3], a2 = h[4], eps = h[5], wd = h[6], lrwd = h[7], c1 = h[8], c2 = h[9];
+  const bool l2 = wd > 0.f && !decoupled, dec = wd > 0.f && decoupled;
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = l2 ? g[i] + p[i] * wd : g[i];
+    const float mi = m[i] * b1 + gi * a1;
+    const float vi = v[i] * b2 + (gi * gi) * a2;
+    const float upd = (mi / c1) / (std::sqrt(vi / c2) + eps);
+    float pi = p[i] - upd * lr;
+    if (dec) pi = pi - p[i] * lrwd;
+    mo[i] = mi;
+    vo[i] = vi;
+    po[i] = pi;
   }
 }
 

@@ -34,4 +34,16 @@ void batchNormTrain(const float* x, const float* gamma, const float* beta, float
 void batchNormTrainGrad(const float* dy, const float* x, const float* y, const float* mean, const float* var, const float* gamma, float* dx, float* dgamma,
                         float* dbeta, int64_t m, int64_t c, float eps, bool relu);
 
+/**
+ * Layer norm over the last axis of x [m, d]: y = (x - mean) * rstd * w + b, with each row's mean
+ * and rstd = 1 / sqrt(biased variance + eps) written for the gradient.
+ */
+void layerNorm(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t m, int64_t d, float eps);
+/** Its gradient: dx, and dw = sum over rows of dy * xhat, db = sum over rows of dy (in double). */
+void layerNormGrad(const float* dy, const float* x, const float* mean, const float* rstd, const float* w, float* dx, float* dw, float* db, int64_t m,
+                   int64_t d);
+
+/** One Adam / AdamW update of n parameters (core/engine/adam-kernel.ts); h: lr, beta1, 1 - beta1, beta2, 1 - beta2, eps, weightDecay, lr * weightDecay, c1, c2. */
+void adamStep(const float* p, const float* g, const float* m, const float* v, float* po, float* mo, float* vo, int64_t n, const float* h, bool decoupled);
+
 }  // namespace selfsup

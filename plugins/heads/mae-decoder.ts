@@ -92,7 +92,9 @@ export function restoreOrderOf(keep: Tensor2D, t: number): Tensor2D {
     const [n, k] = keep.shape;
     const hot = tf.oneHot(tf.cast(keep, 'int32'), t, 1, 0, 'float32'); // [n, k, t]: token j is patch i
     const kept = tf.sum(hot, 1); // [n, t]: 1 where patch i is kept
-    const slot = tf.sum(tf.mul(hot, tf.reshape(tf.range(0, k, 1, 'float32'), [1, k, 1])), 1); // [n, t]: its token j
+    // [n, t]: its token j, as sum_j j * hot[:, j, :]: a product with one row of indices (a broadcast of [1, k, 1] against [n, k, t]
+    // has no native loop, and the cpu backend's took 53 ms of a 1.3 s MAE step at batch 128)
+    const slot = tf.reshape(tf.matMul(tf.reshape(tf.range(0, k, 1, 'float32'), [1, 1, k]), hot), [n, t]);
     const before = new Float32Array(t * t); // [t, t]: 1 where row a < column i
     for (let a = 0; a < t; a++) for (let i = a + 1; i < t; i++) before[a * t + i] = 1;
     const keptBefore = tf.matMul(kept, tf.tensor2d(before, [t, t])); // [n, t]: kept patches before patch i

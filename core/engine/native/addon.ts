@@ -62,6 +62,42 @@ export interface NativeAddon {
     eps: number,
     relu: boolean,
   ): void;
+  /** x [m, d] -> y, and each row's mean and rstd (1 / sqrt(var + eps)) */
+  layerNorm(
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    m: number,
+    d: number,
+    eps: number,
+  ): void;
+  layerNormGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    w: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array,
+    db: Float32Array,
+    m: number,
+    d: number,
+  ): void;
+  /** Adam's update (core/engine/adam-kernel.ts); h: lr, beta1, 1 - beta1, beta2, 1 - beta2, eps, weightDecay, lr·weightDecay, c1, c2 (the differences and the product rounded once from double, as the composed ops' scalars) */
+  adamStep(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    pOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    h: Float32Array,
+    decoupled: boolean,
+  ): void;
   setThreads(n: number): void;
   /** threads, oneDNN's version, the ISA it runs on, the implementations its primitives chose so far */
   info(): { threads: number; onednn: string; isa: string; implementations: string };

@@ -2,10 +2,12 @@ import os from 'node:os';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { adamKernels } from './adam.js';
 import { batchMatMulKernels } from './batch-mat-mul.js';
 import { batchNormKernels } from './batch-norm.js';
 import { conv2dKernels } from './conv2d.js';
 import type { NativeKernelFactory } from './data.js';
+import { layerNormKernels } from './layer-norm.js';
 import { layoutKernels } from './layout.js';
 import { BufferPool } from './pool.js';
 import { pointwiseKernels } from './pointwise.js';
@@ -18,13 +20,22 @@ export { BufferPool } from './pool.js';
 /** The tfjs backend name of selfsup's native CPU backend. */
 export const NATIVE_BACKEND = 'native';
 
-const FACTORIES: NativeKernelFactory[] = [conv2dKernels, batchMatMulKernels, pointwiseKernels, reduceKernels, layoutKernels, batchNormKernels];
+const FACTORIES: NativeKernelFactory[] = [
+  conv2dKernels,
+  batchMatMulKernels,
+  pointwiseKernels,
+  reduceKernels,
+  layoutKernels,
+  batchNormKernels,
+  layerNormKernels,
+  adamKernels,
+];
 
 /**
  * Register the `native` tfjs backend: an instance of tfjs-backend-cpu (its tensors are plain typed
  * arrays in Node's memory, with no 4 GiB ceiling) carrying every cpu kernel, with the hot ones
  * replaced by the addon's (convolutions and matrix products on oneDNN; element-wise ops,
- * reductions, transpose, softmax, batch norm as native loops on OpenMP threads). Returns the
+ * reductions, transpose, softmax, batch norm, layer norm, Adam's update as native loops on OpenMP threads). Returns the
  * kernels replaced. Idempotent; `threads` may change between calls.
  */
 export async function registerNativeBackend(addon: NativeAddon, threads: number): Promise<string[]> {

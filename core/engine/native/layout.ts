@@ -2,7 +2,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
 import { f32, output, sizeOf, withFallback, type NativeKernelFactory } from './data.js';
 
-/** `Transpose`, `Slice`, `SplitV`, `PadV2`, `Reverse` (float32, rank up to 8) and row-wise `Softmax` natively. */
+/** `Transpose`, `Slice`, `SplitV`, `PadV2`, `Reverse` (float32, rank up to 8), `Concat` and row-wise `Softmax` natively. */
 export const layoutKernels: NativeKernelFactory = (backendName, addon, stock) => [
   withFallback('Transpose', backendName, stock('Transpose'), ({ inputs, attrs, backend }) => {
     const x = (inputs as { x: TensorInfo }).x;
@@ -58,6 +58,30 @@ export const layoutKernels: NativeKernelFactory = (backendName, addon, stock) =>
     return output(backend, outShape, (out) =>
       addon.pad(xv, out, Int32Array.from(x.shape), Int32Array.from(paddings.map((p) => p[0])), Int32Array.from(outShape), constantValue),
     );
+  }),
+  withFallback('Concat', backendName, stock('Concat'), ({ inputs, attrs, backend }) => {
+    // block copies (TypedArray.set) of each input's rows into the output: the cpu kernel copies element by element
+    const xs = inputs as unknown as TensorInfo[];
+    if (xs.length === 0 || xs[0].shape.length === 0) return undefined;
+    const vals = xs.map((x) => f32(backend, x));
+    if (vals.some((v) => !v)) return undefined;
+    const axis = tf.util.parseAxisParam((attrs as unknown as { axis: number }).axis, xs[0].shape)[0];
+    const outShape = tf.backend_util.computeOutShape(
+      xs.map((x) => x.shape),
+      axis,
+    );
+    const outer = sizeOf(outShape.slice(0, axis));
+    const rows = xs.map((x) => sizeOf(x.shape.slice(axis)));
+    const width = rows.reduce((a, b) => a + b, 0);
+    return output(backend, outShape, (out) => {
+      for (let r = 0; r < outer; r++) {
+        let at = r * width;
+        for (let i = 0; i < xs.length; i++) {
+          out.set(vals[i]!.subarray(r * rows[i], (r + 1) * rows[i]), at);
+          at += rows[i];
+        }
+      }
+    });
   }),
   withFallback('Reverse', backendName, stock('Reverse'), ({ inputs, attrs, backend }) => {
     const x = (inputs as { x: TensorInfo }).x;

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createRegistry, tf } from '../../../cli/api.js';
+import { ParamGroups, ParamStore, Rng, createRegistry, layerNorm, tf, type Optimizer } from '../../../cli/api.js';
 import { NATIVE_BACKEND, loadNativeAddon, registerNativeBackend, type NativeAddon } from '../../../core/engine/index.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, GELU, GELU_GRAD } from '../../../core/engine/simd/index.js';
+import { LAYER_NORM, LAYER_NORM_GRAD } from '../../../core/engine/layer-norm-kernels.js';
+import { ADAM_STEP } from '../../../core/engine/adam-kernel.js';
 import { maxAbs, randn, useBackend } from '../../helpers.js';
 import { MANY_POSITIONS, convGrads, randomConvCases, relErr, type ConvCase } from './conv-cases.js';
 
@@ -124,7 +126,7 @@ describe.skipIf(skip)('native backend kernels (core/engine/native) equal the cpu
       expect(cpu, name).toBeDefined();
       expect(tf.getKernel(name, NATIVE_BACKEND)!.kernelFunc !== cpu!.kernelFunc, name).toBe(true);
     }
-    for (const name of [GELU, GELU_GRAD, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD]) {
+    for (const name of [GELU, GELU_GRAD, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD, ADAM_STEP]) {
       expect(replaced, name).toContain(name);
       expect(tf.getKernel(name, NATIVE_BACKEND), name).toBeDefined();
     }
@@ -461,6 +463,63 @@ describe.skipIf(skip)('native backend kernels (core/engine/native) equal the cpu
     }
   });
 
+  it('Concat along every axis of ranks 1-4 (negative axes, three inputs, an empty one) equals cpu exactly; int32 falls back', () => {
+    const cases: Array<[number[][], number]> = [
+      [[[5], [3]], 0],
+      [
+        [
+          [4, 1, 6],
+          [4, 16, 6],
+        ],
+        1,
+      ],
+      [
+        [
+          [2, 3, 4],
+          [2, 3, 1],
+          [2, 3, 5],
+        ],
+        -1,
+      ],
+      [
+        [
+          [2, 3, 4, 5],
+          [1, 3, 4, 5],
+        ],
+        0,
+      ],
+      [
+        [
+          [2, 3, 4, 5],
+          [2, 3, 2, 5],
+        ],
+        2,
+      ],
+      [
+        [
+          [3, 0, 2],
+          [3, 4, 2],
+        ],
+        1,
+      ],
+    ];
+    for (const [shapes, axis] of cases) {
+      const { got, ref, native } = both(
+        () =>
+          tf.concat(
+            shapes.map((sh, i) => t(sh, 70 + i)),
+            axis,
+          ),
+        'concat',
+      );
+      expectSame(got, ref, 0, `${JSON.stringify(shapes)} axis ${axis}`);
+      expect(native, 'a JS kernel: no addon call').toBe(0);
+    }
+    const ints = both(() => tf.concat([tf.tensor([1, 2], [2], 'int32'), tf.tensor([3], [1], 'int32')]));
+    expect(Array.from(ints.got[0].values)).toEqual([1, 2, 3]);
+    expect(replaced).toContain('Concat');
+  });
+
   it('Reverse equals cpu for every axis subset of ranks 1-4 (negative axes too)', () => {
     for (const shape of [[7], [3, 5], [2, 3, 5], [2, 3, 4, 5], [1, 6, 1, 3]]) {
       const rank = shape.length;
@@ -536,6 +595,130 @@ describe.skipIf(skip)('native backend kernels (core/engine/native) equal the cpu
       expectSame([grads[i]], [refGrads[i]], 2e-5, k);
     });
   });
+
+  it.each([[[3, 7, 5]], [[2, 65, 192]], [[129, 33]]])(
+    'layer norm (SelfsupLayerNorm and its gradient kernel) on %j equals the moments composed on cpu, values and gradients, one call each',
+    (shape) => {
+      const d = shape[shape.length - 1];
+      // rows with an offset mean and a spread, as residual streams have
+      const x = () => t(shape, 21, 3, 1);
+      const w = () => t([d], 22);
+      const b = () => t([d], 23);
+      const r = () => t(shape, 24);
+      const composite = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => {
+        const { mean, variance } = tf.moments(xi, -1, true);
+        return tf.add(tf.mul(tf.mul(tf.sub(xi, mean), tf.rsqrt(tf.add(variance, 1e-6))), wi), bi);
+      };
+      const run = (f: typeof composite) => () => {
+        const ins = [x(), w(), b()];
+        return [f(ins[0], ins[1], ins[2]), ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(f(xi, wi, bi), r())))(ins)];
+      };
+      let got: Out[] = [];
+      const fwd = callsDuring('layerNorm', () => {
+        const bwd = callsDuring(
+          'layerNormGrad',
+          () =>
+            (got = on(
+              'native',
+              run((xi, wi, bi) => layerNorm(xi, wi, bi, 1e-6)),
+            )),
+        );
+        expect(bwd).toBe(1);
+      });
+      // once for the value, once in the recorded forward of tf.grads
+      expect(fwd).toBe(2);
+      const ref = on('cpu', run(composite));
+      ['y', 'dx', 'dweight', 'dbias'].forEach((k, i) => {
+        expect(maxAbs(ref[i].values), k).toBeGreaterThan(0);
+        expectSame([got[i]], [ref[i]], 2e-5, k);
+      });
+    },
+  );
+
+  it('layer norm on native: the gradient agrees with central finite differences', () => {
+    const shape = [4, 6];
+    const inputs = [randn(shape, 31).map((v) => 2 * v + 0.5), randn([6], 32), randn([6], 33)];
+    const shapes = [shape, [6], [6]];
+    const weights = randn(shape, 34);
+    const loss = (vals: Float32Array[]) =>
+      on('native', () =>
+        tf.sum(tf.mul(layerNorm(tf.tensor(vals[0], shapes[0]), tf.tensor(vals[1], [6]), tf.tensor(vals[2], [6]), 1e-6), tf.tensor(weights, shape))),
+      )[0].values[0];
+    const grads = on('native', () =>
+      tf.grads((a: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, w, b, 1e-6), tf.tensor(weights, shape))))(
+        inputs.map((v, i) => tf.tensor(v, shapes[i])),
+      ),
+    );
+    const h = 1e-2;
+    for (const k of [0, 1, 2])
+      for (const j of [0, 3, 5]) {
+        const plus = inputs.map((v) => v.slice());
+        const minus = inputs.map((v) => v.slice());
+        plus[k][j] += h;
+        minus[k][j] -= h;
+        const fd = (loss(plus) - loss(minus)) / (2 * h);
+        expect(Math.abs(fd - grads[k].values[j]), `input ${k}[${j}]: fd ${fd} analytic ${grads[k].values[j]}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
+      }
+  });
+
+  it.each([
+    ['adam', 0],
+    ['adam', 0.05],
+    ['adamw', 0.05],
+  ] as const)(
+    "%s, weight decay %s: the fused update (SelfsupAdamStep, one call a parameter) gives the composed ops' parameters and moments on cpu",
+    async (type, weightDecay) => {
+      const registry = createRegistry();
+      /** 6 steps on `backend` of a decayed [200, 300] weight (the threaded loop) and an undecayed [7] bias, from fixed gradients */
+      const run = async (backend: Backend) => {
+        tf.setBackend(backend);
+        const opt = (await registry.create(
+          'optimizer',
+          { type, lr: 0.01, weightDecay },
+          { seed: 0, rng: Rng.fromSeed(0), path: '/optimizer', registry, log: () => {} },
+        )) as Optimizer;
+        const store = new ParamStore('t');
+        const w = store.add('w', [200, 300], { init: () => randn([200, 300], 41) });
+        const b = store.add('b', [7], { init: () => randn([7], 42), decay: false });
+        const params = store.list();
+        opt.init(params);
+        const groups = new ParamGroups(
+          params.map((p) => ({ ...p, key: p.name })),
+          [],
+        );
+        let n = 0;
+        for (let i = 0; i < 6; i++) {
+          const before = calls.get('adamStep') ?? 0;
+          tf.tidy(() =>
+            opt.apply(
+              new Map([
+                ['w', tf.tensor(randn([200, 300], 50 + i), [200, 300])],
+                ['b', tf.tensor(randn([7], 60 + i), [7])],
+              ]),
+              groups.hyper(opt, 1 - i / 10),
+            ),
+          );
+          n += (calls.get('adamStep') ?? 0) - before;
+        }
+        const state = [...opt.state().entries()].sort(([a], [c]) => a.localeCompare(c)).map(([k, v]) => [k, v.dataSync().slice()] as const);
+        const out = { w: w.dataSync().slice(), b: b.dataSync().slice(), state, calls: n };
+        store.dispose();
+        return out;
+      };
+      const ref = await run('cpu');
+      const got = await run('native');
+      expect(ref.calls).toBe(0);
+      expect(got.calls).toBe(12);
+      expect(got.state.map(([k]) => k)).toEqual(ref.state.map(([k]) => k));
+      for (const [k, [name, values]] of got.state.entries()) {
+        expect(diff(values, ref.state[k][1]).rel, name).toBeLessThan(1e-5);
+      }
+      expect(diff(got.w, ref.w).rel).toBeLessThan(1e-6);
+      expect(diff(got.b, ref.b).rel).toBeLessThan(1e-6);
+      // the update moved the weights (a kernel that copied them would pass the comparison above only if cpu did too)
+      expect(diff(got.w, randn([200, 300], 41)).rel).toBeGreaterThan(1e-3);
+    },
+  );
 
   it('large element-wise cases (over 32768 elements: the threaded loops) equal cpu', () => {
     const composedGelu = () => {
