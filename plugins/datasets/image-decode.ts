@@ -58,10 +58,12 @@ async function decodeOne(sharp, jpeg, fs, file, o) {
   }
 }
 // a file's first 64 KB: a JPEG's header is in it unless large metadata comes first (then sharp reads the header)
+// (one buffer per thread, reused: the read and the header parse that uses it are synchronous)
+let headBuffer = null;
 function headOf(fs, file) {
   const fd = fs.openSync(file, 'r');
   try {
-    const b = Buffer.alloc(65536);
+    const b = (headBuffer ??= Buffer.allocUnsafe(65536));
     return b.subarray(0, fs.readSync(fd, b, 0, b.length, 0));
   } finally {
     fs.closeSync(fd);
@@ -162,12 +164,11 @@ function inMain(): Promise<{ sharp: SharpFn; p: Pipeline }> {
 }
 
 /** The JPEG addon, loaded once here so that a file that will not load is a reason, not a worker's silent fallback. */
-function loadJpegAddon(): { ok: true; file: string } | { ok: false; reason: string } {
+function loadJpegAddon(): { ok: true; file: string; addon: JpegAddon } | { ok: false; reason: string } {
   const found = jpegAddonFile();
   if (!found.ok) return found;
   try {
-    createRequire(import.meta.url)(found.file);
-    return found;
+    return { ...found, addon: createRequire(import.meta.url)(found.file) as JpegAddon };
   } catch (e) {
     return { ok: false, reason: `cannot load: ${(e as Error).message.split('\n')[0]}` };
   }
@@ -192,6 +193,8 @@ export class DecodePool {
   /** what decodes JPEGs: libjpeg-turbo (selfsup's addon), or sharp and why not the addon */
   readonly jpegDecoder: string;
   private readonly jpegPath?: string;
+  /** the addon as loaded in this thread (for decoding here) */
+  private readonly jpeg: JpegAddon | null;
 
   /**
    * @param workers decoding threads; 0: the main thread
@@ -205,6 +208,7 @@ export class DecodePool {
   ) {
     const jpeg = loadJpegAddon();
     this.jpegPath = jpeg.ok ? jpeg.file : undefined;
+    this.jpeg = jpeg.ok ? jpeg.addon : null;
     this.jpegDecoder = jpeg.ok ? 'libjpeg-turbo' : `sharp (selfsup_jpeg ${jpeg.reason})`;
     this.startWorkers(workers);
   }
@@ -281,8 +285,7 @@ export class DecodePool {
       }
     }
     const { sharp, p } = await inMain();
-    const jpeg = this.jpegPath ? (createRequire(import.meta.url)(this.jpegPath) as JpegAddon) : null;
-    return p.eachFile(files, this.concurrency, (f) => (op === 'decode' ? p.decodeOne(sharp, jpeg, fs, f, opts!) : p.probeOne(sharp, jpeg, fs, f)));
+    return p.eachFile(files, this.concurrency, (f) => (op === 'decode' ? p.decodeOne(sharp, this.jpeg, fs, f, opts!) : p.probeOne(sharp, this.jpeg, fs, f)));
   }
 
   private async inWorkers(op: 'decode' | 'probe', files: string[], opts?: DecodeOptions): Promise<unknown[]> {

@@ -69,57 +69,73 @@ napi_value str(napi_env env, const std::string& s) {
   return v;
 }
 
+// The Uint8Array argument v: its bytes, or false for anything else.
+bool uint8Arg(napi_env env, napi_value v, const unsigned char** bytes, size_t* length) {
+  bool isTyped = false;
+  if (napi_is_typedarray(env, v, &isTyped) != napi_ok || !isTyped) return false;
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) return false;
+  *bytes = static_cast<const unsigned char*>(data);
+  return true;
+}
+
+struct JpegHeader {
+  tjhandle h = nullptr;
+  int width = 0, height = 0, colorspace = 0;
+};
+
+// The JPEG's header, read with this thread's decompressor: nullptr, or why it cannot be read.
+const char* readHeader(const unsigned char* bytes, size_t length, JpegHeader& out) {
+  if (length < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return "not a JPEG";
+  out.h = handle();
+  if (!out.h) return "TurboJPEG did not start";
+  int subsamp = 0;
+  if (tjDecompressHeader3(out.h, bytes, length, &out.width, &out.height, &subsamp, &out.colorspace) != 0) return tjGetErrorStr2(out.h);
+  // a stream cut before its frame header "succeeds" with no size
+  if (out.width < 1 || out.height < 1) return "no frame header in the bytes given";
+  return nullptr;
+}
+
+// { width, height }
+napi_value sizeObject(napi_env env, int width, int height) {
+  napi_value result, wv, hv;
+  napi_create_object(env, &result);
+  napi_create_int32(env, width, &wv);
+  napi_create_int32(env, height, &hv);
+  napi_set_named_property(env, result, "width", wv);
+  napi_set_named_property(env, result, "height", hv);
+  return result;
+}
+
 napi_value Decode(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  bool isTyped = false;
-  if (argc < 3 || napi_is_typedarray(env, argv[0], &isTyped) != napi_ok || !isTyped) {
-    napi_throw_type_error(env, nullptr, "decode(bytes: Uint8Array, channels: 1 | 3, size: number)");
-    return nullptr;
-  }
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value arrayBuffer;
-  size_t offset;
-  napi_get_typedarray_info(env, argv[0], &type, &length, &data, &arrayBuffer, &offset);
+  const unsigned char* bytes = nullptr;
+  size_t length = 0;
   int32_t channels = 0, size = 0;
-  napi_get_value_int32(env, argv[1], &channels);
-  napi_get_value_int32(env, argv[2], &size);
-  if (type != napi_uint8_array || (channels != 1 && channels != 3)) {
+  if (argc < 3 || !uint8Arg(env, argv[0], &bytes, &length) || napi_get_value_int32(env, argv[1], &channels) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &size) != napi_ok || (channels != 1 && channels != 3)) {
     napi_throw_type_error(env, nullptr, "decode(bytes: Uint8Array, channels: 1 | 3, size: number)");
     return nullptr;
   }
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  if (length < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return str(env, "not a JPEG");
-
-  tjhandle h = handle();
-  if (!h) return str(env, "TurboJPEG did not start");
-  int width = 0, height = 0, subsamp = 0, colorspace = 0;
-  if (tjDecompressHeader3(h, bytes, length, &width, &height, &subsamp, &colorspace) != 0) return str(env, tjGetErrorStr2(h));
-  // a stream cut before its frame header "succeeds" with no size
-  if (width < 1 || height < 1) return str(env, "no frame header in the bytes given");
-  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) return str(env, "CMYK");
-  if (channels == 1 && colorspace != TJCS_GRAY) return str(env, "a colour JPEG to grey");
-  if (size > 0 && (width != size || height != size)) return str(env, "a resize");
+  JpegHeader hd;
+  if (const char* why = readHeader(bytes, length, hd)) return str(env, why);
+  if (hd.colorspace == TJCS_CMYK || hd.colorspace == TJCS_YCCK) return str(env, "CMYK");
+  if (channels == 1 && hd.colorspace != TJCS_GRAY) return str(env, "a colour JPEG to grey");
+  if (size > 0 && (hd.width != size || hd.height != size)) return str(env, "a resize");
   const Icc icc = iccProfile(bytes, length);
   if (icc != Icc::none) return str(env, icc == Icc::present ? "an ICC profile" : "markers not understood");
 
   void* out;
   napi_value buffer;
-  if (napi_create_buffer(env, size_t(width) * height * channels, &out, &buffer) != napi_ok) return str(env, "no memory for the pixels");
+  if (napi_create_buffer(env, size_t(hd.width) * hd.height * channels, &out, &buffer) != napi_ok) return str(env, "no memory for the pixels");
   const int format = channels == 1 ? TJPF_GRAY : TJPF_RGB;
-  if (tjDecompress2(h, bytes, length, static_cast<unsigned char*>(out), width, 0, height, format, TJFLAG_STOPONWARNING) != 0)
-    return str(env, tjGetErrorStr2(h));
-
-  napi_value result, wv, hv;
-  napi_create_object(env, &result);
-  napi_create_int32(env, width, &wv);
-  napi_create_int32(env, height, &hv);
+  if (tjDecompress2(hd.h, bytes, length, static_cast<unsigned char*>(out), hd.width, 0, hd.height, format, TJFLAG_STOPONWARNING) != 0)
+    return str(env, tjGetErrorStr2(hd.h));
+  napi_value result = sizeObject(env, hd.width, hd.height);
   napi_set_named_property(env, result, "data", buffer);
-  napi_set_named_property(env, result, "width", wv);
-  napi_set_named_property(env, result, "height", hv);
   return result;
 }
 
@@ -128,31 +144,15 @@ napi_value Header(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  bool isTyped = false;
-  napi_typedarray_type type = napi_int8_array;
+  const unsigned char* bytes = nullptr;
   size_t length = 0;
-  void* data = nullptr;
-  if (argc >= 1 && napi_is_typedarray(env, argv[0], &isTyped) == napi_ok && isTyped)
-    napi_get_typedarray_info(env, argv[0], &type, &length, &data, nullptr, nullptr);
-  if (!isTyped || type != napi_uint8_array) {
+  if (argc < 1 || !uint8Arg(env, argv[0], &bytes, &length)) {
     napi_throw_type_error(env, nullptr, "header(bytes: Uint8Array)");
     return nullptr;
   }
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  if (length < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return str(env, "not a JPEG");
-  tjhandle h = handle();
-  if (!h) return str(env, "TurboJPEG did not start");
-  int width = 0, height = 0, subsamp = 0, colorspace = 0;
-  if (tjDecompressHeader3(h, bytes, length, &width, &height, &subsamp, &colorspace) != 0) return str(env, tjGetErrorStr2(h));
-  // a stream cut before its frame header "succeeds" with no size
-  if (width < 1 || height < 1) return str(env, "no frame header in the bytes given");
-  napi_value result, wv, hv;
-  napi_create_object(env, &result);
-  napi_create_int32(env, width, &wv);
-  napi_create_int32(env, height, &hv);
-  napi_set_named_property(env, result, "width", wv);
-  napi_set_named_property(env, result, "height", hv);
-  return result;
+  JpegHeader hd;
+  if (const char* why = readHeader(bytes, length, hd)) return str(env, why);
+  return sizeObject(env, hd.width, hd.height);
 }
 
 }  // namespace
